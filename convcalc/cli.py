@@ -1,0 +1,654 @@
+"""The command line: Click options and types, error mapping, format dispatch.
+
+Kept thin: every figure comes from :mod:`convcalc.core` and :mod:`convcalc.cost`.
+Rich is imported only when a table is drawn, so ``--format json`` and ``-q``
+start as fast as Click itself.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTEXT_SETTINGS: dict[str, Any] = {
+    "help_option_names": ["-h", "--help"],
+    "show_default": True,
+    "max_content_width": 100,
+}
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+OPTION_HINTS: dict[str, str] = {
+    "cin": "'--cin'",
+    "cout": "'--cout'",
+    "kernel": "'-k' / '--kernel'",
+    "groups": "'-g' / '--groups'",
+    "multiplier": "'-m' / '--multiplier'",
+    "stride": "'-s' / '--stride'",
+    "padding": "'-p' / '--padding'",
+    "dilation": "'-d' / '--dilation'",
+    "output_padding": "'--output-padding'",
+    "transposed": "'--transposed'",
+    "input": "'--input'",
+    "dims": "'--dims'",
+    "batch": "'--batch'",
+    "dtype": "'--dtype'",
+}
+
+
+class CheckFailed(click.ClickException):
+    """A check asked for on the command line (``--expect``, a budget) did not hold."""
+
+    exit_code = 1
+
+
+def fail(error: ConvCalcError) -> NoReturn:
+    """Turn a core error into a usage error (exit 2) naming the option at fault."""
+    hint = OPTION_HINTS.get(error.option or "")
+    if hint:
+        raise click.BadParameter(str(error), param_hint=hint) from None
+    raise click.UsageError(str(error)) from None
+
+
+# --- parameter types -------------------------------------------------------
+
+_SIZE = re.compile(r"[0-9]+(x[0-9]+){0,2}")
+
+
+class SizeType(click.ParamType):
+    """``3`` or one size per dimension, ``3x5`` or ``16x112x112``."""
+
+    name = "size"
+
+    def __init__(self, minimum: int = 1) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | tuple):
+            return value
+        text = str(value).strip().lower()
+        if not _SIZE.fullmatch(text):
+            self.fail(
+                f"{value!r} is not a size: use a whole number like 3, or one per "
+                "dimension like 3x5 or 3x3x3",
+                param,
+                ctx,
+            )
+        sizes = tuple(int(part) for part in text.split("x"))
+        if any(s < self.minimum for s in sizes):
+            self.fail(f"{value!r}: every size must be >= {self.minimum}", param, ctx)
+        return sizes[0] if len(sizes) == 1 else sizes
+
+
+class PaddingType(SizeType):
+    """A size (0 allowed), or ``same`` / ``valid``."""
+
+    name = "padding"
+
+    def __init__(self) -> None:
+        super().__init__(minimum=0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+            return value.strip().lower()
+        return super().convert(value, param, ctx)
+
+
+class ListType(click.ParamType):
+    """Comma-separated positive whole numbers: ``128`` or ``128,64``."""
+
+    name = "list"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        parts = str(value).split(",")
+        if not all(re.fullmatch(r"\s*[0-9]+\s*", p) for p in parts):
+            self.fail(f"{value!r} is not a list of whole numbers like 128 or 128,64", param, ctx)
+        numbers = tuple(int(p) for p in parts)
+        if any(n < 1 for n in numbers):
+            self.fail(f"{value!r}: every value must be >= 1", param, ctx)
+        return numbers
+
+
+_SI = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+class CountType(click.ParamType):
+    """A whole count, optionally with an SI suffix: ``73856``, ``30M``, ``1.5G``."""
+
+    name = "count"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().replace(",", "").replace("_", "")
+        match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([kKmMgGtT]?)", text)
+        if match:
+            try:
+                number = Decimal(match[1]) * _SI[match[2].lower()]
+            except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+                number = Decimal("NaN")
+            if number == number.to_integral_value():
+                return int(number)
+        self.fail(
+            f"{value!r} is not a whole count: use digits, optionally with k, M, G or T "
+            "(73856, 30M, 1.5G)",
+            param,
+            ctx,
+        )
+
+
+class PositiveType(click.ParamType):
+    """A whole number >= 1, with an error that says so."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif re.fullmatch(r"\s*\+?[0-9]+\s*", str(value)):
+            number = int(str(value))
+        else:
+            self.fail(f"{value!r} is not a whole number: use one >= 1", param, ctx)
+        if number < 1:
+            self.fail(f"{number} is not allowed: use a whole number >= 1", param, ctx)
+        return number
+
+
+POSITIVE = PositiveType()
+SIZE = SizeType()
+SIZE0 = SizeType(minimum=0)
+COUNT = CountType()
+
+
+# --- shared option groups --------------------------------------------------
+
+
+def _apply(f: F, decorators: Sequence[Callable[[F], F]]) -> F:
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def output_options(f: F) -> F:
+    """``--format`` and ``-q`` for every command (after sqlite-utils' output_options)."""
+    return _apply(
+        f,
+        [
+            click.option(
+                "--format",
+                "format_",
+                type=click.Choice(FORMATS),
+                default="table",
+                help="Output format: a table for people, or json, csv, markdown.",
+            ),
+            click.option(
+                "-q", "--quiet", is_flag=True, help="Print only the total parameter count."
+            ),
+        ],
+    )
+
+
+def check_options(f: F) -> F:
+    """The CI gates."""
+    return _apply(
+        f,
+        [
+            click.option(
+                "--expect",
+                type=COUNT,
+                metavar="N",
+                help="Exit 1 unless the parameter count is exactly N.",
+            ),
+            click.option(
+                "--max-params",
+                type=COUNT,
+                metavar="N",
+                help="Exit 1 if the parameter count is over N (30M, 1.5G allowed).",
+            ),
+            click.option(
+                "--max-macs",
+                type=COUNT,
+                metavar="N",
+                help="Exit 1 if the MACs are over N (needs --input).",
+            ),
+        ],
+    )
+
+
+def input_options(f: F) -> F:
+    """The input size and what is computed from it."""
+    return _apply(
+        f,
+        [
+            click.option(
+                "--input",
+                "input_",
+                type=SIZE,
+                metavar="SIZE",
+                help="Spatial input size (56, 56x40, 16x112x112): adds shapes, MACs and memory.",
+            ),
+            click.option(
+                "--dims",
+                type=click.IntRange(1, 3),
+                help="Conv1d, 2d or 3d  [default: 2, or as many as the kernel or input has]",
+            ),
+            click.option(
+                "--batch", type=POSITIVE, default=1, help="Samples per batch."
+            ),
+            click.option(
+                "--dtype",
+                type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
+                default="fp32",
+                help="Element type for weight and activation bytes.",
+            ),
+        ],
+    )
+
+
+def geometry_options(f: F) -> F:
+    """Stride, padding and dilation of the K×K convolution."""
+    return _apply(
+        f,
+        [
+            click.option(
+                "-s", "--stride", type=SIZE, default="1", metavar="SIZE", help="Stride (2, 2x1)."
+            ),
+            click.option(
+                "-p",
+                "--padding",
+                type=PaddingType(),
+                metavar="SIZE|same|valid",
+                help="Zero padding each side  [default: d·(k−1)//2, which keeps odd kernels' "
+                "size at stride 1; PyTorch's own default is 0]",
+            ),
+            click.option(
+                "-d", "--dilation", type=SIZE, default="1", metavar="SIZE", help="Dilation."
+            ),
+        ],
+    )
+
+
+def channel_options(f: F) -> F:
+    return _apply(
+        f,
+        [
+            click.option("--cin", type=POSITIVE, required=True, help="Input channels."),
+            click.option(
+                "--cout", type=POSITIVE, required=True, help="Output channels."
+            ),
+        ],
+    )
+
+
+KERNEL_OPTION = click.option(
+    "-k", "--kernel", type=SIZE, default="3", metavar="SIZE", help="Kernel size (3, 3x5, 3x3x3)."
+)
+BIAS_OPTIONS = [
+    click.option(
+        "--bias/--no-bias", default=True, help="Count a bias per output channel (the post does)."
+    ),
+    click.option("--bn", is_flag=True, help="Add BatchNorm where the real architectures put it."),
+]
+
+
+# --- the group -------------------------------------------------------------
+
+
+class ConvcalcGroup(click.Group):
+    """Resolves aliases, and reports every error in one line on stderr."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, ALIASES.get(cmd_name, cmd_name))
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and self.get_command(ctx, args[0]) is None and not args[0].startswith("-"):
+            allowed = ", ".join([*self.list_commands(ctx), *ALIASES])
+            raise click.UsageError(f"no such command {args[0]!r}: use one of {allowed}", ctx)
+        return super().resolve_command(ctx, args)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        # Figures are exact at any size, so their decimal digits may be many.
+        sys.set_int_max_str_digits(0)
+        try:
+            result = super().main(
+                args, prog_name or "convcalc", complete_var, standalone_mode=False, **extra
+            )
+            code = result if isinstance(result, int) else 0
+        except CheckFailed as error:
+            click.echo(f"convcalc: check failed: {_one_line(error.format_message())}", err=True)
+            code = error.exit_code
+        except click.ClickException as error:
+            ctx = getattr(error, "ctx", None)
+            where = ctx.command_path if ctx is not None else "convcalc"
+            click.echo(f"{where}: error: {_one_line(error.format_message())}", err=True)
+            code = error.exit_code
+        except click.Abort:
+            click.echo("convcalc: aborted", err=True)
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+EPILOG_HELP = """\b
+Examples:
+  convcalc standard --cin 64 --cout 128 -k 3
+  convcalc compare --cin 64 --cout 128,64 -k 3
+  convcalc separable --cin 64 --cout 128 --input 56 --format json
+"""
+
+
+@click.group(cls=ConvcalcGroup, context_settings=CONTEXT_SETTINGS, epilog=EPILOG_HELP)
+@click.version_option(package_name="convcalc", message="%(prog)s %(version)s")
+def cli() -> None:
+    """What convolution layers cost: parameters, MACs, shapes and memory, exactly.
+
+    One command per variant (aliases: mobilenet = separable, osnet = lite),
+    and compare to set them side by side. MACs are multiply-accumulates
+    without bias additions, BatchNorm or activations; FLOPs = 2 × MACs.
+    """
+
+
+def main() -> None:
+    """The console script's entry point."""
+    cli.main(prog_name="convcalc")
+
+
+# --- commands --------------------------------------------------------------
+
+
+def _emit(
+    fmt_name: str,
+    tables: Callable[[], list[Any]],
+    data: Callable[[], dict[str, Any]],
+) -> None:
+    if fmt_name == "json":
+        import json
+
+        click.echo(json.dumps(data(), indent=2, ensure_ascii=False))
+    elif fmt_name == "csv":
+        from .views import to_csv
+
+        click.echo(to_csv(tables()), nl=False)
+    elif fmt_name == "markdown":
+        from .views import to_markdown
+
+        click.echo(to_markdown(tables()), nl=False)
+    else:
+        from .render import make_console, print_tables
+
+        print_tables(tables(), make_console())
+
+
+def _check(
+    params: int, macs: int | None, expect: int | None, max_params: int | None, max_macs: int | None
+) -> None:
+    if expect is not None and params != expect:
+        raise CheckFailed(f"expected {fmt(expect)} parameters, got {fmt(params)}")
+    if max_params is not None and params > max_params:
+        raise CheckFailed(f"{fmt(params)} parameters is over the budget of {fmt(max_params)}")
+    if max_macs is not None and macs is not None and macs > max_macs:
+        raise CheckFailed(f"{fmt(macs)} MACs is over the budget of {fmt(max_macs)}")
+
+
+def _run_variant(variant: str, opts: dict[str, Any]) -> None:
+    from .cost import measure
+
+    if opts.get("max_macs") is not None and opts.get("input_") is None:
+        raise click.BadParameter(
+            "a MAC budget needs an input size: add --input", param_hint="'--max-macs'"
+        )
+    try:
+        block = make_block(
+            variant,
+            cin=opts["cin"],
+            cout=opts.get("cout"),
+            k=opts.get("kernel"),
+            groups=opts.get("groups", 1),
+            multiplier=opts.get("multiplier", 1),
+            bias=opts["bias"],
+            bn=opts["bn"],
+            stride=opts["stride"],
+            padding=opts.get("padding"),
+            dilation=opts.get("dilation", 1),
+            transposed=opts.get("transposed", False),
+            output_padding=opts.get("output_padding", 0),
+            dims=_dims(opts),
+        )
+        cost = measure(block, input=opts["input_"], batch=opts["batch"], dtype=opts["dtype"])
+    except ConvCalcError as error:
+        fail(error)
+    if opts["quiet"]:
+        click.echo(cost.params)
+    else:
+        from .views import block_json, block_table
+
+        _emit(opts["format_"], lambda: [block_table(cost)], lambda: block_json(cost))
+    _check(cost.params, cost.macs, opts["expect"], opts["max_params"], opts["max_macs"])
+
+
+def _dims(opts: dict[str, Any]) -> int | None:
+    """The rank asked for, or implied by the sizes given (one with three sizes means 3D)."""
+    if opts.get("dims") is not None:
+        return int(opts["dims"])
+    ranks = {
+        key: len(value)
+        for key in ("kernel", "input_", "stride", "padding", "dilation", "output_padding")
+        for value in [opts.get(key)]
+        if isinstance(value, tuple)
+    }
+    if len(set(ranks.values())) > 1:
+        hints = [f"{OPTION_HINTS[key.rstrip('_')]} has {n}" for key, n in ranks.items()]
+        raise click.UsageError(
+            f"sizes disagree on the number of dimensions ({', '.join(hints)}): "
+            "give each one size, or the same number of sizes"
+        )
+    return next(iter(ranks.values()), None)
+
+
+VARIANT_HELP: dict[str, tuple[str, str]] = {
+    "standard": (
+        "A standard K×K convolution: (C_in/g × K × K + 1) × C_out.",
+        "convcalc standard --cin 64 --cout 128 -k 3\n"
+        "  convcalc standard --cin 64 --cout 128 -k 3 --input 56 --format json\n"
+        "  convcalc standard --cin 64 --cout 32 -k 4 -s 2 --transposed --input 16",
+    ),
+    "depthwise": (
+        "A depthwise K×K convolution: (K × K + 1) × C_in × m.",
+        "convcalc depthwise --cin 64 -k 3\n  convcalc depthwise --cin 32 -m 2 -k 5 --input 28",
+    ),
+    "pointwise": (
+        "A pointwise (1×1) convolution: (C_in/g + 1) × C_out.",
+        "convcalc pointwise --cin 64 --cout 128\n  convcalc pointwise --cin 64 --cout 128 -g 4 -q",
+    ),
+    "separable": (
+        "MobileNet's block, depthwise K×K then pointwise 1×1 (alias: mobilenet).",
+        "convcalc separable --cin 64 --cout 128 -k 3\n"
+        "  convcalc mobilenet --cin 64 --cout 128 --no-bias --bn --input 56",
+    ),
+    "lite": (
+        "OSNet's lite block, pointwise 1×1 then depthwise K×K (alias: osnet).",
+        "convcalc lite --cin 64 --cout 128 -k 3\n"
+        "  convcalc osnet --cin 64 --cout 128 --no-bias --bn --expect 9600",
+    ),
+}
+
+
+def _variant_command(name: str) -> click.Command:
+    summary, examples = VARIANT_HELP[name]
+
+    def run(**opts: Any) -> None:
+        _run_variant(name, opts)
+
+    run.__doc__ = (
+        f"{summary}\n\nMACs count multiply-accumulates only: bias additions, BatchNorm and "
+        "activations are reported apart, and FLOPs = 2 × MACs."
+    )
+    decorators: list[Callable[[Any], Any]] = []
+    if name == "depthwise":
+        decorators += [
+            click.option(
+                "--cin", type=POSITIVE, required=True, help="Input channels."
+            ),
+            click.option(
+                "--cout",
+                type=POSITIVE,
+                help="Output channels, a multiple of --cin  [default: cin × multiplier]",
+            ),
+        ]
+    else:
+        decorators.append(channel_options)
+    if name != "pointwise":
+        decorators.append(KERNEL_OPTION)
+    if name in ("standard", "pointwise"):
+        decorators.append(
+            click.option(
+                "-g", "--groups", type=POSITIVE, default=1, help="Channel groups."
+            )
+        )
+    if name in ("depthwise", "separable"):
+        decorators.append(
+            click.option(
+                "-m",
+                "--multiplier",
+                type=POSITIVE,
+                default=1,
+                help="Depth multiplier: filters per input channel.",
+            )
+        )
+    decorators += BIAS_OPTIONS
+    decorators.append(input_options)
+    if name == "pointwise":
+        decorators.append(
+            click.option(
+                "-s", "--stride", type=SIZE, default="1", metavar="SIZE", help="Stride (2, 2x1)."
+            )
+        )
+    else:
+        decorators.append(geometry_options)
+    if name == "standard":
+        decorators += [
+            click.option(
+                "--transposed", is_flag=True, help="A transposed convolution (ConvTranspose)."
+            ),
+            click.option(
+                "--output-padding",
+                type=SIZE0,
+                default="0",
+                metavar="SIZE",
+                help="Extra output size of a transposed convolution.",
+            ),
+        ]
+    decorators += [output_options, check_options]
+    command = click.command(
+        name,
+        context_settings=CONTEXT_SETTINGS,
+        epilog=f"\b\nExamples:\n  {examples}",
+        short_help=summary,
+    )(_apply(run, decorators))
+    return command
+
+
+for _name in VARIANTS:
+    cli.add_command(_variant_command(_name))
+
+
+@cli.command(
+    "compare",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  convcalc compare --cin 64 --cout 128 -k 3
+  convcalc compare --cin 64 --cout 128,64 -k 3      # both of the post's tables
+  convcalc compare --cin 64 --cout 128 -k 3 --input 56 --all
+  convcalc compare --cin 64 --cout 128 --format csv
+""",
+)
+@click.option(
+    "--cin",
+    type=ListType(),
+    multiple=True,
+    required=True,
+    metavar="N[,N...]",
+    help="Input channels; several give a table per pair.",
+)
+@click.option(
+    "--cout",
+    type=ListType(),
+    multiple=True,
+    required=True,
+    metavar="N[,N...]",
+    help="Output channels; several give a table per pair.",
+)
+@KERNEL_OPTION
+@click.option("--all", "include_all", is_flag=True, help="Add depthwise and pointwise alone.")
+@BIAS_OPTIONS[0]
+@BIAS_OPTIONS[1]
+@input_options
+@geometry_options
+@output_options
+def compare_cmd(**opts: Any) -> None:
+    """Standard, MobileNet and OSNet side by side, with their savings.
+
+    Each row is measured against the standard convolution with the same
+    channels: parameters, and with --input, output shape, MACs, FLOPs and
+    memory, with the MobileNet paper's 1/C_out + 1/K² beside the exact ratio.
+    """
+    from .cost import compare
+
+    groups = []
+    dims = _dims(opts)
+    try:
+        for cin in (c for values in opts["cin"] for c in values):
+            for cout in (c for values in opts["cout"] for c in values):
+                groups.append(
+                    compare(
+                        cin=cin,
+                        cout=cout,
+                        k=opts["kernel"],
+                        include_all=opts["include_all"],
+                        bias=opts["bias"],
+                        bn=opts["bn"],
+                        stride=opts["stride"],
+                        padding=opts["padding"],
+                        dilation=opts["dilation"],
+                        dims=dims,
+                        input=opts["input_"],
+                        batch=opts["batch"],
+                        dtype=opts["dtype"],
+                    )
+                )
+    except ConvCalcError as error:
+        fail(error)
+    if opts["quiet"]:
+        for rows in groups:
+            for row in rows:
+                click.echo(row.cost.params)
+        return
+    from .views import compare_json, compare_tables
+
+    _emit(opts["format_"], lambda: compare_tables(groups), lambda: compare_json(groups))

@@ -1,0 +1,772 @@
+"""The formula core: convolution layers and the blocks made of them.
+
+Everything here is pure integer arithmetic on frozen dataclasses. Nothing is
+imported beyond the standard library, and nothing does I/O, so the CLI, the
+renderers and library users all read the same figures.
+
+Shapes are channels-first tuples *without* the batch dimension, as PyTorch
+prints them after the batch: ``(C, H, W)`` for a 2D map, ``(C, L)`` for 1D.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+from typing import Literal
+
+__all__ = [
+    "ALIASES",
+    "VARIANTS",
+    "BatchNorm",
+    "Block",
+    "Conv",
+    "ConvCalcError",
+    "Padding",
+    "Shape",
+    "depthwise",
+    "lite",
+    "make_block",
+    "pointwise",
+    "separable",
+    "standard",
+]
+
+Shape = tuple[int, ...]
+"""A channels-first shape without the batch dimension, e.g. ``(128, 56, 56)``."""
+
+Padding = tuple[int, ...] | Literal["same", "valid"]
+SizeArg = int | tuple[int, ...] | list[int]
+PaddingArg = int | tuple[int, ...] | list[int] | str | None
+
+ConvKind = Literal["standard", "depthwise", "pointwise"]
+
+VARIANTS: tuple[str, ...] = ("standard", "depthwise", "pointwise", "separable", "lite")
+"""The five variants of the blog post, by their canonical names."""
+
+ALIASES: dict[str, str] = {"mobilenet": "separable", "osnet": "lite"}
+"""Other names for variants: MobileNet's block is separable, OSNet's is lite."""
+
+
+class ConvCalcError(ValueError):
+    """Bad input to the core: the message says what is wrong and what is allowed.
+
+    ``option`` names the parameter at fault (``"groups"``, ``"kernel"``, ...)
+    so that a front end can point at its own spelling of it.
+    """
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+def _sizes(value: SizeArg, dims: int, what: str, *, minimum: int = 1) -> tuple[int, ...]:
+    """One size per spatial dimension: an int is repeated, a sequence is checked."""
+    sizes = (value,) * dims if isinstance(value, int) else tuple(value)
+    if len(sizes) != dims:
+        raise ConvCalcError(
+            f"{what} has {len(sizes)} sizes but the convolution is {dims}D: "
+            f"give one size or {dims}",
+            option=what,
+        )
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise ConvCalcError(f"{what} must be whole numbers, got {size!r}", option=what)
+        if size < minimum:
+            raise ConvCalcError(f"{what} must be >= {minimum}, got {size}", option=what)
+    return sizes
+
+
+def _count(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConvCalcError(f"{what} must be a whole number, got {value!r}", option=what)
+    if value < 1:
+        raise ConvCalcError(f"{what} must be >= 1, got {value}", option=what)
+    return value
+
+
+def dims_of(*values: SizeArg | PaddingArg, default: int = 2) -> int:
+    """The spatial rank implied by the sizes given: the length of any tuple among them.
+
+    >>> dims_of(3, (3, 3, 3))
+    3
+    >>> dims_of(3, 1)
+    2
+    """
+    lengths = {len(v) for v in values if isinstance(v, tuple | list)}
+    if len(lengths) > 1:
+        raise ConvCalcError(
+            f"sizes disagree on the number of dimensions: {sorted(lengths)}", option="dims"
+        )
+    return lengths.pop() if lengths else default
+
+
+def fmt(n: int) -> str:
+    """An integer with thousands separators, the way the post prints figures.
+
+    >>> fmt(73856)
+    '73,856'
+    """
+    return f"{n:,}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv:
+    """One convolution layer, with PyTorch's shapes and formulas.
+
+    >>> Conv(cin=64, cout=128, kernel=(3, 3)).params
+    73856
+    """
+
+    cin: int
+    """Input channels."""
+    cout: int
+    """Output channels."""
+    kernel: tuple[int, ...]
+    """Kernel size, one per spatial dimension; its length is the rank (1D/2D/3D)."""
+    groups: int = 1
+    """Channel groups: 1 for a full convolution, cin for a depthwise one."""
+    bias: bool = True
+    """Whether the layer adds a learned bias per output channel."""
+    stride: tuple[int, ...] = ()
+    """Stride per dimension; empty means 1 everywhere."""
+    padding: Padding = ()
+    """Zero padding per dimension (each side), ``"same"`` or ``"valid"``; empty means 0."""
+    dilation: tuple[int, ...] = ()
+    """Dilation per dimension; empty means 1 everywhere."""
+    transposed: bool = False
+    """A transposed convolution (ConvTranspose), weight shaped (cin, cout/groups, k...)."""
+    output_padding: tuple[int, ...] = ()
+    """Extra size added on one side of a transposed convolution's output."""
+    kind: ConvKind = "standard"
+    """What the layer is, for tables and breakdowns; chosen by the builder, never guessed."""
+    name: str = "conv"
+    """The layer's name within its block."""
+
+    def __post_init__(self) -> None:
+        _count(self.cin, "cin")
+        _count(self.cout, "cout")
+        _count(self.groups, "groups")
+        dims = len(self.kernel)
+        if not 1 <= dims <= 3:
+            raise ConvCalcError(
+                f"kernel must have 1, 2 or 3 sizes, got {len(self.kernel)}", option="kernel"
+            )
+        _sizes(self.kernel, dims, "kernel")
+        for channels, what in ((self.cin, "cin"), (self.cout, "cout")):
+            if channels % self.groups:
+                raise ConvCalcError(
+                    f"groups={self.groups} must divide {what}={channels}", option="groups"
+                )
+        object.__setattr__(self, "stride", _sizes(self.stride or 1, dims, "stride"))
+        object.__setattr__(self, "dilation", _sizes(self.dilation or 1, dims, "dilation"))
+        if isinstance(self.padding, str):
+            if self.padding not in ("same", "valid"):
+                raise ConvCalcError(
+                    f"padding must be a size, 'same' or 'valid', got {self.padding!r}",
+                    option="padding",
+                )
+            if self.transposed:
+                raise ConvCalcError(
+                    f"padding={self.padding!r} is not supported for a transposed "
+                    "convolution (nor by PyTorch): give a size",
+                    option="padding",
+                )
+            if self.padding == "same" and any(s > 1 for s in self.stride):
+                raise ConvCalcError(
+                    f"{self.name}: padding='same' needs stride 1, got stride "
+                    f"{'x'.join(map(str, self.stride))} (PyTorch refuses it too): "
+                    "give the padding as a size",
+                    option="padding",
+                )
+        else:
+            object.__setattr__(
+                self, "padding", _sizes(self.padding or 0, dims, "padding", minimum=0)
+            )
+        output_padding = _sizes(self.output_padding or 0, dims, "output_padding", minimum=0)
+        object.__setattr__(self, "output_padding", output_padding)
+        if any(output_padding) and not self.transposed:
+            raise ConvCalcError(
+                "output_padding applies only to a transposed convolution", option="output_padding"
+            )
+        for op, s, d in zip(output_padding, self.stride, self.dilation, strict=True):
+            if op >= max(s, d):
+                raise ConvCalcError(
+                    f"output_padding={op} must be smaller than the stride ({s}) "
+                    f"or the dilation ({d})",
+                    option="output_padding",
+                )
+
+    @property
+    def dims(self) -> int:
+        """The spatial rank: 1, 2 or 3."""
+        return len(self.kernel)
+
+    @property
+    def weight_shape(self) -> Shape:
+        """The weight tensor's shape as PyTorch stores it.
+
+        >>> Conv(cin=32, cout=64, kernel=(3, 5), groups=4).weight_shape
+        (64, 8, 3, 5)
+        """
+        if self.transposed:
+            return (self.cin, self.cout // self.groups, *self.kernel)
+        return (self.cout, self.cin // self.groups, *self.kernel)
+
+    @property
+    def weights(self) -> int:
+        """Elements of the weight tensor."""
+        return prod(self.weight_shape)
+
+    @property
+    def params(self) -> int:
+        """Trainable parameters: weight elements plus one bias per output channel.
+
+        >>> Conv(cin=64, cout=64, kernel=(3, 3), groups=64, kind="depthwise").params
+        640
+        """
+        return self.weights + (self.cout if self.bias else 0)
+
+    @property
+    def buffers(self) -> int:
+        """Non-trainable elements: a convolution has none."""
+        return 0
+
+    def formula(self) -> str:
+        """The parameter count written out the way the blog post writes it.
+
+        >>> Conv(cin=64, cout=128, kernel=(3, 3)).formula()
+        '(64 × 3 × 3 + 1) × 128'
+        >>> Conv(cin=64, cout=128, kernel=(1, 1), kind="pointwise").formula()
+        '(64 + 1) × 128'
+        """
+        if self.transposed:
+            per_group = f"{fmt(self.cout)}/{self.groups}" if self.groups > 1 else fmt(self.cout)
+            body = " × ".join([fmt(self.cin), per_group, *map(fmt, self.kernel)])
+            return f"{body} + {fmt(self.cout)}" if self.bias else body
+        factors: list[str] = []
+        if self.kind == "depthwise":
+            # One filter per output channel that sees a single input channel.
+            pass
+        elif self.groups > 1:
+            factors.append(f"{fmt(self.cin)}/{self.groups}")
+        else:
+            factors.append(fmt(self.cin))
+        if self.kind != "pointwise":
+            factors.extend(map(fmt, self.kernel))
+        if not factors:
+            factors.append("1")
+        inner = " × ".join(factors)
+        if self.bias:
+            return f"({inner} + 1) × {fmt(self.cout)}"
+        return f"{inner} × {fmt(self.cout)}"
+
+    def pads(self, size: Shape) -> tuple[tuple[int, int], ...]:
+        """Zeros added before and after, per dimension, for an input of ``size``."""
+        if self.padding == "valid":
+            return tuple((0, 0) for _ in self.kernel)
+        if self.padding == "same":
+            # PyTorch: total d*(k-1); the odd pixel goes to the right/bottom.
+            totals = [d * (k - 1) for k, d in zip(self.kernel, self.dilation, strict=True)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        return tuple((p, p) for p in self.padding)
+
+    def output_size(self, size: Shape) -> Shape:
+        """The spatial output size for a spatial input size (PyTorch's formulas).
+
+        >>> Conv(cin=3, cout=8, kernel=(3, 3), stride=(2, 2), padding=(1, 1)).output_size((9, 9))
+        (5, 5)
+        """
+        self._check_input(size)
+        out: list[int] = []
+        for axis, (length, (before, after)) in enumerate(zip(size, self.pads(size), strict=True)):
+            k, s, d = self.kernel[axis], self.stride[axis], self.dilation[axis]
+            if self.transposed:
+                n = (length - 1) * s - before - after + d * (k - 1) + self.output_padding[axis] + 1
+            else:
+                span = length + before + after - d * (k - 1) - 1
+                n = span // s + 1 if span >= 0 else 0
+            if n < 1:
+                raise ConvCalcError(
+                    f"{self.name}: empty output: kernel {_x(self.kernel)} (dilation "
+                    f"{_x(self.dilation)}) does not fit the padded input {_x(size)} "
+                    f"(padding {_x(tuple(b + a for b, a in self.pads(size)))} in all)",
+                    option="input",
+                )
+            out.append(n)
+        return tuple(out)
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """The channels-first output shape for a channels-first input shape."""
+        self._check_channels(shape)
+        return (self.cout, *self.output_size(shape[1:]))
+
+    def macs(self, shape: Shape) -> int:
+        """Multiply-accumulates for one sample, bias excluded.
+
+        A convolution multiplies each output element by a window of
+        (cin/groups) × prod(kernel) inputs. A transposed convolution is counted
+        from its input side: each input element is multiplied into a window of
+        (cout/groups) × prod(kernel) outputs, which is what it really computes.
+
+        >>> Conv(cin=64, cout=128, kernel=(3, 3), padding=(1, 1)).macs((64, 56, 56))
+        231211008
+        """
+        self._check_channels(shape)
+        if self.transposed:
+            return self.cin * prod(shape[1:]) * (self.cout // self.groups) * prod(self.kernel)
+        out = self.output_size(shape[1:])
+        return self.cout * prod(out) * (self.cin // self.groups) * prod(self.kernel)
+
+    def macs_output_based(self, shape: Shape) -> int:
+        """MACs as several profilers count them: weight elements × output positions.
+
+        For a transposed convolution with stride s this overcounts by about s
+        per dimension; for an ordinary convolution it equals :meth:`macs`.
+        """
+        return self.weights * prod(self.output_shape(shape)[1:])
+
+    def extra_ops(self, shape: Shape) -> int:
+        """Operations outside the MACs: one bias addition per output element."""
+        return prod(self.output_shape(shape)) if self.bias else 0
+
+    def _check_channels(self, shape: Shape) -> None:
+        if shape[0] != self.cin:
+            raise ConvCalcError(
+                f"{self.name}: expects {self.cin} input channels, got {shape[0]}", option="cin"
+            )
+
+    def _check_input(self, size: Shape) -> None:
+        if len(size) != self.dims:
+            raise ConvCalcError(
+                f"{self.name}: the input has {len(size)} sizes but the kernel has "
+                f"{self.dims}: give one size per dimension",
+                option="input",
+            )
+
+
+def _x(sizes: tuple[int, ...]) -> str:
+    return "x".join(map(str, sizes))
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchNorm:
+    """Batch normalisation over ``channels``, as PyTorch's BatchNorm1d/2d/3d.
+
+    >>> BatchNorm(channels=128).params, BatchNorm(channels=128).buffers
+    (256, 256)
+    """
+
+    channels: int
+    """Channels normalised."""
+    name: str = "bn"
+    """The layer's name within its block."""
+
+    kind: Literal["bn"] = field(default="bn", init=False)
+
+    def __post_init__(self) -> None:
+        _count(self.channels, "channels")
+
+    @property
+    def params(self) -> int:
+        """Trainable: a scale γ and a shift β per channel."""
+        return 2 * self.channels
+
+    @property
+    def buffers(self) -> int:
+        """Non-trainable: the running mean and variance per channel.
+
+        PyTorch also keeps a one-element ``num_batches_tracked`` counter,
+        which is bookkeeping rather than a statistic and is not counted.
+        """
+        return 2 * self.channels
+
+    def formula(self) -> str:
+        """The parameter count written out.
+
+        >>> BatchNorm(channels=64).formula()
+        '2 × 64'
+        """
+        return f"2 × {fmt(self.channels)}"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """BatchNorm keeps the shape."""
+        if shape[0] != self.channels:
+            raise ConvCalcError(
+                f"{self.name}: expects {self.channels} channels, got {shape[0]}", option="cin"
+            )
+        return shape
+
+    def macs(self, shape: Shape) -> int:
+        """No multiply-accumulates are counted for BatchNorm (see :meth:`extra_ops`)."""
+        self.output_shape(shape)
+        return 0
+
+    def extra_ops(self, shape: Shape) -> int:
+        """At inference, a multiply and an add per element."""
+        return 2 * prod(self.output_shape(shape))
+
+
+Layer = Conv | BatchNorm
+
+
+@dataclass(frozen=True, kw_only=True)
+class Block:
+    """A named sequence of layers, such as a separable block; totals are sums.
+
+    >>> separable(cin=64, cout=128, k=3).params
+    8960
+    """
+
+    variant: str
+    """The canonical variant name (standard, depthwise, pointwise, separable, lite)."""
+    layers: tuple[Layer, ...]
+    """The layers in forward order."""
+    bn: bool = False
+    """Whether the block carries BatchNorm."""
+
+    @property
+    def convs(self) -> tuple[Conv, ...]:
+        """The convolution layers alone."""
+        return tuple(layer for layer in self.layers if isinstance(layer, Conv))
+
+    @property
+    def cin(self) -> int:
+        """Input channels of the block."""
+        return self.convs[0].cin
+
+    @property
+    def cout(self) -> int:
+        """Output channels of the block."""
+        return self.convs[-1].cout
+
+    @property
+    def main(self) -> Conv:
+        """The K×K convolution of the block (for pointwise, its only one)."""
+        for conv in self.convs:
+            if conv.kind != "pointwise":
+                return conv
+        return self.convs[0]
+
+    @property
+    def kernel(self) -> tuple[int, ...]:
+        """The kernel of the block's K×K convolution."""
+        return self.main.kernel
+
+    @property
+    def bias(self) -> bool:
+        """Whether the block's convolutions carry a bias."""
+        return any(conv.bias for conv in self.convs)
+
+    @property
+    def params(self) -> int:
+        """Trainable parameters: the sum over layers."""
+        return sum(layer.params for layer in self.layers)
+
+    @property
+    def buffers(self) -> int:
+        """Non-trainable elements (BatchNorm statistics): the sum over layers."""
+        return sum(layer.buffers for layer in self.layers)
+
+
+def _kernel(k: SizeArg, dims: int | None) -> tuple[int, ...]:
+    if isinstance(k, int):
+        return _sizes(k, dims or 2, "kernel")
+    kernel = tuple(k)
+    if dims is not None and len(kernel) != dims:
+        raise ConvCalcError(
+            f"kernel has {len(kernel)} sizes but the convolution is {dims}D", option="kernel"
+        )
+    return _sizes(kernel, len(kernel), "kernel")
+
+
+def _padding(padding: PaddingArg, kernel: tuple[int, ...], dilation: SizeArg) -> Padding:
+    """Resolve the builders' default padding: (d·(k−1))//2 on each side.
+
+    That is the padding MobileNet, ResNet and OSNet use: it keeps the size of
+    an odd kernel at stride 1 and halves it at stride 2. PyTorch's own
+    default is 0; pass ``padding=0`` for it.
+    """
+    if padding is None:
+        dil = _sizes(dilation, len(kernel), "dilation")
+        return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dil, strict=True))
+    if isinstance(padding, str):
+        return padding  # type: ignore[return-value]  # checked by Conv
+    return _sizes(padding, len(kernel), "padding", minimum=0)
+
+
+def _with_bn(convs: list[Conv], bn_after: set[int]) -> tuple[Layer, ...]:
+    layers: list[Layer] = []
+    for i, conv in enumerate(convs):
+        layers.append(conv)
+        if i in bn_after:
+            suffix = str(i + 1) if len(bn_after) > 1 else ""
+            layers.append(BatchNorm(channels=conv.cout, name=f"bn{suffix}"))
+    return tuple(layers)
+
+
+def standard(
+    *,
+    cin: int,
+    cout: int,
+    k: SizeArg = 3,
+    groups: int = 1,
+    bias: bool = True,
+    bn: bool = False,
+    stride: SizeArg = 1,
+    padding: PaddingArg = None,
+    dilation: SizeArg = 1,
+    transposed: bool = False,
+    output_padding: SizeArg = 0,
+    dims: int | None = None,
+) -> Block:
+    """A standard (optionally grouped or transposed) K×K convolution.
+
+    Parameters: (C_in/g × KH × KW + 1) × C_out, BatchNorm adding 2 × C_out.
+
+    >>> standard(cin=64, cout=128, k=3).params
+    73856
+    >>> standard(cin=64, cout=64, k=3).params
+    36928
+    """
+    kernel = _kernel(k, dims)
+    conv = Conv(
+        cin=cin,
+        cout=cout,
+        kernel=kernel,
+        groups=groups,
+        bias=bias,
+        stride=_sizes(stride, len(kernel), "stride"),
+        padding=_padding(padding, kernel, dilation),
+        dilation=_sizes(dilation, len(kernel), "dilation"),
+        transposed=transposed,
+        output_padding=_sizes(output_padding, len(kernel), "output_padding", minimum=0),
+        kind="standard",
+        name="conv_transpose" if transposed else "conv",
+    )
+    return Block(variant="standard", layers=_with_bn([conv], {0} if bn else set()), bn=bn)
+
+
+def _depthwise_conv(
+    cin: int,
+    multiplier: int,
+    kernel: tuple[int, ...],
+    bias: bool,
+    stride: SizeArg,
+    padding: PaddingArg,
+    dilation: SizeArg,
+) -> Conv:
+    _count(multiplier, "multiplier")
+    return Conv(
+        cin=cin,
+        cout=cin * multiplier,
+        kernel=kernel,
+        groups=cin,
+        bias=bias,
+        stride=_sizes(stride, len(kernel), "stride"),
+        padding=_padding(padding, kernel, dilation),
+        dilation=_sizes(dilation, len(kernel), "dilation"),
+        kind="depthwise",
+        name="depthwise",
+    )
+
+
+def _pointwise_conv(
+    cin: int, cout: int, dims: int, bias: bool, groups: int = 1, stride: SizeArg = 1
+) -> Conv:
+    return Conv(
+        cin=cin,
+        cout=cout,
+        kernel=(1,) * dims,
+        groups=groups,
+        bias=bias,
+        stride=_sizes(stride, dims, "stride"),
+        kind="pointwise",
+        name="pointwise",
+    )
+
+
+def depthwise(
+    *,
+    cin: int,
+    k: SizeArg = 3,
+    multiplier: int = 1,
+    bias: bool = True,
+    bn: bool = False,
+    stride: SizeArg = 1,
+    padding: PaddingArg = None,
+    dilation: SizeArg = 1,
+    dims: int | None = None,
+) -> Block:
+    """A depthwise K×K convolution: one filter per input channel (× multiplier).
+
+    Parameters: (K × K + 1) × C_in × m.
+
+    >>> depthwise(cin=64, k=3).params
+    640
+    """
+    conv = _depthwise_conv(cin, multiplier, _kernel(k, dims), bias, stride, padding, dilation)
+    return Block(variant="depthwise", layers=_with_bn([conv], {0} if bn else set()), bn=bn)
+
+
+def pointwise(
+    *,
+    cin: int,
+    cout: int,
+    groups: int = 1,
+    bias: bool = True,
+    bn: bool = False,
+    stride: SizeArg = 1,
+    dims: int | None = None,
+) -> Block:
+    """A pointwise (1×1) convolution, optionally grouped or strided.
+
+    Parameters: (C_in/g + 1) × C_out.
+
+    >>> pointwise(cin=64, cout=128).params
+    8320
+    """
+    rank = dims or (len(stride) if isinstance(stride, tuple | list) else 2)
+    conv = _pointwise_conv(cin, cout, rank, bias, groups, stride)
+    return Block(variant="pointwise", layers=_with_bn([conv], {0} if bn else set()), bn=bn)
+
+
+def separable(
+    *,
+    cin: int,
+    cout: int,
+    k: SizeArg = 3,
+    multiplier: int = 1,
+    bias: bool = True,
+    bn: bool = False,
+    stride: SizeArg = 1,
+    padding: PaddingArg = None,
+    dilation: SizeArg = 1,
+    dims: int | None = None,
+) -> Block:
+    """MobileNet's depthwise separable block: depthwise K×K, then pointwise 1×1.
+
+    Parameters: (K × K + 1) × C_in + (C_in + 1) × C_out; with BatchNorm, one
+    after each convolution, as MobileNet has it.
+
+    >>> separable(cin=64, cout=128, k=3).params
+    8960
+    """
+    kernel = _kernel(k, dims)
+    dw = _depthwise_conv(cin, multiplier, kernel, bias, stride, padding, dilation)
+    pw = _pointwise_conv(dw.cout, cout, len(kernel), bias)
+    return Block(variant="separable", layers=_with_bn([dw, pw], {0, 1} if bn else set()), bn=bn)
+
+
+def lite(
+    *,
+    cin: int,
+    cout: int,
+    k: SizeArg = 3,
+    bias: bool = True,
+    bn: bool = False,
+    stride: SizeArg = 1,
+    padding: PaddingArg = None,
+    dilation: SizeArg = 1,
+    dims: int | None = None,
+) -> Block:
+    """OSNet's lite block (LightConv3x3): pointwise 1×1, then depthwise K×K.
+
+    Parameters: (C_in + 1) × C_out + (K × K + 1) × C_out; with BatchNorm, a
+    single one after the depthwise convolution, as torchreid's OSNet has it.
+
+    >>> lite(cin=64, cout=128, k=3).params
+    9600
+    """
+    kernel = _kernel(k, dims)
+    pw = _pointwise_conv(cin, cout, len(kernel), bias)
+    dw = _depthwise_conv(cout, 1, kernel, bias, stride, padding, dilation)
+    return Block(variant="lite", layers=_with_bn([pw, dw], {1} if bn else set()), bn=bn)
+
+
+def make_block(
+    variant: str,
+    *,
+    cin: int,
+    cout: int | None = None,
+    k: SizeArg | None = None,
+    groups: int = 1,
+    multiplier: int = 1,
+    bias: bool = True,
+    bn: bool = False,
+    stride: SizeArg = 1,
+    padding: PaddingArg = None,
+    dilation: SizeArg = 1,
+    transposed: bool = False,
+    output_padding: SizeArg = 0,
+    dims: int | None = None,
+) -> Block:
+    """Build any variant by name (aliases accepted), refusing options that do not apply.
+
+    >>> make_block("mobilenet", cin=64, cout=64).params
+    4800
+    """
+    name = ALIASES.get(variant, variant)
+    if name not in VARIANTS:
+        allowed = ", ".join([*VARIANTS, *ALIASES])
+        raise ConvCalcError(f"unknown variant {variant!r}: use one of {allowed}", option="variant")
+    _refuse(name, groups != 1 and name not in ("standard", "pointwise"), "groups")
+    _refuse(name, multiplier != 1 and name not in ("depthwise", "separable"), "multiplier")
+    _refuse(name, transposed and name != "standard", "transposed")
+    _refuse(name, _given(output_padding, 0) and name != "standard", "output_padding")
+    if name == "pointwise":
+        _refuse(name, k is not None and _given(k, 1), "kernel")
+        _refuse(name, padding is not None and _given(padding, 0), "padding")
+        _refuse(name, _given(dilation, 1), "dilation")
+        if cout is None:
+            raise ConvCalcError("pointwise needs cout", option="cout")
+        return pointwise(
+            cin=cin, cout=cout, groups=groups, bias=bias, bn=bn, stride=stride, dims=dims
+        )
+    kk = 3 if k is None else k
+    if name == "depthwise":
+        if cout is not None:
+            if cout % cin:
+                raise ConvCalcError(
+                    f"a depthwise convolution's cout must be a multiple of cin={cin}, got {cout}",
+                    option="cout",
+                )
+            if multiplier not in (1, cout // cin):
+                raise ConvCalcError(
+                    f"cout={cout} disagrees with multiplier={multiplier} × cin={cin}",
+                    option="cout",
+                )
+            multiplier = cout // cin
+        return depthwise(
+            cin=cin, k=kk, multiplier=multiplier, bias=bias, bn=bn,
+            stride=stride, padding=padding, dilation=dilation, dims=dims,
+        )
+    if cout is None:
+        raise ConvCalcError(f"{name} needs cout", option="cout")
+    if name == "standard":
+        return standard(
+            cin=cin, cout=cout, k=kk, groups=groups, bias=bias, bn=bn, stride=stride,
+            padding=padding, dilation=dilation, transposed=transposed,
+            output_padding=output_padding, dims=dims,
+        )
+    if name == "separable":
+        return separable(
+            cin=cin, cout=cout, k=kk, multiplier=multiplier, bias=bias, bn=bn,
+            stride=stride, padding=padding, dilation=dilation, dims=dims,
+        )
+    return lite(
+        cin=cin, cout=cout, k=kk, bias=bias, bn=bn,
+        stride=stride, padding=padding, dilation=dilation, dims=dims,
+    )
+
+
+def _given(value: SizeArg | str, default: int) -> bool:
+    """Whether a size differs from a default that is the same in every dimension."""
+    if isinstance(value, str):
+        return True
+    sizes = (value,) if isinstance(value, int) else tuple(value)
+    return any(v != default for v in sizes)
+
+
+def _refuse(variant: str, condition: bool, option: str) -> None:
+    if condition:
+        raise ConvCalcError(f"{option} does not apply to a {variant} convolution", option=option)

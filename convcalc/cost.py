@@ -1,0 +1,301 @@
+"""What a block costs on a given input: shapes, MACs, FLOPs and memory.
+
+Pure arithmetic on :mod:`convcalc.core` blocks; results are frozen dataclasses
+with raw integers, which the renderers and the JSON/CSV writers read.
+
+Conventions, stated once: MACs are multiply-accumulates (the MobileNet paper's
+"Mult-Adds"), FLOPs = 2 × MACs, and neither includes bias additions,
+BatchNorm or activations; those are reported apart as ``extra_ops``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import prod
+
+from .core import Block, ConvCalcError, Layer, Shape
+
+__all__ = [
+    "DTYPES",
+    "BlockCost",
+    "Comparison",
+    "LayerCost",
+    "compare",
+    "input_shape",
+    "measure",
+]
+
+DTYPES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+"""Bytes per element for each data type."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerCost:
+    """One layer's figures; the shape-dependent ones are None without an input."""
+
+    layer: Layer
+    """The layer measured."""
+    params: int
+    """Trainable parameters."""
+    buffers: int
+    """Non-trainable elements (BatchNorm's running statistics)."""
+    input_shape: Shape | None = None
+    """Channels-first input shape of one sample."""
+    output_shape: Shape | None = None
+    """Channels-first output shape of one sample."""
+    macs: int | None = None
+    """Multiply-accumulates for the whole batch, bias excluded."""
+    extra_ops: int | None = None
+    """Bias additions and BatchNorm operations for the whole batch."""
+    activation_bytes: int | None = None
+    """Bytes of this layer's output activations for the whole batch."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlockCost:
+    """A block's figures: each total is the sum over :attr:`layers`."""
+
+    block: Block
+    """The block measured."""
+    layers: tuple[LayerCost, ...]
+    """Per-layer figures in forward order."""
+    dtype: str = "fp32"
+    """Data type of weights and activations."""
+    batch: int = 1
+    """Samples in the batch; MACs and activations are for the whole batch."""
+    input_shape: Shape | None = None
+    """Channels-first input shape of one sample, or None when no input was given."""
+
+    @property
+    def params(self) -> int:
+        """Trainable parameters."""
+        return sum(layer.params for layer in self.layers)
+
+    @property
+    def buffers(self) -> int:
+        """Non-trainable elements."""
+        return sum(layer.buffers for layer in self.layers)
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes of parameters and buffers at :attr:`dtype`."""
+        return (self.params + self.buffers) * DTYPES[self.dtype]
+
+    @property
+    def has_input(self) -> bool:
+        """Whether shape-dependent figures were computed."""
+        return self.input_shape is not None
+
+    @property
+    def output_shape(self) -> Shape | None:
+        """Channels-first output shape of one sample."""
+        return self.layers[-1].output_shape
+
+    @property
+    def macs(self) -> int | None:
+        """Multiply-accumulates for the batch: the sum over layers."""
+        return _total(layer.macs for layer in self.layers)
+
+    @property
+    def flops(self) -> int | None:
+        """FLOPs = 2 × MACs (a multiply and an add)."""
+        return None if self.macs is None else 2 * self.macs
+
+    @property
+    def extra_ops(self) -> int | None:
+        """Bias additions and BatchNorm operations, outside the MACs."""
+        return _total(layer.extra_ops for layer in self.layers)
+
+    @property
+    def activation_bytes(self) -> int | None:
+        """Bytes of every layer's output activations, summed."""
+        return _total(layer.activation_bytes for layer in self.layers)
+
+    @property
+    def input_bytes(self) -> int | None:
+        """Bytes of the block's input activations."""
+        if self.input_shape is None:
+            return None
+        return self.batch * prod(self.input_shape) * DTYPES[self.dtype]
+
+    @property
+    def peak_activation_bytes(self) -> int | None:
+        """The largest input + output pair alive at once during the forward pass."""
+        if self.input_bytes is None:
+            return None
+        peak, previous = 0, self.input_bytes
+        for layer in self.layers:
+            assert layer.activation_bytes is not None
+            peak = max(peak, previous + layer.activation_bytes)
+            previous = layer.activation_bytes
+        return peak
+
+
+def _total(values: object) -> int | None:
+    items = list(values)  # type: ignore[call-overload]
+    if any(v is None for v in items):
+        return None
+    return sum(items)
+
+
+def input_shape(cin: int, size: int | tuple[int, ...] | list[int], dims: int) -> Shape:
+    """A channels-first input shape from a channel count and a spatial size.
+
+    >>> input_shape(64, 56, 2)
+    (64, 56, 56)
+    """
+    sizes = (size,) * dims if isinstance(size, int) else tuple(size)
+    if len(sizes) != dims:
+        raise ConvCalcError(
+            f"input has {len(sizes)} sizes but the convolution is {dims}D: give 1 or {dims}",
+            option="input",
+        )
+    for s in sizes:
+        if s < 1:
+            raise ConvCalcError(f"input sizes must be >= 1, got {s}", option="input")
+    return (cin, *sizes)
+
+
+def measure(
+    block: Block,
+    *,
+    input: int | tuple[int, ...] | list[int] | None = None,
+    batch: int = 1,
+    dtype: str = "fp32",
+) -> BlockCost:
+    """Measure a block, optionally on a spatial input size.
+
+    >>> from convcalc.core import separable
+    >>> cost = measure(separable(cin=64, cout=128, k=3), input=56)
+    >>> cost.output_shape, cost.macs
+    ((128, 56, 56), 27496448)
+    """
+    if dtype not in DTYPES:
+        raise ConvCalcError(
+            f"unknown dtype {dtype!r}: use one of {', '.join(DTYPES)}", option="dtype"
+        )
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ConvCalcError(f"batch must be a whole number >= 1, got {batch!r}", option="batch")
+    if input is None:
+        layers = tuple(
+            LayerCost(layer=layer, params=layer.params, buffers=layer.buffers)
+            for layer in block.layers
+        )
+        return BlockCost(block=block, layers=layers, dtype=dtype, batch=batch)
+    shape = first = input_shape(block.cin, input, block.main.dims)
+    costs = []
+    for layer in block.layers:
+        out = layer.output_shape(shape)
+        costs.append(
+            LayerCost(
+                layer=layer,
+                params=layer.params,
+                buffers=layer.buffers,
+                input_shape=shape,
+                output_shape=out,
+                macs=batch * layer.macs(shape),
+                extra_ops=batch * layer.extra_ops(shape),
+                activation_bytes=batch * prod(out) * DTYPES[dtype],
+            )
+        )
+        shape = out
+    return BlockCost(
+        block=block, layers=tuple(costs), dtype=dtype, batch=batch, input_shape=first
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comparison:
+    """One row of a comparison: a block's cost against a baseline's."""
+
+    label: str
+    """How the row is named in tables, e.g. "MobileNet: depthwise → pointwise"."""
+    cost: BlockCost
+    """The block's figures."""
+    baseline: BlockCost
+    """The standard convolution it is compared with."""
+
+    @property
+    def params_ratio(self) -> Fraction:
+        """Exact ratio of parameters to the baseline's."""
+        return Fraction(self.cost.params, self.baseline.params)
+
+    @property
+    def macs_ratio(self) -> Fraction | None:
+        """Exact ratio of MACs to the baseline's, or None without an input."""
+        if self.cost.macs is None or not self.baseline.macs:
+            return None
+        return Fraction(self.cost.macs, self.baseline.macs)
+
+    @property
+    def paper_ratio(self) -> Fraction | None:
+        """MobileNet's closed form 1/C_out + 1/K² for a separable block's MACs.
+
+        It holds exactly when the block and the standard convolution produce
+        maps of the same size, and the depthwise multiplier is 1.
+        """
+        block = self.cost.block
+        if block.variant != "separable":
+            return None
+        return Fraction(1, block.cout) + Fraction(1, prod(block.kernel))
+
+
+COMPARE_ROWS: dict[str, str] = {
+    "standard": "Standard",
+    "separable": "MobileNet: depthwise → pointwise",
+    "lite": "OSNet: 1×1 → depthwise",
+    "depthwise": "Depthwise alone",
+    "pointwise": "Pointwise alone",
+}
+"""Row labels of ``compare``, in the post's order; the last two come with ``--all``."""
+
+
+def compare(
+    *,
+    cin: int,
+    cout: int,
+    k: int | tuple[int, ...] | list[int] = 3,
+    include_all: bool = False,
+    bias: bool = True,
+    bn: bool = False,
+    stride: int | tuple[int, ...] | list[int] = 1,
+    padding: int | tuple[int, ...] | list[int] | str | None = None,
+    dilation: int | tuple[int, ...] | list[int] = 1,
+    dims: int | None = None,
+    input: int | tuple[int, ...] | list[int] | None = None,
+    batch: int = 1,
+    dtype: str = "fp32",
+) -> list[Comparison]:
+    """The post's comparison: standard, separable and lite (and with ``include_all``
+    depthwise and pointwise alone), each against the standard convolution.
+
+    >>> [row.cost.params for row in compare(cin=64, cout=128)]
+    [73856, 8960, 9600]
+    """
+    from .core import dims_of, make_block
+
+    rank = dims or dims_of(k, stride, dilation, input, padding)
+    names = list(COMPARE_ROWS) if include_all else list(COMPARE_ROWS)[:3]
+    costs = []
+    for name in names:
+        if name == "pointwise":
+            block = make_block(name, cin=cin, cout=cout, bias=bias, bn=bn, stride=stride, dims=rank)
+        else:
+            block = make_block(
+                name,
+                cin=cin,
+                cout=None if name == "depthwise" else cout,
+                k=k,
+                bias=bias,
+                bn=bn,
+                stride=stride,
+                padding=padding,
+                dilation=dilation,
+                dims=rank,
+            )
+        costs.append(measure(block, input=input, batch=batch, dtype=dtype))
+    return [
+        Comparison(label=COMPARE_ROWS[name], cost=cost, baseline=costs[0])
+        for name, cost in zip(names, costs, strict=True)
+    ]

@@ -1,0 +1,480 @@
+"""Views of results as data: tables (for Rich, Markdown and CSV) and JSON objects.
+
+A :class:`Table` holds raw values (ints, shapes, exact fractions); each output
+format formats them its own way: thousands separators and human units for
+people, raw integers for machines. Nothing here imports Rich.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal
+
+from .core import BatchNorm, Block, Conv, Layer, fmt
+from .cost import BlockCost, Comparison
+
+__all__ = [
+    "Column",
+    "Table",
+    "block_json",
+    "block_table",
+    "compare_json",
+    "compare_tables",
+    "human_bytes",
+    "to_csv",
+    "to_markdown",
+]
+
+CellKind = Literal["text", "count", "bytes", "factor", "percent", "ratio", "shape"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: how it is headed for people and keyed for machines."""
+
+    key: str
+    """The CSV header and the row dict key."""
+    header: str
+    """The heading in human views."""
+    kind: CellKind = "text"
+    """How values are formatted; everything but text is right-aligned."""
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the column holds figures (right-aligned)."""
+        return self.kind != "text"
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of raw values under columns, with an optional totals row and notes."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[dict[str, Any], ...]
+    total: dict[str, Any] | None = None
+    notes: tuple[str, ...] = field(default=())
+    machine_columns: tuple[Column, ...] = ()
+    """Columns for CSV, the same whatever the options, so scripts can rely on them;
+    empty means :attr:`columns`."""
+
+
+def human_bytes(n: int) -> str:
+    """Bytes in binary units, exact below 1 KiB.
+
+    >>> human_bytes(1000), human_bytes(295424), human_bytes(12845056)
+    ('1,000 B', '288.5 KiB', '12.2 MiB')
+    """
+    if n < 1024:
+        return f"{n:,} B"
+    value = float(n)
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
+        value /= 1024
+        if value < 1024:
+            break
+    return f"{value:,.1f} {unit}"
+
+
+def shape_text(shape: Sequence[int] | None) -> str:
+    """A shape the way the post writes sizes.
+
+    >>> shape_text((128, 56, 56))
+    '128×56×56'
+    """
+    return "--" if shape is None else "×".join(str(s) for s in shape)
+
+
+def cell_text(value: Any, kind: CellKind) -> str:
+    """A value formatted for people; ``--`` where it does not apply."""
+    if value is None:
+        return "--"
+    if kind == "count":
+        return fmt(value)
+    if kind == "bytes":
+        return human_bytes(value)
+    if kind == "factor":
+        return f"{float(value):,.2f}×"
+    if kind == "percent":
+        return f"{float(value) * 100:.1f}%"
+    if kind == "ratio":
+        return f"{float(value):.4f}"
+    if kind == "shape":
+        return shape_text(value)
+    return str(value)
+
+
+def cell_raw(value: Any, kind: CellKind) -> str:
+    """A value for CSV: raw integers, shapes as 128x56x56, ratios as decimals."""
+    if value is None:
+        return ""
+    if kind == "shape":
+        return "x".join(str(s) for s in value)
+    if isinstance(value, Fraction):
+        return repr(float(value))
+    return str(value)
+
+
+def to_csv(tables: Iterable[Table]) -> str:
+    """One CSV document: a header row, then each table's rows (and total)."""
+    tables = list(tables)
+    columns = tables[0].machine_columns or tables[0].columns
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(c.key for c in columns)
+    for table in tables:
+        rows = [*table.rows, *([table.total] if table.total else [])]
+        for row in rows:
+            writer.writerow(cell_raw(row.get(c.key), c.kind) for c in columns)
+    return out.getvalue()
+
+
+def to_markdown(tables: Iterable[Table]) -> str:
+    """GitHub-flavoured Markdown: a heading and a table for each table."""
+    parts = []
+    for table in tables:
+        lines = [f"**{table.title}**", ""]
+        lines.append("| " + " | ".join(c.header for c in table.columns) + " |")
+        lines.append("|" + "|".join("---:" if c.numeric else "---" for c in table.columns) + "|")
+        rows = [*table.rows, *([table.total] if table.total else [])]
+        for row in rows:
+            cells = [cell_text(row.get(c.key), c.kind).replace("|", "\\|") for c in table.columns]
+            if row is table.total:
+                cells = [f"**{cell}**" if cell else cell for cell in cells]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.extend(f"\n{note}" for note in table.notes)
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+# --- blocks -----------------------------------------------------------------
+
+VARIANT_TITLES: dict[str, str] = {
+    "standard": "Standard convolution",
+    "depthwise": "Depthwise convolution",
+    "pointwise": "Pointwise (1×1) convolution",
+    "separable": "MobileNet depthwise separable block (depthwise → pointwise)",
+    "lite": "OSNet lite block (1×1 → depthwise)",
+}
+
+
+def _kernel_text(kernel: Sequence[int]) -> str:
+    return "×".join(map(str, kernel))
+
+
+def block_title(block: Block) -> str:
+    """A one-line description of a block.
+
+    >>> from convcalc.core import separable
+    >>> block_title(separable(cin=64, cout=128))
+    'MobileNet depthwise separable block (depthwise → pointwise), 3×3, 64 → 128 channels'
+    """
+    title = VARIANT_TITLES[block.variant]
+    if block.main.transposed:
+        title = "Transposed convolution"
+    kernel = "" if block.variant == "pointwise" else f", {_kernel_text(block.kernel)}"
+    return f"{title}{kernel}, {block.cin} → {block.cout} channels"
+
+
+def layer_type(layer: Layer) -> str:
+    """The layer's type as a short name."""
+    if isinstance(layer, BatchNorm):
+        return "batchnorm"
+    if layer.transposed:
+        return "conv_transpose"
+    return {"standard": "conv", "depthwise": "depthwise", "pointwise": "pointwise"}[layer.kind]
+
+
+def _layer_row(cost: Any, variant: str) -> dict[str, Any]:
+    layer = cost.layer
+    return {
+        "variant": variant,
+        "layer": layer.name,
+        "type": layer_type(layer),
+        "weight_shape": layer.weight_shape if isinstance(layer, Conv) else (layer.channels,),
+        "formula": layer.formula(),
+        "params": cost.params,
+        "buffers": cost.buffers,
+        "output_shape": cost.output_shape,
+        "macs": cost.macs,
+        "extra_ops": cost.extra_ops,
+        "activation_bytes": cost.activation_bytes,
+    }
+
+
+BLOCK_COLUMNS: tuple[Column, ...] = (
+    Column("layer", "Layer"),
+    Column("type", "Type"),
+    Column("weight_shape", "Weight shape", "shape"),
+    Column("formula", "Working"),
+    Column("params", "Params", "count"),
+    Column("buffers", "Buffers", "count"),
+    Column("output_shape", "Output", "shape"),
+    Column("macs", "MACs", "count"),
+    Column("extra_ops", "Bias/BN ops", "count"),
+    Column("activation_bytes", "Activations", "bytes"),
+)
+
+
+def block_table(cost: BlockCost) -> Table:
+    """The per-layer table of a variant command, with a totals row."""
+    keys = ["layer", "type", "weight_shape", "formula", "params"]
+    if cost.buffers:
+        keys.append("buffers")
+    if cost.has_input:
+        keys += ["output_shape", "macs", "activation_bytes"]
+    by_key = {c.key: c for c in BLOCK_COLUMNS}
+    columns = [by_key[key] for key in keys]
+    total = {
+        "variant": cost.block.variant,
+        "layer": "total",
+        "params": cost.params,
+        "buffers": cost.buffers,
+        "output_shape": cost.output_shape,
+        "macs": cost.macs,
+        "extra_ops": cost.extra_ops,
+        "activation_bytes": cost.activation_bytes,
+    }
+    return Table(
+        title=block_title(cost.block),
+        columns=tuple(columns),
+        rows=tuple(_layer_row(layer, cost.block.variant) for layer in cost.layers),
+        total=total,
+        notes=tuple(block_notes(cost)),
+        machine_columns=(Column("variant", "Variant"), *BLOCK_COLUMNS),
+    )
+
+
+def block_notes(cost: BlockCost) -> list[str]:
+    """Summary lines under a block's table."""
+    notes = []
+    params = f"{fmt(cost.params)} parameters"
+    if cost.buffers:
+        params += f" (+ {fmt(cost.buffers)} BatchNorm buffers, not trainable)"
+    notes.append(params)
+    if cost.has_input:
+        assert cost.macs is not None and cost.flops is not None
+        batch = f" for a batch of {cost.batch}" if cost.batch > 1 else ""
+        notes.append(
+            f"Input {shape_text(cost.input_shape)} → output {shape_text(cost.output_shape)}"
+            f"{batch}: {fmt(cost.macs)} MACs, {fmt(cost.flops)} FLOPs "
+            f"(bias and BatchNorm operations apart: {fmt(cost.extra_ops or 0)})"
+        )
+        notes.append(
+            f"Memory ({cost.dtype}): weights {human_bytes(cost.weight_bytes)}, "
+            f"activations {human_bytes(cost.activation_bytes or 0)}, "
+            f"peak {human_bytes(cost.peak_activation_bytes or 0)}"
+        )
+    return notes
+
+
+def _layer_json(cost: Any) -> dict[str, Any]:
+    layer = cost.layer
+    data: dict[str, Any] = {"name": layer.name, "type": layer_type(layer)}
+    if isinstance(layer, Conv):
+        data.update(
+            cin=layer.cin,
+            cout=layer.cout,
+            kernel=list(layer.kernel),
+            groups=layer.groups,
+            bias=layer.bias,
+            stride=list(layer.stride),
+            padding=_padding_json(layer),
+            dilation=list(layer.dilation),
+            weight_shape=list(layer.weight_shape),
+        )
+        if layer.transposed:
+            data["output_padding"] = list(layer.output_padding)
+    else:
+        data["channels"] = layer.channels
+    data.update(
+        formula=layer.formula(),
+        params=cost.params,
+        buffers=cost.buffers,
+        output_shape=_list(cost.output_shape),
+        macs=cost.macs,
+        extra_ops=cost.extra_ops,
+        activation_bytes=cost.activation_bytes,
+    )
+    return data
+
+
+def _padding_json(conv: Conv) -> list[int] | str:
+    return conv.padding if isinstance(conv.padding, str) else list(conv.padding)
+
+
+def _list(shape: Sequence[int] | None) -> list[int] | None:
+    return None if shape is None else list(shape)
+
+
+def block_json(cost: BlockCost) -> dict[str, Any]:
+    """The JSON object of a variant command (the documented contract)."""
+    block = cost.block
+    main = block.main
+    depthwise = next((c for c in block.convs if c.kind == "depthwise"), None)
+    data: dict[str, Any] = {
+        "variant": block.variant,
+        "cin": block.cin,
+        "cout": block.cout,
+        "kernel": list(block.kernel),
+        "dims": main.dims,
+        "groups": main.groups if block.variant in ("standard", "pointwise") else None,
+        "multiplier": depthwise.cout // depthwise.cin if depthwise else None,
+        "bias": block.bias,
+        "bn": block.bn,
+        "stride": list(main.stride),
+        "padding": _padding_json(main),
+        "dilation": list(main.dilation),
+        "transposed": main.transposed,
+        "params": cost.params,
+        "buffers": cost.buffers,
+        "dtype": cost.dtype,
+        "weight_bytes": cost.weight_bytes,
+        "batch": cost.batch,
+        "input_shape": _list(cost.input_shape),
+        "output_shape": _list(cost.output_shape),
+        "macs": cost.macs,
+        "flops": cost.flops,
+        "extra_ops": cost.extra_ops,
+        "activation_bytes": cost.activation_bytes,
+        "peak_activation_bytes": cost.peak_activation_bytes,
+        "layers": [_layer_json(layer) for layer in cost.layers],
+    }
+    if main.transposed:
+        data["output_padding"] = list(main.output_padding)
+    return data
+
+
+# --- comparisons ------------------------------------------------------------
+
+
+def _ratio_pair(ratio: Fraction | None) -> tuple[Fraction | None, Fraction | None]:
+    """(×-fold reduction, % saved) from a cost ratio."""
+    if ratio is None or ratio == 0:
+        return None, None
+    return 1 / ratio, 1 - ratio
+
+
+def _compare_row(row: Comparison) -> dict[str, Any]:
+    cost = row.cost
+    fold, saved = _ratio_pair(row.params_ratio)
+    macs_fold, macs_saved = _ratio_pair(row.macs_ratio)
+    return {
+        "variant": cost.block.variant,
+        "label": row.label,
+        "cin": cost.block.cin,
+        "cout": cost.block.cout,
+        "layers": " → ".join(_layer_label(c) for c in cost.block.convs),
+        "params": cost.params,
+        "buffers": cost.buffers,
+        "params_reduction": fold,
+        "params_saved": saved,
+        "output_shape": cost.output_shape,
+        "macs": cost.macs,
+        "flops": cost.flops,
+        "macs_reduction": macs_fold,
+        "macs_ratio": row.macs_ratio,
+        "paper_ratio": row.paper_ratio,
+        "weight_bytes": cost.weight_bytes,
+        "peak_activation_bytes": cost.peak_activation_bytes,
+    }
+
+
+def _layer_label(conv: Conv) -> str:
+    if conv.kind == "pointwise":
+        return "1×1"
+    prefix = "dw " if conv.kind == "depthwise" else ""
+    return f"{prefix}{_kernel_text(conv.kernel)}"
+
+
+COMPARE_COLUMNS: tuple[Column, ...] = (
+    Column("label", "Variant"),
+    Column("layers", "Layers"),
+    Column("params", "Params", "count"),
+    Column("params_reduction", "vs standard", "factor"),
+    Column("params_saved", "Saved", "percent"),
+)
+
+COMPARE_INPUT_COLUMNS: tuple[Column, ...] = (
+    Column("output_shape", "Output", "shape"),
+    Column("macs", "MACs", "count"),
+    Column("flops", "FLOPs", "count"),
+    Column("macs_reduction", "MACs vs standard", "factor"),
+    Column("macs_ratio", "MAC ratio", "ratio"),
+    Column("paper_ratio", "1/Cout + 1/K²", "ratio"),
+    Column("weight_bytes", "Weights", "bytes"),
+    Column("peak_activation_bytes", "Peak act.", "bytes"),
+)
+
+
+COMPARE_MACHINE_COLUMNS: tuple[Column, ...] = (
+    Column("variant", "Variant"),
+    Column("label", "Label"),
+    Column("cin", "Cin", "count"),
+    Column("cout", "Cout", "count"),
+    Column("layers", "Layers"),
+    Column("params", "Params", "count"),
+    Column("buffers", "Buffers", "count"),
+    Column("params_reduction", "vs standard", "factor"),
+    Column("params_saved", "Saved", "percent"),
+    *COMPARE_INPUT_COLUMNS,
+)
+
+
+def compare_tables(groups: Sequence[Sequence[Comparison]]) -> list[Table]:
+    """One table per channel pair, rows in the post's order."""
+    tables = []
+    for rows in groups:
+        base = rows[0].baseline
+        has_input = base.has_input
+        columns = COMPARE_COLUMNS + (COMPARE_INPUT_COLUMNS if has_input else ())
+        title = (
+            f"{base.block.cin} → {base.block.cout} channels, "
+            f"{_kernel_text(base.block.kernel)} kernel"
+        )
+        notes = []
+        if has_input:
+            notes.append(
+                f"Input {shape_text(base.input_shape)}, {base.dtype}"
+                + (f", batch {base.batch}" if base.batch > 1 else "")
+                + ". MACs exclude bias and BatchNorm; FLOPs = 2 × MACs. "
+                "MAC ratio is exact; 1/Cout + 1/K² is the MobileNet paper's approximation."
+            )
+        tables.append(
+            Table(
+                title=title,
+                columns=columns,
+                rows=tuple(_compare_row(row) for row in rows),
+                notes=tuple(notes),
+                machine_columns=COMPARE_MACHINE_COLUMNS,
+            )
+        )
+    return tables
+
+
+def _fraction_json(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def compare_json(groups: Sequence[Sequence[Comparison]]) -> dict[str, Any]:
+    """The JSON object of ``compare``: every row, each a full block object."""
+    variants = []
+    for rows in groups:
+        for row in rows:
+            data = block_json(row.cost)
+            fold, saved = _ratio_pair(row.params_ratio)
+            macs_fold, macs_saved = _ratio_pair(row.macs_ratio)
+            data["label"] = row.label
+            data["reduction"] = {
+                "params_factor": _fraction_json(fold),
+                "params_percent": None if saved is None else float(saved * 100),
+                "macs_factor": _fraction_json(macs_fold),
+                "macs_percent": None if macs_saved is None else float(macs_saved * 100),
+                "macs_ratio": _fraction_json(row.macs_ratio),
+                "paper_ratio": _fraction_json(row.paper_ratio),
+            }
+            variants.append(data)
+    return {"baseline": "standard", "variants": variants}
