@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -61,10 +61,15 @@ def fail(error: ConvCalcError) -> NoReturn:
 
 # --- parameter types -------------------------------------------------------
 
+if TYPE_CHECKING:
+    ParamBase = click.ParamType[Any]
+else:  # ParamType became generic in Click 8.3; stay importable on 8.2.
+    ParamBase = click.ParamType
+
 _SIZE = re.compile(r"[0-9]+(x[0-9]+){0,2}")
 
 
-class SizeType(click.ParamType):
+class SizeType(ParamBase):
     """``3`` or one size per dimension, ``3x5`` or ``16x112x112``."""
 
     name = "size"
@@ -103,7 +108,7 @@ class PaddingType(SizeType):
         return super().convert(value, param, ctx)
 
 
-class ListType(click.ParamType):
+class ListType(ParamBase):
     """Comma-separated positive whole numbers: ``128`` or ``128,64``."""
 
     name = "list"
@@ -123,7 +128,7 @@ class ListType(click.ParamType):
 _SI = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 
 
-class CountType(click.ParamType):
+class CountType(ParamBase):
     """A whole count, optionally with an SI suffix: ``73856``, ``30M``, ``1.5G``."""
 
     name = "count"
@@ -148,7 +153,7 @@ class CountType(click.ParamType):
         )
 
 
-class PositiveType(click.ParamType):
+class PositiveType(ParamBase):
     """A whole number >= 1, with an error that says so."""
 
     name = "integer"
@@ -243,9 +248,7 @@ def input_options(f: F) -> F:
                 type=click.IntRange(1, 3),
                 help="Conv1d, 2d or 3d  [default: 2, or as many as the kernel or input has]",
             ),
-            click.option(
-                "--batch", type=POSITIVE, default=1, help="Samples per batch."
-            ),
+            click.option("--batch", type=POSITIVE, default=1, help="Samples per batch."),
             click.option(
                 "--dtype",
                 type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
@@ -284,9 +287,7 @@ def channel_options(f: F) -> F:
         f,
         [
             click.option("--cin", type=POSITIVE, required=True, help="Input channels."),
-            click.option(
-                "--cout", type=POSITIVE, required=True, help="Output channels."
-            ),
+            click.option("--cout", type=POSITIVE, required=True, help="Output channels."),
         ],
     )
 
@@ -319,7 +320,7 @@ class ConvcalcGroup(click.Group):
             raise click.UsageError(f"no such command {args[0]!r}: use one of {allowed}", ctx)
         return super().resolve_command(ctx, args)
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
@@ -362,7 +363,9 @@ Examples:
 """
 
 
-@click.group(cls=ConvcalcGroup, context_settings=CONTEXT_SETTINGS, epilog=EPILOG_HELP)
+@click.group(
+    name="convcalc", cls=ConvcalcGroup, context_settings=CONTEXT_SETTINGS, epilog=EPILOG_HELP
+)
 @click.version_option(package_name="convcalc", message="%(prog)s %(version)s")
 def cli() -> None:
     """What convolution layers cost: parameters, MACs, shapes and memory, exactly.
@@ -511,9 +514,7 @@ def _variant_command(name: str) -> click.Command:
     decorators: list[Callable[[Any], Any]] = []
     if name == "depthwise":
         decorators += [
-            click.option(
-                "--cin", type=POSITIVE, required=True, help="Input channels."
-            ),
+            click.option("--cin", type=POSITIVE, required=True, help="Input channels."),
             click.option(
                 "--cout",
                 type=POSITIVE,
@@ -526,9 +527,7 @@ def _variant_command(name: str) -> click.Command:
         decorators.append(KERNEL_OPTION)
     if name in ("standard", "pointwise"):
         decorators.append(
-            click.option(
-                "-g", "--groups", type=POSITIVE, default=1, help="Channel groups."
-            )
+            click.option("-g", "--groups", type=POSITIVE, default=1, help="Channel groups.")
         )
     if name in ("depthwise", "separable"):
         decorators.append(

@@ -737,25 +737,56 @@ def make_block(
                 )
             multiplier = cout // cin
         return depthwise(
-            cin=cin, k=kk, multiplier=multiplier, bias=bias, bn=bn,
-            stride=stride, padding=padding, dilation=dilation, dims=dims,
+            cin=cin,
+            k=kk,
+            multiplier=multiplier,
+            bias=bias,
+            bn=bn,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            dims=dims,
         )
     if cout is None:
         raise ConvCalcError(f"{name} needs cout", option="cout")
     if name == "standard":
         return standard(
-            cin=cin, cout=cout, k=kk, groups=groups, bias=bias, bn=bn, stride=stride,
-            padding=padding, dilation=dilation, transposed=transposed,
-            output_padding=output_padding, dims=dims,
+            cin=cin,
+            cout=cout,
+            k=kk,
+            groups=groups,
+            bias=bias,
+            bn=bn,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            transposed=transposed,
+            output_padding=output_padding,
+            dims=dims,
         )
     if name == "separable":
         return separable(
-            cin=cin, cout=cout, k=kk, multiplier=multiplier, bias=bias, bn=bn,
-            stride=stride, padding=padding, dilation=dilation, dims=dims,
+            cin=cin,
+            cout=cout,
+            k=kk,
+            multiplier=multiplier,
+            bias=bias,
+            bn=bn,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            dims=dims,
         )
     return lite(
-        cin=cin, cout=cout, k=kk, bias=bias, bn=bn,
-        stride=stride, padding=padding, dilation=dilation, dims=dims,
+        cin=cin,
+        cout=cout,
+        k=kk,
+        bias=bias,
+        bn=bn,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        dims=dims,
     )
 
 

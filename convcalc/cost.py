@@ -10,6 +10,7 @@ BatchNorm or activations; those are reported apart as ``extra_ops``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
@@ -132,11 +133,13 @@ class BlockCost:
         return peak
 
 
-def _total(values: object) -> int | None:
-    items = list(values)  # type: ignore[call-overload]
-    if any(v is None for v in items):
-        return None
-    return sum(items)
+def _total(values: Iterable[int | None]) -> int | None:
+    total = 0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
 
 
 def input_shape(cin: int, size: int | tuple[int, ...] | list[int], dims: int) -> Shape:
@@ -200,9 +203,7 @@ def measure(
             )
         )
         shape = out
-    return BlockCost(
-        block=block, layers=tuple(costs), dtype=dtype, batch=batch, input_shape=first
-    )
+    return BlockCost(block=block, layers=tuple(costs), dtype=dtype, batch=batch, input_shape=first)
 
 
 @dataclass(frozen=True, kw_only=True)

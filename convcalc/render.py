@@ -14,6 +14,10 @@ PLAIN_WIDTH = 200
 """Width used when stdout is not a terminal, so that piped output never depends on it."""
 
 
+COLUMN_STYLES = {"params": "cyan", "macs": "magenta", "label": "bold", "layer": "bold"}
+"""Colours for the columns people look for first; Rich drops them where colour is off."""
+
+
 def make_console(file: TextIO | None = None) -> Console:
     """A Console that lets Rich decide on colour (isatty, NO_COLOR, FORCE_COLOR, TERM).
 
@@ -41,7 +45,11 @@ def print_tables(tables: Iterable[Table], console: Console) -> None:
         rich_table = RichTable(box=box.ASCII if plain else box.ROUNDED)
         for column in table.columns:
             rich_table.add_column(
-                column.header, justify="right" if column.numeric else "left", no_wrap=True
+                column.header,
+                justify="right" if column.numeric else "left",
+                style=COLUMN_STYLES.get(column.key),
+                # Figures are never cut; labels may wrap on a narrow terminal.
+                no_wrap=column.numeric,
             )
         for row in table.rows:
             rich_table.add_row(*(cell_text(row.get(c.key), c.kind) for c in table.columns))

@@ -71,8 +71,8 @@ def human_bytes(n: int) -> str:
     """
     if n < 1024:
         return f"{n:,} B"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
+    value, unit = float(n), "B"
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):  # noqa: B007 - the unit reached is kept
         value /= 1024
         if value < 1024:
             break
@@ -251,10 +251,14 @@ def block_table(cost: BlockCost) -> Table:
 def block_notes(cost: BlockCost) -> list[str]:
     """Summary lines under a block's table."""
     notes = []
-    params = f"{fmt(cost.params)} parameters"
+    if len(cost.layers) == 1:
+        working = f"{cost.layers[0].layer.formula()} = {fmt(cost.params)} parameters"
+    else:
+        terms = " + ".join(fmt(layer.params) for layer in cost.layers)
+        working = f"Total: {terms} = {fmt(cost.params)} parameters"
     if cost.buffers:
-        params += f" (+ {fmt(cost.buffers)} BatchNorm buffers, not trainable)"
-    notes.append(params)
+        working += f" (+ {fmt(cost.buffers)} BatchNorm buffers, not trainable)"
+    notes.append(working)
     if cost.has_input:
         assert cost.macs is not None and cost.flops is not None
         batch = f" for a batch of {cost.batch}" if cost.batch > 1 else ""
