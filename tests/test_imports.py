@@ -44,7 +44,8 @@ def test_machine_output_paths_do_not_import_rich(args: list[str]) -> None:
     code = (
         "import contextlib, io\n"
         "from convcalc.cli import cli\n"
-        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "out, err = io.StringIO(), io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
         f"    cli.main({args!r}, standalone_mode=False)"
     )
     assert "rich" not in loaded_after(code)
