@@ -35,34 +35,41 @@ def make_console(file: TextIO | None = None) -> Console:
 def print_tables(tables: Iterable[Table], console: Console) -> None:
     """Draw each table, with its notes under it."""
     from rich import box
+    from rich.measure import Measurement
     from rich.table import Table as RichTable
 
     plain = not console.is_terminal or console.no_color
-    for index, table in enumerate(tables):
-        if index:
-            console.print()
-        console.print(table.title, style="bold", soft_wrap=True)
-        rich_table = RichTable(box=box.ASCII if plain else box.ROUNDED)
-        for column in table.columns:
-            rich_table.add_column(
-                column.header,
-                justify="right" if column.numeric else "left",
-                style=COLUMN_STYLES.get(column.key),
-                # Figures are never cut; labels may wrap on a narrow terminal.
-                no_wrap=column.numeric,
-            )
-        for row in table.rows:
-            rich_table.add_row(*(cell_text(row.get(c.key), c.kind) for c in table.columns))
-        if table.total is not None:
-            rich_table.add_section()
-            rich_table.add_row(
-                *(
-                    "" if row_value is None and c.key != "layer" else cell_text(row_value, c.kind)
-                    for c in table.columns
-                    for row_value in [table.total.get(c.key)]
-                ),
-                style="bold",
-            )
-        console.print(rich_table)
+    first = True
+    for table in tables:
+        rows = [*table.rows, *([table.total] if table.total is not None else [])]
+        for heading, columns in table.views():
+            if not first:
+                console.print()
+            first = False
+            console.print(heading, style="bold", soft_wrap=True)
+            rich_table = RichTable(box=box.ASCII if plain else box.ROUNDED)
+            texts = [
+                ["" if cell == "--" and row is table.total else cell for cell in cells]
+                for row in rows
+                for cells in [[cell_text(row.get(c.key), c.kind) for c in columns]]
+            ]
+            for index, column in enumerate(columns):
+                widest = max((len(cells[index]) for cells in texts), default=0)
+                rich_table.add_column(
+                    column.header,
+                    justify="right" if column.numeric else "left",
+                    style=COLUMN_STYLES.get(column.key),
+                    # On a narrow terminal, headers and labels wrap; figures never do.
+                    min_width=widest if column.numeric else None,
+                    overflow="fold",
+                )
+            for row, cells in zip(rows, texts, strict=True):
+                if row is table.total:
+                    rich_table.add_section()
+                rich_table.add_row(*cells, style="bold" if row is table.total else None)
+            # Wider than the terminal even at its narrowest: let lines wrap rather
+            # than have Rich crop the last columns away.
+            needed = Measurement.get(console, console.options, rich_table).minimum
+            console.print(rich_table, width=max(needed, console.width), crop=False)
         for note in table.notes:
             console.print(note, soft_wrap=True)

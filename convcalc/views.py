@@ -61,6 +61,16 @@ class Table:
     machine_columns: tuple[Column, ...] = ()
     """Columns for CSV, the same whatever the options, so scripts can rely on them;
     empty means :attr:`columns`."""
+    parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """How people see it: (heading, column keys) for each sub-table, so that a wide
+    table reads well in a terminal; empty means one table of all :attr:`columns`."""
+
+    def views(self) -> list[tuple[str, tuple[Column, ...]]]:
+        """(heading, columns) for each sub-table people see."""
+        if not self.parts:
+            return [(self.title, self.columns)]
+        by_key = {c.key: c for c in self.columns}
+        return [(heading, tuple(by_key[k] for k in keys)) for heading, keys in self.parts]
 
 
 def human_bytes(n: int) -> str:
@@ -133,20 +143,21 @@ def to_csv(tables: Iterable[Table]) -> str:
 
 
 def to_markdown(tables: Iterable[Table]) -> str:
-    """GitHub-flavoured Markdown: a heading and a table for each table."""
+    """GitHub-flavoured Markdown: a heading and a table for each (sub-)table."""
     parts = []
     for table in tables:
-        lines = [f"**{table.title}**", ""]
-        lines.append("| " + " | ".join(c.header for c in table.columns) + " |")
-        lines.append("|" + "|".join("---:" if c.numeric else "---" for c in table.columns) + "|")
         rows = [*table.rows, *([table.total] if table.total else [])]
-        for row in rows:
-            cells = [cell_text(row.get(c.key), c.kind).replace("|", "\\|") for c in table.columns]
-            if row is table.total:
-                cells = [f"**{cell}**" if cell else cell for cell in cells]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.extend(f"\n{note}" for note in table.notes)
-        parts.append("\n".join(lines))
+        for heading, columns in table.views():
+            lines = [f"**{heading}**", ""]
+            lines.append("| " + " | ".join(c.header for c in columns) + " |")
+            lines.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
+            for row in rows:
+                cells = [cell_text(row.get(c.key), c.kind).replace("|", "\\|") for c in columns]
+                if row is table.total:
+                    cells = [f"**{cell}**" if cell != "--" else "" for cell in cells]
+                lines.append("| " + " | ".join(cells) + " |")
+            parts.append("\n".join(lines))
+        parts.extend(table.notes)
     return "\n\n".join(parts) + "\n"
 
 
@@ -221,13 +232,16 @@ BLOCK_COLUMNS: tuple[Column, ...] = (
 
 def block_table(cost: BlockCost) -> Table:
     """The per-layer table of a variant command, with a totals row."""
-    keys = ["layer", "type", "weight_shape", "formula", "params"]
+    title = block_title(cost.block)
+    params = ("layer", "type", "weight_shape", "formula", "params")
     if cost.buffers:
-        keys.append("buffers")
+        params += ("buffers",)
+    parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     if cost.has_input:
-        keys += ["output_shape", "macs", "activation_bytes"]
-    by_key = {c.key: c for c in BLOCK_COLUMNS}
-    columns = [by_key[key] for key in keys]
+        compute = ("layer", "output_shape", "macs", "extra_ops", "activation_bytes")
+        parts = ((title, params), (f"Compute and memory, {_input_text(cost)}", compute))
+    keys = set(params) | {k for _, part in parts for k in part}
+    columns = [c for c in BLOCK_COLUMNS if c.key in keys]
     total = {
         "variant": cost.block.variant,
         "layer": "total",
@@ -239,13 +253,19 @@ def block_table(cost: BlockCost) -> Table:
         "activation_bytes": cost.activation_bytes,
     }
     return Table(
-        title=block_title(cost.block),
+        title=title,
         columns=tuple(columns),
         rows=tuple(_layer_row(layer, cost.block.variant) for layer in cost.layers),
         total=total,
         notes=tuple(block_notes(cost)),
         machine_columns=(Column("variant", "Variant"), *BLOCK_COLUMNS),
+        parts=parts,
     )
+
+
+def _input_text(cost: BlockCost) -> str:
+    batch = f", batch {cost.batch}" if cost.batch > 1 else ""
+    return f"input {shape_text(cost.input_shape)}{batch}, {cost.dtype}"
 
 
 def block_notes(cost: BlockCost) -> list[str]:
@@ -383,6 +403,7 @@ def _compare_row(row: Comparison) -> dict[str, Any]:
         "macs_ratio": row.macs_ratio,
         "paper_ratio": row.paper_ratio,
         "weight_bytes": cost.weight_bytes,
+        "activation_bytes": cost.activation_bytes,
         "peak_activation_bytes": cost.peak_activation_bytes,
     }
 
@@ -406,11 +427,17 @@ COMPARE_INPUT_COLUMNS: tuple[Column, ...] = (
     Column("output_shape", "Output", "shape"),
     Column("macs", "MACs", "count"),
     Column("flops", "FLOPs", "count"),
-    Column("macs_reduction", "MACs vs standard", "factor"),
-    Column("macs_ratio", "MAC ratio", "ratio"),
-    Column("paper_ratio", "1/Cout + 1/K²", "ratio"),
+    Column("macs_reduction", "vs standard", "factor"),
+    Column("macs_ratio", "Ratio", "ratio"),
+    Column("paper_ratio", "1/N + 1/K²", "ratio"),
     Column("weight_bytes", "Weights", "bytes"),
-    Column("peak_activation_bytes", "Peak act.", "bytes"),
+    Column("activation_bytes", "Activations", "bytes"),
+    Column("peak_activation_bytes", "Peak", "bytes"),
+)
+
+COMPARE_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Compute", ("variant", "output_shape", "macs", "flops", "macs_reduction", "macs_ratio")),
+    ("Memory", ("variant", "weight_bytes", "activation_bytes", "peak_activation_bytes")),
 )
 
 
@@ -434,18 +461,26 @@ def compare_tables(groups: Sequence[Sequence[Comparison]]) -> list[Table]:
     for rows in groups:
         base = rows[0].baseline
         has_input = base.has_input
-        columns = COMPARE_COLUMNS + (COMPARE_INPUT_COLUMNS if has_input else ())
         title = (
             f"{base.block.cin} → {base.block.cout} channels, "
             f"{_kernel_text(base.block.kernel)} kernel"
         )
+        columns = COMPARE_COLUMNS
+        parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
         notes = []
         if has_input:
+            columns = (*COMPARE_COLUMNS, Column("variant", "Variant"), *COMPARE_INPUT_COLUMNS)
+            compute, memory = COMPARE_PARTS
+            if any(row.paper_ratio is not None for row in rows):
+                compute = (compute[0], (*compute[1], "paper_ratio"))
+            parts = (
+                (title, tuple(c.key for c in COMPARE_COLUMNS)),
+                (f"{compute[0]}, {_input_text(base)}", compute[1]),
+                memory,
+            )
             notes.append(
-                f"Input {shape_text(base.input_shape)}, {base.dtype}"
-                + (f", batch {base.batch}" if base.batch > 1 else "")
-                + ". MACs exclude bias and BatchNorm; FLOPs = 2 × MACs. "
-                "MAC ratio is exact; 1/Cout + 1/K² is the MobileNet paper's approximation."
+                "MACs exclude bias and BatchNorm; FLOPs = 2 × MACs. Ratio is MACs / standard's, "
+                "exact; 1/N + 1/K² is the MobileNet paper's approximation for the separable block."
             )
         tables.append(
             Table(
@@ -454,6 +489,7 @@ def compare_tables(groups: Sequence[Sequence[Comparison]]) -> list[Table]:
                 rows=tuple(_compare_row(row) for row in rows),
                 notes=tuple(notes),
                 machine_columns=COMPARE_MACHINE_COLUMNS,
+                parts=parts,
             )
         )
     return tables

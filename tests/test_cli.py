@@ -165,7 +165,7 @@ def test_compare_with_input_has_compute_and_the_paper_ratio() -> None:
         assert row["output_shape"] == [128, 56, 56]
         assert row["input_shape"] == [64, 56, 56]
     table = ok("compare", "--cin", "64", "--cout", "128", "--input", "56").stdout
-    assert "1/Cout + 1/K²" in table and "231,211,008" in table
+    assert "1/N + 1/K²" in table and "231,211,008" in table
 
 
 # --- formats ----------------------------------------------------------------
