@@ -233,7 +233,7 @@ BLOCK_COLUMNS: tuple[Column, ...] = (
 def block_table(cost: BlockCost) -> Table:
     """The per-layer table of a variant command, with a totals row."""
     title = block_title(cost.block)
-    params = ("layer", "type", "weight_shape", "formula", "params")
+    params: tuple[str, ...] = ("layer", "type", "weight_shape", "formula", "params")
     if cost.buffers:
         params += ("buffers",)
     parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
