@@ -42,6 +42,8 @@ OPTION_HINTS: dict[str, str] = {
     "dims": "'--dims'",
     "batch": "'--batch'",
     "dtype": "'--dtype'",
+    "width": "'--width'",
+    "resolution": "'--resolution'",
 }
 
 
@@ -388,7 +390,9 @@ def _emit(
     fmt_name: str,
     tables: Callable[[], list[Any]],
     data: Callable[[], dict[str, Any]],
+    csv_tables: Callable[[], list[Any]] | None = None,
 ) -> None:
+    """Write a result in the format asked for; each view is built only if needed."""
     if fmt_name == "json":
         import json
 
@@ -396,7 +400,7 @@ def _emit(
     elif fmt_name == "csv":
         from .views import to_csv
 
-        click.echo(to_csv(tables()), nl=False)
+        click.echo(to_csv((csv_tables or tables)()), nl=False)
     elif fmt_name == "markdown":
         from .views import to_markdown
 
@@ -651,3 +655,166 @@ def compare_cmd(**opts: Any) -> None:
     from .views import compare_json, compare_tables
 
     _emit(opts["format_"], lambda: compare_tables(groups), lambda: compare_json(groups))
+
+
+@cli.command(
+    "model",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  convcalc model --list
+  convcalc model mobilenet_v1
+  convcalc model mobilenet_v1 --width 0.5 --resolution 160
+  convcalc model mobilenet_v1 --as standard
+  convcalc model osnet_x1_0 --depth 2
+  convcalc model examples/tiny.toml --format json --max-macs 1G
+""",
+)
+@click.argument("spec", required=False, metavar="SPEC")
+@click.option("--list", "list_", is_flag=True, help="List the built-in presets and exit.")
+@click.option(
+    "--width",
+    metavar="ALPHA",
+    help="Width multiplier α: every convolution's channels × α (a preset's own by default).",
+)
+@click.option(
+    "--resolution",
+    type=SIZE,
+    metavar="SIZE",
+    help="Input size instead of the spec's (224, 256x128).",
+)
+@click.option(
+    "--as",
+    "as_variant",
+    type=click.Choice(["standard", "separable", "lite", "mobilenet", "osnet"]),
+    help="Swap every K×K convolution block for this variant and compare.",
+)
+@click.option(
+    "--depth",
+    type=POSITIVE,
+    default=1,
+    help="Levels of nested blocks to show in tables (JSON always has the whole tree).",
+)
+@click.option("--batch", type=POSITIVE, default=1, help="Samples per batch.")
+@click.option(
+    "--dtype",
+    type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
+    help="Element type for memory  [default: the spec's, else fp32]",
+)
+@output_options
+@check_options
+def model_cmd(**opts: Any) -> None:
+    """A whole network from a spec file (TOML or JSON) or a built-in preset.
+
+    Prints each layer's output shape, parameters and MACs, the totals, and a
+    breakdown by layer type, like the MobileNet paper's "Resource per layer
+    type". MACs exclude bias, BatchNorm, pooling and activations.
+    """
+    from .network import trace
+    from .spec import PRESETS
+
+    if opts["list_"]:
+        _list_presets(opts["format_"])
+        return
+    if opts["spec"] is None:
+        raise click.UsageError(f"give a spec file or a preset ({', '.join(PRESETS)}), or --list")
+    variant = ALIASES.get(opts["as_variant"] or "", opts["as_variant"])
+    network = _load_network(opts["spec"], opts["width"], opts["resolution"])
+    dtype = opts["dtype"] or network.dtype
+    try:
+        cost = trace(network, batch=opts["batch"], dtype=dtype)
+        swapped = None
+        if variant:
+            from .network import swap
+
+            swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
+    except ConvCalcError as error:
+        raise click.UsageError(f"{opts['spec']}: {error}") from None
+    except RecursionError:
+        raise click.UsageError(f"{opts['spec']}: blocks nested too deeply") from None
+    checked = swapped or cost
+    if opts["quiet"]:
+        click.echo(checked.params)
+    else:
+        from . import netviews
+
+        depth, batch = opts["depth"], opts["batch"]
+        if swapped is not None:
+            tables = [netviews.swap_table(cost, swapped, variant, depth=depth)]
+            _emit(
+                opts["format_"],
+                lambda: tables,
+                lambda: netviews.swap_json(cost, swapped, variant, dtype=dtype, batch=batch),
+            )
+        else:
+            _emit(
+                opts["format_"],
+                lambda: [
+                    netviews.network_table(cost, depth=depth, dtype=dtype, batch=batch),
+                    netviews.breakdown_table(cost),
+                ],
+                lambda: netviews.network_json(cost, dtype=dtype, batch=batch),
+                csv_tables=lambda: [
+                    netviews.network_table(cost, depth=depth, dtype=dtype, batch=batch)
+                ],
+            )
+    _check(checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"])
+
+
+def _load_network(spec: str, width: str | None, resolution: Any) -> Any:
+    from pathlib import Path
+
+    from .spec import PRESETS, build, load, load_preset
+
+    try:
+        if spec in PRESETS and not Path(spec).exists():
+            data, preset_width = load_preset(spec)
+            return build(data, spec, width=width or preset_width, resolution=resolution)
+        if not Path(spec).is_file():
+            raise click.BadParameter(
+                f"{spec!r} is neither a file nor a preset ({', '.join(PRESETS)})",
+                param_hint="'SPEC'",
+            )
+        return build(load(spec), spec, width=width, resolution=resolution)
+    except RecursionError:
+        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
+    except ConvCalcError as error:
+        if error.option in ("width", "resolution"):
+            fail(error)
+        raise click.UsageError(str(error)) from None
+
+
+def _list_presets(fmt_name: str) -> None:
+    from .network import trace
+    from .spec import PRESETS, build, load_preset
+    from .views import Column, Table
+
+    rows: list[dict[str, Any]] = []
+    for name, preset in PRESETS.items():
+        data, width = load_preset(name)
+        cost = trace(build(data, name, width=width))
+        rows.append(
+            {
+                "name": name,
+                "about": preset.about,
+                "input_shape": cost.input_shape,
+                "params": cost.params,
+                "macs": cost.macs,
+            }
+        )
+    table = Table(
+        title="Built-in presets",
+        columns=(
+            Column("name", "Preset"),
+            Column("about", "Network"),
+            Column("input_shape", "Input", "shape"),
+            Column("params", "Params", "count"),
+            Column("macs", "MACs", "count"),
+        ),
+        rows=tuple(rows),
+    )
+    _emit(
+        fmt_name,
+        lambda: [table],
+        lambda: {"presets": [{**r, "input_shape": list(r["input_shape"])} for r in rows]},
+    )

@@ -423,6 +423,8 @@ class Block:
     """The layers in forward order."""
     bn: bool = False
     """Whether the block carries BatchNorm."""
+    name: str = ""
+    """The block's name within a network; empty for a block on its own."""
 
     @property
     def convs(self) -> tuple[Conv, ...]:

@@ -29,7 +29,7 @@ __all__ = [
     "to_markdown",
 ]
 
-CellKind = Literal["text", "count", "bytes", "factor", "percent", "ratio", "shape"]
+CellKind = Literal["text", "count", "bytes", "factor", "percent", "percent2", "ratio", "shape"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,8 @@ def cell_text(value: Any, kind: CellKind) -> str:
         return f"{float(value):,.2f}×"
     if kind == "percent":
         return f"{float(value) * 100:.1f}%"
+    if kind == "percent2":
+        return f"{float(value) * 100:.2f}%"
     if kind == "ratio":
         return f"{float(value):.4f}"
     if kind == "shape":

@@ -341,11 +341,11 @@ def test_bad_input_is_one_line_on_stderr_with_exit_2(args: list[str], named: str
 
 def test_help_lists_commands_and_aliases() -> None:
     out = ok("--help").stdout
-    for name in [*VARIANT_COMMANDS, "compare", "mobilenet", "osnet"]:
+    for name in [*VARIANT_COMMANDS, "compare", "model", "mobilenet", "osnet"]:
         assert name in out
 
 
-@pytest.mark.parametrize("command", [*VARIANT_COMMANDS, "compare"])
+@pytest.mark.parametrize("command", [*VARIANT_COMMANDS, "compare", "model"])
 def test_every_command_has_help_with_examples(command: str) -> None:
     out = ok(command, "--help").stdout
     assert "Examples:" in out
@@ -353,7 +353,7 @@ def test_every_command_has_help_with_examples(command: str) -> None:
     assert "--format" in out
 
 
-@pytest.mark.parametrize("command", [*VARIANT_COMMANDS, "compare"])
+@pytest.mark.parametrize("command", sorted(cli.commands))
 def test_every_command_is_in_the_readme(command: str) -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     assert f"convcalc {command}" in readme

@@ -3,6 +3,7 @@ again and must print what the README says it prints."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -38,3 +39,28 @@ def test_quick_start_has_exactly_two_commands() -> None:
     assert len(commands) == 2
     assert commands[0].startswith("pip install . && convcalc ")
     assert "pytest" in commands[1]
+
+
+def published_rows() -> list[list[str]]:
+    section = README.split("### Published figures, reproduced", 1)[1].split("\n\n")[2]
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| `")
+    ]
+
+
+@pytest.mark.parametrize("row", published_rows(), ids=lambda r: r[0])
+def test_readme_published_figures_table_is_real(row: list[str]) -> None:
+    arguments, _, params, _, macs = row
+    result = CliRunner().invoke(cli, ["model", *arguments.strip("`").split(), "--format", "json"])
+    data = json.loads(result.stdout)
+    data = data.get("swapped", data)
+    assert (f"{data['params']:,}", f"{data['macs']:,}") == (params, macs)
+
+
+def test_readme_published_figures_cover_every_preset() -> None:
+    from convcalc.spec import PRESETS
+
+    named = {row[0].strip("`").split()[0] for row in published_rows()}
+    assert named == set(PRESETS)

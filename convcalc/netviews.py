@@ -1,0 +1,324 @@
+"""Views of whole networks as data: per-layer tables, the per-type breakdown, the
+side-by-side of ``--as``, and JSON. Nothing here imports Rich."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+from .core import fmt
+from .cost import DTYPES
+from .network import NodeCost, breakdown
+from .views import Column, Table, human_bytes, shape_text
+
+__all__ = [
+    "breakdown_table",
+    "layer_rows",
+    "network_json",
+    "network_table",
+    "swap_json",
+    "swap_table",
+]
+
+
+def _percent(part: int, whole: int) -> Fraction | None:
+    return Fraction(part, whole) if whole else None
+
+
+def layer_rows(cost: NodeCost, depth: int) -> Iterator[tuple[str, int, NodeCost]]:
+    """(index, level, node) for every node down to ``depth`` levels, in forward order.
+
+    Indices are dotted paths: ``3`` is the third top-level layer, ``3.2`` its second part.
+    """
+
+    def visit(node: NodeCost, prefix: str, level: int) -> Iterator[tuple[str, int, NodeCost]]:
+        for number, child in enumerate(node.children, start=1):
+            index = f"{prefix}{number}"
+            yield index, level, child
+            if level < depth:
+                yield from visit(child, f"{index}.", level + 1)
+
+    yield from visit(cost, "", 1)
+
+
+NETWORK_COLUMNS: tuple[Column, ...] = (
+    Column("index", "#"),
+    Column("name", "Name"),
+    Column("type", "Type"),
+    Column("output_shape", "Output", "shape"),
+    Column("params", "Params", "count"),
+    Column("params_percent", "% params", "percent2"),
+    Column("macs", "MACs", "count"),
+    Column("macs_percent", "% MACs", "percent2"),
+)
+
+NETWORK_MACHINE_COLUMNS: tuple[Column, ...] = (
+    Column("index", "#"),
+    Column("level", "Level", "count"),
+    Column("name", "Name"),
+    Column("type", "Type"),
+    Column("input_shape", "Input", "shape"),
+    Column("output_shape", "Output", "shape"),
+    Column("params", "Params", "count"),
+    Column("buffers", "Buffers", "count"),
+    Column("macs", "MACs", "count"),
+    Column("extra_ops", "Other ops", "count"),
+    Column("activation_bytes", "Activations", "bytes"),
+    Column("params_percent", "% params", "percent2"),
+    Column("macs_percent", "% MACs", "percent2"),
+)
+
+
+def _row(index: str, level: int, node: NodeCost, total: NodeCost) -> dict[str, Any]:
+    indent = "  " * (level - 1)
+    return {
+        "index": index,
+        "level": level,
+        "name": f"{indent}{node.name}",
+        "type": f"{node.type} (shared)" if node.shared else node.type,
+        "input_shape": node.input_shape,
+        "output_shape": node.output_shape,
+        "params": node.params,
+        "buffers": node.buffers,
+        "macs": node.macs,
+        "extra_ops": node.extra_ops,
+        "activation_bytes": node.activation_bytes,
+        "params_percent": _percent(node.params, total.params),
+        "macs_percent": _percent(node.macs, total.macs),
+    }
+
+
+def _totals(cost: NodeCost) -> dict[str, Any]:
+    return {
+        "index": "",
+        "name": "total",
+        "input_shape": cost.input_shape,
+        "output_shape": cost.output_shape,
+        "params": cost.params,
+        "buffers": cost.buffers,
+        "macs": cost.macs,
+        "extra_ops": cost.extra_ops,
+        "activation_bytes": cost.activation_bytes,
+        "params_percent": Fraction(1) if cost.params else None,
+        "macs_percent": Fraction(1) if cost.macs else None,
+    }
+
+
+def millions(n: int) -> str:
+    """A figure in millions, the way papers print them.
+
+    >>> millions(568_740_352), millions(19_307)
+    ('568.7 M', '0.02 M')
+    """
+    return f"{n / 1e6:,.1f} M" if n >= 10**6 else f"{n / 1e6:.2f} M"
+
+
+def network_notes(cost: NodeCost, dtype: str, batch: int) -> list[str]:
+    """Summary lines under a network's table."""
+    size = DTYPES[dtype]
+    per_batch = f" for a batch of {batch}" if batch > 1 else ""
+    return [
+        f"{fmt(cost.params)} parameters ({millions(cost.params)}), "
+        f"{fmt(cost.buffers)} BatchNorm buffers; {fmt(cost.macs)} MACs "
+        f"({millions(cost.macs)} Mult-Adds){per_batch}, FLOPs = 2 × MACs.",
+        f"Memory ({dtype}): weights {human_bytes((cost.params + cost.buffers) * size)}, "
+        f"activations {human_bytes(cost.activation_bytes)}, peak {human_bytes(cost.peak_bytes)}. "
+        "MACs exclude bias, BatchNorm, pooling and activations.",
+    ]
+
+
+def network_table(cost: NodeCost, *, depth: int, dtype: str, batch: int) -> Table:
+    """The per-layer table of a network down to ``depth`` levels, with totals."""
+    return Table(
+        title=f"{cost.name}: input {shape_text(cost.input_shape)}"
+        + (f", batch {batch}" if batch > 1 else ""),
+        columns=NETWORK_COLUMNS,
+        rows=tuple(_row(i, level, node, cost) for i, level, node in layer_rows(cost, depth)),
+        total=_totals(cost),
+        notes=tuple(network_notes(cost, dtype, batch)),
+        machine_columns=NETWORK_MACHINE_COLUMNS,
+    )
+
+
+BREAKDOWN_COLUMNS: tuple[Column, ...] = (
+    Column("type", "Type"),
+    Column("params", "Params", "count"),
+    Column("params_percent", "% params", "percent2"),
+    Column("macs", "MACs", "count"),
+    Column("macs_percent", "% MACs", "percent2"),
+)
+
+
+def breakdown_rows(cost: NodeCost) -> list[dict[str, Any]]:
+    """One row per layer type present."""
+    return [
+        {
+            "type": category,
+            "params": params,
+            "params_percent": _percent(params, cost.params),
+            "macs": macs,
+            "macs_percent": _percent(macs, cost.macs),
+        }
+        for category, (params, macs) in breakdown(cost).items()
+    ]
+
+
+def breakdown_table(cost: NodeCost) -> Table:
+    """Resources per layer type, as in the MobileNet paper's table."""
+    return Table(
+        title="Resources per layer type",
+        columns=BREAKDOWN_COLUMNS,
+        rows=tuple(breakdown_rows(cost)),
+    )
+
+
+def _node_json(node: NodeCost) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": node.name,
+        "type": node.type,
+        "input_shape": list(node.input_shape),
+        "output_shape": list(node.output_shape),
+        "params": node.params,
+        "buffers": node.buffers,
+        "macs": node.macs,
+        "extra_ops": node.extra_ops,
+        "activation_bytes": node.activation_bytes,
+    }
+    if node.shared:
+        data["shared"] = True
+    if node.formula is not None:
+        data["formula"] = node.formula
+    if node.children:
+        data["children"] = [_node_json(child) for child in node.children]
+    return data
+
+
+def network_json(cost: NodeCost, *, dtype: str, batch: int) -> dict[str, Any]:
+    """The JSON object of ``model``: totals, the layer tree and the breakdown."""
+    size = DTYPES[dtype]
+    return {
+        "name": cost.name,
+        "input_shape": list(cost.input_shape),
+        "output_shape": list(cost.output_shape),
+        "batch": batch,
+        "dtype": dtype,
+        "params": cost.params,
+        "buffers": cost.buffers,
+        "macs": cost.macs,
+        "flops": cost.flops,
+        "extra_ops": cost.extra_ops,
+        "weight_bytes": (cost.params + cost.buffers) * size,
+        "activation_bytes": cost.activation_bytes,
+        "peak_activation_bytes": cost.peak_bytes,
+        "layers": [_node_json(child) for child in cost.children],
+        "breakdown": [
+            {
+                "type": row["type"],
+                "params": row["params"],
+                "macs": row["macs"],
+                "params_percent": _float_percent(row["params_percent"]),
+                "macs_percent": _float_percent(row["macs_percent"]),
+            }
+            for row in breakdown_rows(cost)
+        ],
+    }
+
+
+def _float_percent(value: Fraction | None) -> float | None:
+    return None if value is None else float(value * 100)
+
+
+# --- side by side -------------------------------------------------------------
+
+
+def _pairs(a: NodeCost, b: NodeCost, depth: int) -> Iterator[tuple[str, int, NodeCost, NodeCost]]:
+    """Corresponding nodes of a network and its swapped twin; blocks are not opened,
+    since a swapped block has other layers inside."""
+
+    def visit(
+        x: NodeCost, y: NodeCost, prefix: str, level: int
+    ) -> Iterator[tuple[str, int, NodeCost, NodeCost]]:
+        for number, (cx, cy) in enumerate(zip(x.children, y.children, strict=True), start=1):
+            index = f"{prefix}{number}"
+            yield index, level, cx, cy
+            same_shape = len(cx.children) == len(cy.children) and cx.type == cy.type
+            if level < depth and same_shape and cx.category is None and cx.formula is None:
+                yield from visit(cx, cy, f"{index}.", level + 1)
+
+    yield from visit(a, b, "", 1)
+
+
+def _ratio(new: int, old: int) -> Fraction | None:
+    return Fraction(new, old) if old else None
+
+
+def swap_table(a: NodeCost, b: NodeCost, variant: str, *, depth: int) -> Table:
+    """The network and its ``--as`` twin side by side."""
+    columns = (
+        Column("index", "#"),
+        Column("name", "Name"),
+        Column("type", "Type"),
+        Column("as_type", f"As {variant}"),
+        Column("params", "Params", "count"),
+        Column("as_params", f"Params as {variant}", "count"),
+        Column("macs", "MACs", "count"),
+        Column("as_macs", f"MACs as {variant}", "count"),
+        Column("macs_ratio", "MAC ratio", "factor"),
+    )
+    rows = [
+        {
+            "index": index,
+            "level": level,
+            "name": "  " * (level - 1) + x.name,
+            "type": x.type,
+            "as_type": y.type,
+            "params": x.params,
+            "as_params": y.params,
+            "macs": x.macs,
+            "as_macs": y.macs,
+            "params_ratio": _ratio(y.params, x.params),
+            "macs_ratio": _ratio(y.macs, x.macs),
+        }
+        for index, level, x, y in _pairs(a, b, depth)
+    ]
+    total = {
+        "name": "total",
+        "params": a.params,
+        "as_params": b.params,
+        "macs": a.macs,
+        "as_macs": b.macs,
+        "params_ratio": _ratio(b.params, a.params),
+        "macs_ratio": _ratio(b.macs, a.macs),
+    }
+    notes = (
+        f"As {variant}: {fmt(b.params)} parameters ({millions(b.params)}) against "
+        f"{fmt(a.params)} ({millions(a.params)}), × {float(b.params / a.params):.2f}; "
+        f"{fmt(b.macs)} MACs ({millions(b.macs)}) against {fmt(a.macs)} "
+        f"({millions(a.macs)}), × {float(b.macs / a.macs) if a.macs else 0:.2f}.",
+    )
+    machine = (
+        Column("index", "#"),
+        Column("level", "Level", "count"),
+        *columns[1:],
+        Column("params_ratio", "Params ratio", "ratio"),
+    )
+    return Table(
+        title=f"{a.name} as {variant}",
+        columns=columns,
+        rows=tuple(rows),
+        total=total,
+        notes=notes,
+        machine_columns=machine,
+    )
+
+
+def swap_json(a: NodeCost, b: NodeCost, variant: str, *, dtype: str, batch: int) -> dict[str, Any]:
+    """The JSON object of ``model --as``: both networks and their ratios."""
+    return {
+        "as": variant,
+        "original": network_json(a, dtype=dtype, batch=batch),
+        "swapped": network_json(b, dtype=dtype, batch=batch),
+        "params_ratio": float(Fraction(b.params, a.params)),
+        "macs_ratio": float(Fraction(b.macs, a.macs)) if a.macs else None,
+    }

@@ -1,0 +1,467 @@
+"""Network spec files (TOML or JSON) and the built-in presets.
+
+A spec is data only: it is parsed with the standard library's ``tomllib`` or
+``json`` and nothing in it is executed or imported. Channels and shapes chain
+from the input, so each layer states only what changes. Every error names the
+file and the place: a line and column for a syntax error, the layer's path and
+key (``layers[3].cout``) for a wrong value.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .core import VARIANTS, BatchNorm, ConvCalcError, make_block
+from .cost import DTYPES
+from .network import Gate, Linear, Network, Node, Parallel, Pool, Residual, Seq, Shared
+
+__all__ = ["PRESETS", "SpecError", "build", "load", "load_preset", "parse"]
+
+
+class SpecError(ConvCalcError):
+    """A spec that cannot be read or built; the message names the file and place."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A built-in network: a spec file shipped with convcalc, at a width."""
+
+    file: str
+    width: str | None
+    about: str
+
+
+PRESETS: dict[str, Preset] = {
+    "mobilenet_v1": Preset("mobilenet_v1.toml", None, "MobileNetV1 1.0-224 (Howard et al. 2017)"),
+    "osnet_x1_0": Preset("osnet.toml", None, "OSNet x1.0 at 256×128, without the classifier"),
+    "osnet_x0_75": Preset("osnet.toml", "0.75", "OSNet x0.75 (channels 48, 192, 288, 384)"),
+    "osnet_x0_5": Preset("osnet.toml", "0.5", "OSNet x0.5 (channels 32, 128, 192, 256)"),
+    "osnet_x0_25": Preset("osnet.toml", "0.25", "OSNet x0.25 (channels 16, 64, 96, 128)"),
+}
+
+CONV_KEYS: dict[str, set[str]] = {
+    "standard": {
+        "cout",
+        "kernel",
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "bias",
+        "bn",
+        "transposed",
+        "output_padding",
+    },
+    "depthwise": {"cout", "kernel", "stride", "padding", "dilation", "multiplier", "bias", "bn"},
+    "pointwise": {"cout", "stride", "groups", "bias", "bn"},
+    "separable": {"cout", "kernel", "stride", "padding", "dilation", "multiplier", "bias", "bn"},
+    "lite": {"cout", "kernel", "stride", "padding", "dilation", "bias", "bn"},
+}
+OTHER_KEYS: dict[str, set[str]] = {
+    "pool": {"kind", "kernel", "stride", "padding", "global"},
+    "linear": {"cout", "bias", "bn"},
+    "gate": {"reduction"},
+    "residual": {"layers", "shortcut"},
+    "parallel": {"streams", "merge", "shared"},
+}
+COMMON_KEYS = {"type", "name", "repeat", "cin"}
+LAYER_TYPES = (*VARIANTS, *OTHER_KEYS)
+TOP_KEYS = {"name", "input", "defaults", "layers", "min_channels", "about"}
+DEFAULT_KEYS = {"bias", "bn", "dtype", "padding"}
+
+
+def parse(text: str, source: str, *, fmt: str | None = None) -> dict[str, Any]:
+    """Parse spec text as TOML or JSON (by ``fmt``, else by ``source``'s suffix)."""
+    kind = fmt or ("json" if source.lower().endswith(".json") else "toml")
+    try:
+        data = json.loads(text) if kind == "json" else tomllib.loads(text)
+    except json.JSONDecodeError as error:
+        raise SpecError(
+            f"{source}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{source}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise SpecError(f"{source}: nested too deeply to read") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: the spec must be a table (an object) at the top")
+    return data
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Read and parse a spec file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise SpecError(f"{path}: cannot read the spec: {reason}", option="spec") from None
+    return parse(text, str(path))
+
+
+def load_preset(name: str) -> tuple[dict[str, Any], str | None]:
+    """A preset's spec data and its default width."""
+    preset = PRESETS.get(name)
+    if preset is None:
+        raise SpecError(
+            f"unknown preset {name!r}: use one of {', '.join(PRESETS)}, or a .toml/.json file",
+            option="spec",
+        )
+    text = resources.files("convcalc.presets").joinpath(preset.file).read_text(encoding="utf-8")
+    data = parse(text, preset.file)
+    data["name"] = name
+    return data, preset.width
+
+
+# --- building ---------------------------------------------------------------
+
+
+@dataclass
+class _Builder:
+    source: str
+    defaults: dict[str, Any]
+    width: Fraction
+    min_channels: int
+    shared: dict[str, tuple[str, dict[str, Any]]]
+    dims: int = 2
+
+    def fail(self, where: str, message: str) -> SpecError:
+        return SpecError(f"{self.source}: {where}: {message}")
+
+    def channels(self, cout: int) -> int:
+        """A layer's output channels at the network's width (TF-slim's rounding)."""
+        if self.width == 1:
+            return cout
+        return max(int(cout * self.width), self.min_channels)
+
+    def seq(self, items: Any, where: str, cin: int, name: str = "") -> tuple[Seq, int]:
+        if not isinstance(items, list) or not items:
+            raise self.fail(where, "expected a non-empty list of layers")
+        children: list[Node] = []
+        for index, item in enumerate(items):
+            nodes, cin = self.layer(item, f"{where}[{index}]", cin)
+            children.extend(nodes)
+        return Seq(children=tuple(children), name=name), cin
+
+    def layer(self, item: Any, where: str, cin: int) -> tuple[list[Node], int]:
+        if not isinstance(item, dict):
+            raise self.fail(where, f"expected a table describing a layer, got {_kind(item)}")
+        if "use" in item:
+            return self.use(item, where, cin)
+        kind = item.get("type")
+        if kind not in LAYER_TYPES:
+            allowed = ", ".join(LAYER_TYPES)
+            got = "no type" if kind is None else repr(kind)
+            raise self.fail(f"{where}.type", f"{got}: use one of {allowed}")
+        allowed_keys = COMMON_KEYS | CONV_KEYS.get(kind, set()) | OTHER_KEYS.get(kind, set())
+        for key in item:
+            if key not in allowed_keys:
+                raise self.fail(
+                    f"{where}.{key}",
+                    f"unknown option for a {kind} layer: use {', '.join(sorted(allowed_keys))}",
+                )
+        if "cin" in item and _int(self, item, "cin", where) != cin:
+            raise self.fail(
+                f"{where}.cin",
+                f"declares {item['cin']} input channels but the previous layer gives {cin}",
+            )
+        repeat = _int(self, item, "repeat", where, default=1)
+        name = item.get("name", kind)
+        if not isinstance(name, str):
+            raise self.fail(f"{where}.name", f"expected a string, got {_kind(name)}")
+        nodes: list[Node] = []
+        for i in range(repeat):
+            label = f"{name}.{i + 1}" if repeat > 1 else name
+            node, cin = self.one(item, kind, where, cin, label, first=i == 0)
+            nodes.append(node)
+        return nodes, cin
+
+    def one(
+        self, item: dict[str, Any], kind: str, where: str, cin: int, name: str, *, first: bool
+    ) -> tuple[Node, int]:
+        if kind in VARIANTS:
+            return self.conv(item, kind, where, cin, name, first=first)
+        if kind == "pool":
+            return self.pool(item, where, name, first=first), cin
+        if kind == "linear":
+            return self.linear(item, where, cin, name)
+        if kind == "gate":
+            reduction = _int(self, item, "reduction", where, default=16)
+            return self.wrap(where, lambda: Gate(channels=cin, reduction=reduction, name=name)), cin
+        if kind == "residual":
+            body, cout = self.seq(item.get("layers"), f"{where}.layers", cin, "body")
+            shortcut_spec = item.get("shortcut", "identity")
+            shortcut = None
+            if shortcut_spec != "identity":
+                shortcut, short_out = self.seq(shortcut_spec, f"{where}.shortcut", cin, "shortcut")
+                if short_out != cout:
+                    raise self.fail(
+                        f"{where}.shortcut",
+                        f"gives {short_out} channels but the body gives {cout}",
+                    )
+            elif cout != cin:
+                raise self.fail(
+                    f"{where}.shortcut",
+                    f"the body changes {cin} channels to {cout}: an identity shortcut cannot "
+                    "be added; give a shortcut list of layers",
+                )
+            return Residual(body=body, shortcut=shortcut, name=name), cout
+        return self.parallel(item, where, cin, name)
+
+    def conv(
+        self, item: dict[str, Any], kind: str, where: str, cin: int, name: str, *, first: bool
+    ) -> tuple[Node, int]:
+        options: dict[str, Any] = {}
+        for key in ("bias", "bn", "transposed"):
+            default = self.defaults.get(key, key == "bias") if key != "transposed" else False
+            options[key] = _bool(self, item, key, where, default=default)
+        for key in ("groups", "multiplier"):
+            if key in item:
+                options[key] = _int(self, item, key, where)
+        if "cout" in item:
+            options["cout"] = self.channels(_int(self, item, "cout", where))
+        elif kind != "depthwise":
+            raise self.fail(f"{where}.cout", f"a {kind} layer needs cout")
+        for key in ("kernel", "stride", "dilation", "output_padding"):
+            if key in item:
+                options[key if key != "kernel" else "k"] = _size(self, item[key], f"{where}.{key}")
+        if not first:
+            options.pop("stride", None)  # a repeated layer strides once, at its first instance
+        padding = item.get("padding", self.defaults.get("padding"))
+        if padding is not None and kind != "pointwise":
+            options["padding"] = _padding(self, padding, f"{where}.padding")
+        block = self.wrap(where, lambda: make_block(kind, cin=cin, dims=self.dims, **options))
+        return replace(block, name=name), block.cout
+
+    def pool(self, item: dict[str, Any], where: str, name: str, *, first: bool) -> Pool:
+        pool_kind = item.get("kind", "max")
+        if pool_kind not in ("max", "avg"):
+            raise self.fail(f"{where}.kind", f"{pool_kind!r}: use 'max' or 'avg'")
+        if _bool(self, item, "global", where, default=False):
+            for key in ("kernel", "stride", "padding"):
+                if key in item:
+                    raise self.fail(f"{where}.{key}", "a global pool takes no " + key)
+            return Pool(kind=pool_kind, name=name)
+        if "kernel" not in item:
+            raise self.fail(f"{where}.kernel", "a pool needs a kernel, or global = true")
+        sizes = {
+            key: self.expand(_size(self, item[key], f"{where}.{key}"), where, key)
+            for key in ("kernel", "stride", "padding")
+            if key in item and (first or key != "stride")
+        }
+        return Pool(kind=pool_kind, name=name, **sizes)
+
+    def expand(self, size: int | tuple[int, ...], where: str, key: str) -> tuple[int, ...]:
+        if isinstance(size, int):
+            return (size,) * self.dims
+        if len(size) != self.dims:
+            raise self.fail(
+                f"{where}.{key}", f"has {len(size)} sizes but the input is {self.dims}D"
+            )
+        return size
+
+    def linear(self, item: dict[str, Any], where: str, cin: int, name: str) -> tuple[Node, int]:
+        if "cout" not in item:
+            raise self.fail(f"{where}.cout", "a linear layer needs cout")
+        cout = _int(self, item, "cout", where)
+        bias = _bool(self, item, "bias", where, default=self.defaults.get("bias", True))
+        linear = Linear(cin=cin, cout=cout, bias=bias, name=name)
+        if _bool(self, item, "bn", where, default=False):
+            norm = BatchNorm(channels=cout, name="bn")
+            return Seq(children=(linear, norm), name=name, kind="linear"), cout
+        return linear, cout
+
+    def parallel(self, item: dict[str, Any], where: str, cin: int, name: str) -> tuple[Node, int]:
+        merge = item.get("merge", "sum")
+        if merge not in ("sum", "concat"):
+            raise self.fail(f"{where}.merge", f"{merge!r}: use 'sum' or 'concat'")
+        shared = item.get("shared", {})
+        if not isinstance(shared, dict):
+            raise self.fail(f"{where}.shared", "expected a table of named modules")
+        outer = self.shared
+        self.shared = {
+            **outer,
+            **{key: (f"{where}.shared.{key}", spec) for key, spec in shared.items()},
+        }
+        streams_spec = item.get("streams")
+        if not isinstance(streams_spec, list) or not streams_spec:
+            raise self.fail(f"{where}.streams", "expected a non-empty list of layer lists")
+        streams, outs = [], []
+        try:
+            for index, stream in enumerate(streams_spec):
+                seq, out = self.seq(stream, f"{where}.streams[{index}]", cin, f"stream{index + 1}")
+                streams.append(seq)
+                outs.append(out)
+        finally:
+            self.shared = outer
+        if merge == "sum" and len(set(outs)) > 1:
+            raise self.fail(
+                f"{where}.streams", f"summed streams must give the same channels, got {outs}"
+            )
+        cout = sum(outs) if merge == "concat" else outs[0]
+        return Parallel(streams=tuple(streams), merge=merge, name=name), cout
+
+    def use(self, item: dict[str, Any], where: str, cin: int) -> tuple[list[Node], int]:
+        key = item["use"]
+        if set(item) - {"use"}:
+            raise self.fail(where, "a 'use' entry takes no other keys")
+        if key not in self.shared:
+            known = ", ".join(self.shared) or "none"
+            raise self.fail(f"{where}.use", f"no shared module {key!r} here (declared: {known})")
+        path, spec = self.shared[key]
+        nodes, cout = self.layer(spec, path, cin)
+        if len(nodes) != 1:
+            raise self.fail(path, "a shared module cannot repeat")
+        return [Shared(key=path, node=nodes[0], name=key)], cout
+
+    def wrap(self, where: str, build: Callable[[], Any]) -> Any:
+        try:
+            return build()
+        except ConvCalcError as error:
+            key = f".{error.option}" if error.option in _KEYS else ""
+            raise self.fail(f"{where}{key}", str(error)) from None
+
+
+_KEYS = {
+    "cout",
+    "kernel",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    "multiplier",
+    "output_padding",
+    "reduction",
+}
+
+
+def _kind(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _int(
+    builder: _Builder, item: Mapping[str, Any], key: str, where: str, *, default: int | None = None
+) -> int:
+    if key not in item:
+        if default is None:
+            raise builder.fail(f"{where}.{key}", "is required")
+        return default
+    value = item[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise builder.fail(f"{where}.{key}", f"expected a whole number, got {_kind(value)}")
+    if value < 1:
+        raise builder.fail(f"{where}.{key}", f"must be >= 1, got {value}")
+    return value
+
+
+def _bool(
+    builder: _Builder, item: Mapping[str, Any], key: str, where: str, *, default: bool
+) -> bool:
+    value = item.get(key, default)
+    if not isinstance(value, bool):
+        raise builder.fail(f"{where}.{key}", f"expected true or false, got {_kind(value)}")
+    return value
+
+
+def _size(builder: _Builder, value: Any, where: str) -> int | tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if (
+        isinstance(value, list)
+        and 1 <= len(value) <= 3
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+    ):
+        return tuple(value)
+    raise builder.fail(where, f"expected a size (3) or one per dimension ([3, 5]), got {value!r}")
+
+
+def _padding(builder: _Builder, value: Any, where: str) -> int | tuple[int, ...] | str:
+    if value in ("same", "valid"):
+        return str(value)
+    return _size(builder, value, where)
+
+
+def build(
+    data: dict[str, Any],
+    source: str,
+    *,
+    width: str | Fraction | None = None,
+    resolution: int | tuple[int, ...] | None = None,
+) -> Network:
+    """Build a :class:`~convcalc.network.Network` from parsed spec data.
+
+    ``width`` scales every convolution's output channels by α, rounded down,
+    never below the spec's ``min_channels`` (TF-slim's rule); linear layers
+    keep theirs. ``resolution`` replaces the input's spatial size.
+    """
+    for key in data:
+        if key not in TOP_KEYS:
+            raise SpecError(f"{source}: {key}: unknown key: use {', '.join(sorted(TOP_KEYS))}")
+    shape = data.get("input")
+    if (
+        not isinstance(shape, list)
+        or not 2 <= len(shape) <= 4
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape)
+    ):
+        raise SpecError(
+            f"{source}: input: expected [channels, size...] with 1 to 3 sizes, "
+            f"e.g. [3, 224, 224], got {shape!r}"
+        )
+    if resolution is not None:
+        sizes = (resolution,) * (len(shape) - 1) if isinstance(resolution, int) else resolution
+        if len(sizes) != len(shape) - 1:
+            raise SpecError(
+                f"resolution has {len(sizes)} sizes but {source}'s input has {len(shape) - 1}",
+                option="resolution",
+            )
+        shape = [shape[0], *sizes]
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise SpecError(f"{source}: defaults: expected a table")
+    for key in defaults:
+        if key not in DEFAULT_KEYS:
+            raise SpecError(
+                f"{source}: defaults.{key}: unknown default: use {', '.join(sorted(DEFAULT_KEYS))}"
+            )
+    dtype = defaults.get("dtype", "fp32")
+    if dtype not in DTYPES:
+        raise SpecError(f"{source}: defaults.dtype: {dtype!r}: use one of {', '.join(DTYPES)}")
+    alpha = _width(width)
+    min_channels = data.get("min_channels", 1)
+    if isinstance(min_channels, bool) or not isinstance(min_channels, int) or min_channels < 1:
+        raise SpecError(f"{source}: min_channels: expected a whole number >= 1")
+    builder = _Builder(
+        source=source, defaults=defaults, width=alpha, min_channels=min_channels, shared={}
+    )
+    builder.dims = len(shape) - 1
+    body, _ = builder.seq(data.get("layers"), "layers", shape[0], "body")
+    name = data.get("name", Path(source).stem)
+    return Network(name=str(name), input_shape=tuple(shape), body=body, dtype=dtype)
+
+
+def _width(width: str | Fraction | None) -> Fraction:
+    if width is None:
+        return Fraction(1)
+    try:
+        alpha = Fraction(width)
+    except (ValueError, ZeroDivisionError):
+        raise ConvCalcError(
+            f"width must be a number such as 0.75, got {width!r}", option="width"
+        ) from None
+    if not 0 < alpha <= 4:
+        raise ConvCalcError(f"width must be in (0, 4], got {width}", option="width")
+    return alpha
