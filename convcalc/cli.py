@@ -25,7 +25,7 @@ CONTEXT_SETTINGS: dict[str, Any] = {
     "max_content_width": 100,
 }
 
-FORMATS = ("table", "json", "csv", "markdown")
+FORMATS = ("table", "json", "csv", "markdown", "svg", "html")
 
 OPTION_HINTS: dict[str, str] = {
     "cin": "'--cin'",
@@ -127,6 +127,44 @@ class ListType(ParamBase):
         return numbers
 
 
+class RangeType(ParamBase):
+    """Whole numbers as a list and/or ranges: ``16,32,64``, ``32:512:x2`` (doubling),
+    ``8:64:8`` or ``8:64`` (steps of 8, of 1)."""
+
+    name = "range"
+    limit = 10_000
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        numbers: list[int] = []
+        for part in str(value).split(","):
+            match = re.fullmatch(r"\s*([0-9]+)(?::([0-9]+)(?::(x?)([0-9]+))?)?\s*", part)
+            if not match:
+                self.fail(
+                    f"{part!r} is not a number or range: use 16,32,64, 32:512:x2 or 8:64:8",
+                    param,
+                    ctx,
+                )
+            start = int(match[1])
+            stop = int(match[2]) if match[2] else start
+            step = int(match[4]) if match[4] else 1
+            geometric = bool(match[3])
+            if start < 1 or stop < start or (geometric and step < 2) or step < 1:
+                self.fail(
+                    f"{part!r}: start >= 1, stop >= start, and a step >= 1 (x2 or more)",
+                    param,
+                    ctx,
+                )
+            n = start
+            while n <= stop:
+                numbers.append(n)
+                if len(numbers) > self.limit:
+                    self.fail(f"{value!r} gives more than {self.limit:,} values", param, ctx)
+                n = n * step if geometric else n + step
+        return tuple(numbers)
+
+
 _SI = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 
 
@@ -197,7 +235,14 @@ def output_options(f: F) -> F:
                 "format_",
                 type=click.Choice(FORMATS),
                 default="table",
-                help="Output format: a table for people, or json, csv, markdown.",
+                help="A table for people; json, csv or markdown for machines and docs; "
+                "svg or html pictures of the table (for CI artifacts).",
+            ),
+            click.option(
+                "-o",
+                "--output",
+                type=click.Path(dir_okay=False),
+                help="Write to this file instead of stdout.",
             ),
             click.option(
                 "-q", "--quiet", is_flag=True, help="Print only the total parameter count."
@@ -387,28 +432,53 @@ def main() -> None:
 
 
 def _emit(
-    fmt_name: str,
+    opts: dict[str, Any],
     tables: Callable[[], list[Any]],
     data: Callable[[], dict[str, Any]],
     csv_tables: Callable[[], list[Any]] | None = None,
 ) -> None:
-    """Write a result in the format asked for; each view is built only if needed."""
+    """Write a result in the format asked for, to stdout or ``-o``; each view is
+    built only if needed, and Rich is imported only for the human views."""
+    fmt_name, path = opts["format_"], opts.get("output")
     if fmt_name == "json":
         import json
 
-        click.echo(json.dumps(data(), indent=2, ensure_ascii=False))
+        text = json.dumps(data(), indent=2, ensure_ascii=False) + "\n"
     elif fmt_name == "csv":
         from .views import to_csv
 
-        click.echo(to_csv((csv_tables or tables)()), nl=False)
+        text = to_csv((csv_tables or tables)())
     elif fmt_name == "markdown":
         from .views import to_markdown
 
-        click.echo(to_markdown(tables()), nl=False)
+        text = to_markdown(tables())
+    elif fmt_name in ("svg", "html"):
+        from .render import export
+
+        text = export(tables(), fmt_name)
     else:
         from .render import make_console, print_tables
 
-        print_tables(tables(), make_console())
+        if path is None:
+            print_tables(tables(), make_console())
+            return
+        with _open_output(path) as handle:
+            print_tables(tables(), make_console(file=handle))
+        return
+    if path is None:
+        click.echo(text, nl=False)
+    else:
+        with _open_output(path) as handle:
+            handle.write(text)
+
+
+def _open_output(path: str) -> Any:
+    try:
+        return open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the caller's with
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot write {path!r}: {error.strerror}", param_hint="'-o' / '--output'"
+        ) from None
 
 
 def _check(
@@ -454,7 +524,7 @@ def _run_variant(variant: str, opts: dict[str, Any]) -> None:
     else:
         from .views import block_json, block_table
 
-        _emit(opts["format_"], lambda: [block_table(cost)], lambda: block_json(cost))
+        _emit(opts, lambda: [block_table(cost)], lambda: block_json(cost))
     _check(cost.params, cost.macs, opts["expect"], opts["max_params"], opts["max_macs"])
 
 
@@ -589,6 +659,8 @@ Examples:
   convcalc compare --cin 64 --cout 128,64 -k 3      # both of the post's tables
   convcalc compare --cin 64 --cout 128 -k 3 --input 56 --all
   convcalc compare --cin 64 --cout 128 --format csv
+  convcalc compare --cin 64 --cout 128 --input 56 --chart
+  convcalc compare --cin 64 --cout 128 --format svg -o compare.svg
 """,
 )
 @click.option(
@@ -609,6 +681,7 @@ Examples:
 )
 @KERNEL_OPTION
 @click.option("--all", "include_all", is_flag=True, help="Add depthwise and pointwise alone.")
+@click.option("--chart", is_flag=True, help="Draw parameters (and MACs) as bars on a shared scale.")
 @BIAS_OPTIONS[0]
 @BIAS_OPTIONS[1]
 @input_options
@@ -652,9 +725,14 @@ def compare_cmd(**opts: Any) -> None:
             for row in rows:
                 click.echo(row.cost.params)
         return
-    from .views import compare_json, compare_tables
+    from .views import compare_charts, compare_json, compare_tables
 
-    _emit(opts["format_"], lambda: compare_tables(groups), lambda: compare_json(groups))
+    _emit(
+        opts,
+        lambda: [*compare_tables(groups), *(compare_charts(groups) if opts["chart"] else [])],
+        lambda: compare_json(groups),
+        csv_tables=lambda: compare_tables(groups),
+    )
 
 
 @cli.command(
@@ -714,7 +792,7 @@ def model_cmd(**opts: Any) -> None:
     from .spec import PRESETS
 
     if opts["list_"]:
-        _list_presets(opts["format_"])
+        _list_presets(opts)
         return
     if opts["spec"] is None:
         raise click.UsageError(f"give a spec file or a preset ({', '.join(PRESETS)}), or --list")
@@ -742,13 +820,13 @@ def model_cmd(**opts: Any) -> None:
         if swapped is not None:
             tables = [netviews.swap_table(cost, swapped, variant, depth=depth)]
             _emit(
-                opts["format_"],
+                opts,
                 lambda: tables,
                 lambda: netviews.swap_json(cost, swapped, variant, dtype=dtype, batch=batch),
             )
         else:
             _emit(
-                opts["format_"],
+                opts,
                 lambda: [
                     netviews.network_table(cost, depth=depth, dtype=dtype, batch=batch),
                     netviews.breakdown_table(cost),
@@ -784,7 +862,7 @@ def _load_network(spec: str, width: str | None, resolution: Any) -> Any:
         raise click.UsageError(str(error)) from None
 
 
-def _list_presets(fmt_name: str) -> None:
+def _list_presets(opts: dict[str, Any]) -> None:
     from .network import trace
     from .spec import PRESETS, build, load_preset
     from .views import Column, Table
@@ -814,7 +892,159 @@ def _list_presets(fmt_name: str) -> None:
         rows=tuple(rows),
     )
     _emit(
-        fmt_name,
+        opts,
         lambda: [table],
         lambda: {"presets": [{**r, "input_shape": list(r["input_shape"])} for r in rows]},
+    )
+
+
+@cli.command(
+    "batch",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  convcalc batch layers.jsonl > results.jsonl
+  convcalc batch layers.csv --format csv -o results.csv
+  printf '{"variant": "lite", "cin": 64, "cout": 128, "input": 56}\\n' | convcalc batch
+\b
+Input keys: variant, cin, cout, kernel (or k), groups, multiplier, bias, bn,
+stride, padding, dilation, transposed, output_padding, dims, input, batch, dtype.
+""",
+)
+@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
+@click.option(
+    "--input-format",
+    type=click.Choice(["jsonl", "csv"]),
+    help="How FILE is written  [default: csv for a .csv file, else jsonl]",
+)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    help="JSON Lines (one JSON contract object per line) or CSV with fixed columns.",
+)
+@click.option("--strict", is_flag=True, help="Stop with exit 2 at the first bad line.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    default="-",
+    help="Write to a file instead of stdout.",
+)
+def batch_cmd(file: Any, input_format: str | None, format_: str, strict: bool, output: Any) -> None:
+    """Many layer configs in one process: one result per input line, in order.
+
+    Each line is a JSON object (JSON Lines) or a CSV row under a header, with
+    the variant commands' option names as keys. A line that cannot be computed
+    gives an error record {"line": N, "error": "..."}, so the output has exactly
+    as many records as the input has lines; --strict stops at it instead.
+    """
+    from .batch import CSV_COLUMNS, run
+
+    if input_format is None:
+        input_format = "csv" if str(getattr(file, "name", "")).lower().endswith(".csv") else "jsonl"
+    if format_ == "csv":
+        output.write(",".join(CSV_COLUMNS) + "\n")
+    failed = total = 0
+    for total, text, error in run(file, input_format, format_):
+        if error is not None:
+            failed += 1
+            if strict:
+                raise click.UsageError(f"line {total}: {error}")
+        output.write(text)
+    if failed:
+        click.echo(f"convcalc batch: {failed} of {total} lines had errors", err=True)
+
+
+@cli.command(
+    "sweep",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  convcalc sweep --cin 64 --cout 32:512:x2 -k 3
+  convcalc sweep --cin 16,32,64 --cout 128 -k 3,5,7 --chart
+  convcalc sweep --cin 64 --cout 64:256:64 --input 56 --format csv
+""",
+)
+@click.option("--cin", type=RangeType(), required=True, metavar="RANGE", help="Input channels.")
+@click.option("--cout", type=RangeType(), required=True, metavar="RANGE", help="Output channels.")
+@click.option(
+    "-k",
+    "--kernel",
+    default="3",
+    metavar="SIZES",
+    help="Kernel sizes, comma-separated (3,5,7 or 3x5).",
+)
+@click.option(
+    "--variants",
+    default=",".join(VARIANTS),
+    metavar="NAMES",
+    help="Variants to include, comma-separated (aliases allowed).",
+)
+@BIAS_OPTIONS[0]
+@BIAS_OPTIONS[1]
+@input_options
+@click.option("--chart", is_flag=True, help="Draw the figures as bars on a shared scale.")
+@output_options
+def sweep_cmd(**opts: Any) -> None:
+    """Every variant over ranges of channels and kernels.
+
+    Ranges are lists (16,32,64), doubling ranges (32:512:x2) or stepped ranges
+    (8:64:8). Depthwise rows keep cout = cin, as a depthwise layer does.
+    """
+    from .cost import measure
+
+    kernels = [SIZE.convert(k, None, None) for k in opts["kernel"].split(",") if k.strip()]
+    names = [ALIASES.get(v.strip(), v.strip()) for v in opts["variants"].split(",") if v.strip()]
+    for name in names:
+        if name not in VARIANTS:
+            raise click.BadParameter(
+                f"{name!r}: use {', '.join([*VARIANTS, *ALIASES])}", param_hint="'--variants'"
+            )
+    points = len(opts["cin"]) * len(opts["cout"]) * len(kernels)
+    if points * len(names) > 100_000:
+        raise click.UsageError(f"the sweep has {points * len(names):,} rows: at most 100,000")
+    results = []
+    try:
+        for cin in opts["cin"]:
+            for cout in opts["cout"]:
+                for k in kernels:
+                    costs = []
+                    for name in names:
+                        block = make_block(
+                            name,
+                            cin=cin,
+                            cout=None if name == "depthwise" else cout,
+                            k=None if name == "pointwise" else k,
+                            bias=opts["bias"],
+                            bn=opts["bn"],
+                            dims=opts["dims"] or _dims({"kernel": k, "input_": opts["input_"]}),
+                        )
+                        costs.append(
+                            measure(
+                                block,
+                                input=opts["input_"],
+                                batch=opts["batch"],
+                                dtype=opts["dtype"],
+                            )
+                        )
+                    kernel = k if isinstance(k, tuple) else (k, k)
+                    results.append((cin, cout, kernel, costs))
+    except ConvCalcError as error:
+        fail(error)
+    if opts["quiet"]:
+        for _, _, _, costs in results:
+            click.echo(" ".join(str(cost.params) for cost in costs))
+        return
+    from . import views
+
+    _emit(
+        opts,
+        lambda: [
+            *views.sweep_tables(results),
+            *(views.sweep_charts(results) if opts["chart"] else []),
+        ],
+        lambda: {"sweep": views.sweep_records(results)},
+        csv_tables=lambda: [views.sweep_csv_table(results)],
     )

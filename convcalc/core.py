@@ -11,6 +11,7 @@ prints them after the batch: ``(C, H, W)`` for a 2D map, ``(C, L)`` for 1D.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from math import prod
 from typing import Literal
 
@@ -61,7 +62,7 @@ class ConvCalcError(ValueError):
 
 def _sizes(value: SizeArg, dims: int, what: str, *, minimum: int = 1) -> tuple[int, ...]:
     """One size per spatial dimension: an int is repeated, a sequence is checked."""
-    sizes = (value,) * dims if isinstance(value, int) else tuple(value)
+    sizes = (value,) * dims if type(value) is int else tuple(value)  # type: ignore[arg-type]
     if len(sizes) != dims:
         raise ConvCalcError(
             f"{what} has {len(sizes)} sizes but the convolution is {dims}D: "
@@ -69,11 +70,17 @@ def _sizes(value: SizeArg, dims: int, what: str, *, minimum: int = 1) -> tuple[i
             option=what,
         )
     for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, int):
+        # type() rather than isinstance(): True is not a size.
+        if type(size) is not int:
             raise ConvCalcError(f"{what} must be whole numbers, got {size!r}", option=what)
         if size < minimum:
             raise ConvCalcError(f"{what} must be >= {minimum}, got {size}", option=what)
     return sizes
+
+
+def _tuple(value: SizeArg, dims: int) -> tuple[int, ...]:
+    """A size as a tuple, unchecked: :class:`Conv` checks it once."""
+    return (value,) * dims if isinstance(value, int) else tuple(value)
 
 
 def _count(value: int, what: str) -> int:
@@ -311,11 +318,7 @@ class Conv:
         >>> Conv(cin=64, cout=128, kernel=(3, 3), padding=(1, 1)).macs((64, 56, 56))
         231211008
         """
-        self._check_channels(shape)
-        if self.transposed:
-            return self.cin * prod(shape[1:]) * (self.cout // self.groups) * prod(self.kernel)
-        out = self.output_size(shape[1:])
-        return self.cout * prod(out) * (self.cin // self.groups) * prod(self.kernel)
+        return self.cost(shape)[1]
 
     def macs_output_based(self, shape: Shape) -> int:
         """MACs as several profilers count them: weight elements × output positions.
@@ -327,7 +330,17 @@ class Conv:
 
     def extra_ops(self, shape: Shape) -> int:
         """Operations outside the MACs: one bias addition per output element."""
-        return prod(self.output_shape(shape)) if self.bias else 0
+        return self.cost(shape)[2]
+
+    def cost(self, shape: Shape) -> tuple[Shape, int, int]:
+        """(output shape, MACs, extra operations) for one sample, computed together."""
+        out = self.output_shape(shape)
+        window = prod(self.kernel)
+        if self.transposed:
+            macs = self.cin * prod(shape[1:]) * (self.cout // self.groups) * window
+        else:
+            macs = self.cout * prod(out[1:]) * (self.cin // self.groups) * window
+        return out, macs, prod(out) if self.bias else 0
 
     def _check_channels(self, shape: Shape) -> None:
         if shape[0] != self.cin:
@@ -398,12 +411,16 @@ class BatchNorm:
 
     def macs(self, shape: Shape) -> int:
         """No multiply-accumulates are counted for BatchNorm (see :meth:`extra_ops`)."""
-        self.output_shape(shape)
-        return 0
+        return self.cost(shape)[1]
 
     def extra_ops(self, shape: Shape) -> int:
         """At inference, a multiply and an add per element."""
-        return 2 * prod(self.output_shape(shape))
+        return self.cost(shape)[2]
+
+    def cost(self, shape: Shape) -> tuple[Shape, int, int]:
+        """(output shape, MACs, extra operations) for one sample."""
+        out = self.output_shape(shape)
+        return out, 0, 2 * prod(out)
 
 
 Layer = Conv | BatchNorm
@@ -426,7 +443,7 @@ class Block:
     name: str = ""
     """The block's name within a network; empty for a block on its own."""
 
-    @property
+    @cached_property
     def convs(self) -> tuple[Conv, ...]:
         """The convolution layers alone."""
         return tuple(layer for layer in self.layers if isinstance(layer, Conv))
@@ -537,11 +554,11 @@ def standard(
         kernel=kernel,
         groups=groups,
         bias=bias,
-        stride=_sizes(stride, len(kernel), "stride"),
+        stride=_tuple(stride, len(kernel)),
         padding=_padding(padding, kernel, dilation),
-        dilation=_sizes(dilation, len(kernel), "dilation"),
+        dilation=_tuple(dilation, len(kernel)),
         transposed=transposed,
-        output_padding=_sizes(output_padding, len(kernel), "output_padding", minimum=0),
+        output_padding=_tuple(output_padding, len(kernel)),
         kind="standard",
         name="conv_transpose" if transposed else "conv",
     )
@@ -564,9 +581,9 @@ def _depthwise_conv(
         kernel=kernel,
         groups=cin,
         bias=bias,
-        stride=_sizes(stride, len(kernel), "stride"),
+        stride=_tuple(stride, len(kernel)),
         padding=_padding(padding, kernel, dilation),
-        dilation=_sizes(dilation, len(kernel), "dilation"),
+        dilation=_tuple(dilation, len(kernel)),
         kind="depthwise",
         name="depthwise",
     )
@@ -581,7 +598,7 @@ def _pointwise_conv(
         kernel=(1,) * dims,
         groups=groups,
         bias=bias,
-        stride=_sizes(stride, dims, "stride"),
+        stride=_tuple(stride, dims),
         kind="pointwise",
         name="pointwise",
     )

@@ -189,7 +189,7 @@ def measure(
     shape = first = input_shape(block.cin, input, block.main.dims)
     costs = []
     for layer in block.layers:
-        out = layer.output_shape(shape)
+        out, macs, extra = layer.cost(shape)
         costs.append(
             LayerCost(
                 layer=layer,
@@ -197,8 +197,8 @@ def measure(
                 buffers=layer.buffers,
                 input_shape=shape,
                 output_shape=out,
-                macs=batch * layer.macs(shape),
-                extra_ops=batch * layer.extra_ops(shape),
+                macs=batch * macs,
+                extra_ops=batch * extra,
                 activation_bytes=batch * prod(out) * DTYPES[dtype],
             )
         )

@@ -76,14 +76,10 @@ class Pool:
             out.append(span // s + 1)
         return (channels, *out)
 
-    def macs(self, shape: Shape) -> int:
-        """Pooling has no multiply-accumulates."""
-        return 0
-
-    def extra_ops(self, shape: Shape) -> int:
-        """One comparison or addition per input element in a window (approximately:
-        per input element)."""
-        return prod(shape)
+    def cost(self, shape: Shape) -> tuple[Shape, int, int]:
+        """(output shape, MACs, extra operations): pooling has no multiply-accumulates;
+        it compares or adds about once per input element."""
+        return self.output_shape(shape), 0, prod(shape)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,14 +113,10 @@ class Linear:
             )
         return (self.cout,)
 
-    def macs(self, shape: Shape) -> int:
-        """cin × cout multiply-accumulates."""
-        self.output_shape(shape)
-        return self.cin * self.cout
-
-    def extra_ops(self, shape: Shape) -> int:
-        """One bias addition per output."""
-        return self.cout if self.bias else 0
+    def cost(self, shape: Shape) -> tuple[Shape, int, int]:
+        """(output shape, MACs, extra operations): cin × cout multiply-accumulates and
+        one bias addition per output."""
+        return self.output_shape(shape), self.cin * self.cout, self.cout if self.bias else 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -273,7 +265,7 @@ class _Tracer:
         category: str,
         type_name: str,
     ) -> NodeCost:
-        out = layer.output_shape(shape)
+        out, macs, extra = layer.cost(shape)
         formula = layer.formula() if isinstance(layer, Conv | BatchNorm | Linear) else None
         return NodeCost(
             name=layer.name,
@@ -282,8 +274,8 @@ class _Tracer:
             output_shape=out,
             params=layer.params,
             buffers=layer.buffers,
-            macs=self.batch * layer.macs(shape),
-            extra_ops=self.batch * layer.extra_ops(shape),
+            macs=self.batch * macs,
+            extra_ops=self.batch * extra,
             activation_bytes=self.bytes(out),
             peak_bytes=held + self.bytes(shape) + self.bytes(out),
             category=category,

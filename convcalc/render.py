@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
-from .views import Table, cell_text
+from .views import Chart, Table, cell_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,8 +32,8 @@ def make_console(file: TextIO | None = None) -> Console:
     return console
 
 
-def print_tables(tables: Iterable[Table], console: Console) -> None:
-    """Draw each table, with its notes under it."""
+def print_tables(tables: Iterable[Table | Chart], console: Console) -> None:
+    """Draw each table, with its notes under it, and each chart."""
     from rich import box
     from rich.measure import Measurement
     from rich.table import Table as RichTable
@@ -41,6 +41,12 @@ def print_tables(tables: Iterable[Table], console: Console) -> None:
     plain = not console.is_terminal or console.no_color
     first = True
     for table in tables:
+        if isinstance(table, Chart):
+            if not first:
+                console.print()
+            first = False
+            print_chart(table, console)
+            continue
         rows = [*table.rows, *([table.total] if table.total is not None else [])]
         for heading, columns in table.views():
             if not first:
@@ -73,3 +79,82 @@ def print_tables(tables: Iterable[Table], console: Console) -> None:
             console.print(rich_table, width=max(needed, console.width), crop=False)
         for note in table.notes:
             console.print(note, soft_wrap=True)
+
+
+EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: int, scale: int, width: int, *, plain: bool) -> str:
+    """A bar of ``value`` on a scale where ``scale`` fills ``width`` cells.
+
+    >>> bar(1, 2, 4, plain=True), bar(3, 8, 4, plain=False)
+    ('##', '█▌')
+    """
+    if scale <= 0:
+        return ""
+    eighths = value * width * 8 // scale
+    if plain:
+        return "#" * ((eighths + 4) // 8)
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (EIGHTHS[rest] if rest else "")
+
+
+def print_chart(chart: Chart, console: Console) -> None:
+    """Horizontal bars, every group on one scale, so the gaps are seen, not read."""
+    from .core import fmt
+
+    plain = not console.is_terminal or console.no_color
+    labels = [label for _, bars in chart.groups for label, _ in bars]
+    values = [value for _, bars in chart.groups for _, value in bars]
+    scale = max(values, default=0)
+    label_width = max(map(len, labels), default=0)
+    value_width = max((len(fmt(v)) for v in values), default=0)
+    width = max(10, min(60, console.width - label_width - value_width - 4))
+    console.print(
+        f"{chart.title} (one scale; the longest bar is {fmt(scale)} {chart.unit})",
+        style="bold",
+        soft_wrap=True,
+    )
+    for heading, bars in chart.groups:
+        if len(chart.groups) > 1:
+            console.print(heading, style="italic", soft_wrap=True)
+        for label, value in bars:
+            drawn = bar(value, scale, width, plain=plain)
+            console.print(
+                f"{label:<{label_width}} [cyan]{drawn:<{width}}[/cyan] {fmt(value):>{value_width}}",
+                soft_wrap=True,
+                highlight=False,
+            )
+
+
+def export(tables: Iterable[Table | Chart], kind: str) -> str:
+    """The tables as an SVG picture or an HTML page, through Rich's own export.
+
+    The picture is as wide as its widest line, so it holds no blank margin.
+    """
+    import io
+
+    from rich.console import Console
+
+    items = list(tables)
+
+    def record(width: int) -> Console:
+        console = Console(
+            record=True,
+            width=width,
+            file=io.StringIO(),
+            force_terminal=True,
+            color_system="truecolor",
+            highlight=False,
+            legacy_windows=False,
+        )
+        print_tables(items, console)
+        return console
+
+    probe = record(PLAIN_WIDTH)
+    text = probe.export_text(styles=False)
+    width = max((len(line.rstrip()) for line in text.splitlines()), default=40)
+    console = record(max(width, 20))
+    if kind == "svg":
+        return console.export_svg(title="convcalc")
+    return console.export_html(inline_styles=True)

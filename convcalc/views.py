@@ -73,6 +73,17 @@ class Table:
         return [(heading, tuple(by_key[k] for k in keys)) for heading, keys in self.parts]
 
 
+@dataclass(frozen=True)
+class Chart:
+    """Horizontal bars on one shared scale: groups of (label, value) bars."""
+
+    title: str
+    unit: str
+    """What the values count, e.g. "parameters" or "MACs"."""
+    groups: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+    """(group heading, ((bar label, value), ...)) in drawing order."""
+
+
 def human_bytes(n: int) -> str:
     """Bytes in binary units, exact below 1 KiB.
 
@@ -144,10 +155,12 @@ def to_csv(tables: Iterable[Table]) -> str:
     return out.getvalue()
 
 
-def to_markdown(tables: Iterable[Table]) -> str:
+def to_markdown(tables: Iterable[Table | Chart]) -> str:
     """GitHub-flavoured Markdown: a heading and a table for each (sub-)table."""
     parts = []
     for table in tables:
+        if not isinstance(table, Table):
+            continue  # charts are pictures: the tables carry the same figures
         rows = [*table.rows, *([table.total] if table.total else [])]
         for heading, columns in table.views():
             lines = [f"**{heading}**", ""]
@@ -520,3 +533,139 @@ def compare_json(groups: Sequence[Sequence[Comparison]]) -> dict[str, Any]:
             }
             variants.append(data)
     return {"baseline": "standard", "variants": variants}
+
+
+def compare_charts(groups: Sequence[Sequence[Comparison]]) -> list[Chart]:
+    """Parameters (and MACs, with an input) of every compare row on a shared scale."""
+    charts = [
+        Chart(
+            title="Parameters",
+            unit="parameters",
+            groups=tuple(
+                (
+                    f"{rows[0].cost.block.cin} → {rows[0].cost.block.cout}",
+                    tuple((row.cost.block.variant, row.cost.params) for row in rows),
+                )
+                for rows in groups
+            ),
+        )
+    ]
+    if groups and groups[0][0].cost.has_input:
+        charts.append(
+            Chart(
+                title="MACs",
+                unit="MACs",
+                groups=tuple(
+                    (
+                        f"{rows[0].cost.block.cin} → {rows[0].cost.block.cout}",
+                        tuple((row.cost.block.variant, row.cost.macs or 0) for row in rows),
+                    )
+                    for rows in groups
+                ),
+            )
+        )
+    return charts
+
+
+def sweep_tables(
+    results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+) -> list[Table]:
+    """Every variant's parameters (and MACs) for each (cin, cout, k) of a sweep."""
+    variants = [cost.block.variant for cost in results[0][3]] if results else []
+    has_input = bool(results) and results[0][3][0].has_input
+    columns = [
+        Column("cin", "Cin", "count"),
+        Column("cout", "Cout", "count"),
+        Column("kernel", "Kernel", "shape"),
+        *(Column(f"{v}_params", v, "count") for v in variants),
+        *(Column(f"{v}_macs", v, "count") for v in variants if has_input),
+    ]
+    rows = []
+    for cin, cout, kernel, costs in results:
+        row: dict[str, Any] = {"cin": cin, "cout": cout, "kernel": kernel}
+        for cost in costs:
+            row[f"{cost.block.variant}_params"] = cost.params
+            row[f"{cost.block.variant}_macs"] = cost.macs
+        rows.append(row)
+    keys = ("cin", "cout", "kernel")
+    parts: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("Parameters", (*keys, *(f"{v}_params" for v in variants))),
+    )
+    if has_input:
+        base = results[0][3][0]
+        heading = f"MACs, input {shape_text(base.input_shape[1:] if base.input_shape else None)}"
+        parts += ((heading, (*keys, *(f"{v}_macs" for v in variants))),)
+    return [Table(title="Sweep", columns=tuple(columns), rows=tuple(rows), parts=parts)]
+
+
+SWEEP_COLUMNS: tuple[Column, ...] = (
+    Column("cin", "Cin", "count"),
+    Column("cout", "Cout", "count"),
+    Column("kernel", "Kernel", "shape"),
+    Column("variant", "Variant"),
+    Column("params", "Params", "count"),
+    Column("buffers", "Buffers", "count"),
+    Column("output_shape", "Output", "shape"),
+    Column("macs", "MACs", "count"),
+    Column("flops", "FLOPs", "count"),
+)
+
+
+def sweep_records(
+    results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+) -> list[dict[str, Any]]:
+    """One record per (cin, cout, kernel, variant): the long form for CSV and JSON."""
+    return [
+        {
+            "cin": cin,
+            "cout": cout,
+            "kernel": list(kernel),
+            "variant": cost.block.variant,
+            "params": cost.params,
+            "buffers": cost.buffers,
+            "output_shape": _list(cost.output_shape),
+            "macs": cost.macs,
+            "flops": cost.flops,
+        }
+        for cin, cout, kernel, costs in results
+        for cost in costs
+    ]
+
+
+def sweep_csv_table(
+    results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+) -> Table:
+    """The long form as a table, for CSV."""
+    return Table(title="Sweep", columns=SWEEP_COLUMNS, rows=tuple(sweep_records(results)))
+
+
+def sweep_charts(
+    results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+) -> list[Chart]:
+    """Bars per variant for each sweep point, parameters (and MACs) on shared scales."""
+
+    def heading(cin: int, cout: int, kernel: tuple[int, ...]) -> str:
+        return f"{cin} → {cout}, {_kernel_text(kernel)}"
+
+    charts = [
+        Chart(
+            title="Parameters",
+            unit="parameters",
+            groups=tuple(
+                (heading(cin, cout, k), tuple((c.block.variant, c.params) for c in costs))
+                for cin, cout, k, costs in results
+            ),
+        )
+    ]
+    if results and results[0][3][0].has_input:
+        charts.append(
+            Chart(
+                title="MACs",
+                unit="MACs",
+                groups=tuple(
+                    (heading(cin, cout, k), tuple((c.block.variant, c.macs or 0) for c in costs))
+                    for cin, cout, k, costs in results
+                ),
+            )
+        )
+    return charts

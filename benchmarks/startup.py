@@ -1,0 +1,202 @@
+"""Start-up and batch speed, measured side by side in one run, as ratios.
+
+    python benchmarks/startup.py [--runs 40] [--lines 100000]
+
+Each command is run ``--runs`` times, interleaved with its baseline so that both
+see the same machine, and the medians are compared:
+
+- ``convcalc compare`` against a floor script that imports Click and prints one
+  small Rich table (target: at most 1.15×);
+- ``convcalc standard ... --format json`` and ``-q`` against
+  ``python -c "import click, json"`` (target: at most 1.15×);
+- ``convcalc batch`` on N lines against a bare loop that only parses and
+  re-serialises the same lines (target: at most 3×), for lines that repeat the
+  way the layers of real networks do, and for lines that are all different;
+- the same figure from PyTorch, by building the layer, if torch is installed.
+
+It needs the ``convcalc`` command installed beside this interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+PYTHON = sys.executable
+CONVCALC = shutil.which("convcalc", path=os.path.dirname(PYTHON)) or "convcalc"
+
+FLOOR_TABLE = """
+import click
+from rich.console import Console
+from rich.table import Table
+table = Table(title="floor")
+table.add_column("Variant")
+table.add_column("Params", justify="right")
+table.add_row("Standard", "73,856")
+Console().print(table)
+"""
+
+BARE_LOOP = """
+import json, sys
+out = sys.stdout
+for line in open(sys.argv[1], encoding="utf-8"):
+    out.write(json.dumps(json.loads(line)) + "\\n")
+"""
+
+TORCH = """
+import torch
+layer = torch.nn.Conv2d(64, 128, 3)
+print(sum(p.numel() for p in layer.parameters()))
+"""
+
+
+def timed(command: Sequence[str], stdout: int | None = subprocess.DEVNULL) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, stdout=stdout, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def side_by_side(a: Sequence[str], b: Sequence[str], runs: int) -> tuple[float, float]:
+    """Medians of a and b, run alternately after one warm-up each."""
+    timed(a), timed(b)
+    times_a, times_b = [], []
+    for _ in range(runs):
+        times_a.append(timed(a))
+        times_b.append(timed(b))
+    return statistics.median(times_a), statistics.median(times_b)
+
+
+def report(name: str, ours: float, floor: float, target: float) -> bool:
+    ratio = ours / floor
+    verdict = "meets" if ratio <= target else "MISSES"
+    print(
+        f"{name:<44} {ours * 1000:8.1f} ms vs {floor * 1000:8.1f} ms  "
+        f"{ratio:5.2f}x  (target <= {target}x: {verdict})"
+    )
+    return ratio <= target
+
+
+def network_lines(count: int, seed: int = 0) -> list[str]:
+    """Layer configs as a model zoo would give them: a few networks' layers, at a few
+    input sizes, many repeated (MobileNet repeats its 512-channel block five times)."""
+    rng = random.Random(seed)
+    configs = []
+    widths = [16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512, 768, 1024]
+    for variant in ("standard", "separable", "lite", "depthwise", "pointwise"):
+        for cin in widths:
+            for cout in (cin, 2 * cin):
+                for size in (7, 14, 28, 56, 112):
+                    record = {"variant": variant, "cin": cin, "cout": cout, "input": size}
+                    if variant == "depthwise":
+                        del record["cout"]
+                    if variant not in ("pointwise",):
+                        record["kernel"] = 3
+                    configs.append(json.dumps(record))
+    return [rng.choice(configs) for _ in range(count)]
+
+
+def unique_lines(count: int, seed: int = 1) -> list[str]:
+    """Layer configs that are all different."""
+    rng = random.Random(seed)
+    lines, seen = [], set()
+    variants = ("standard", "separable", "lite", "depthwise", "pointwise")
+    while len(lines) < count:
+        record = {
+            "variant": rng.choice(variants),
+            "cin": rng.randint(1, 4096),
+            "cout": rng.randint(1, 4096),
+            "kernel": rng.choice([1, 3, 5, 7]),
+            "input": rng.randint(7, 224),
+        }
+        if record["variant"] == "pointwise":
+            del record["kernel"]
+        if record["variant"] == "depthwise":
+            del record["cout"]
+        text = json.dumps(record)
+        if text not in seen:
+            seen.add(text)
+            lines.append(text)
+    return lines
+
+
+def batch(name: str, lines: list[str], workdir: Path, runs: int) -> bool:
+    path = workdir / f"{name}.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    script = workdir / "bare.py"
+    script.write_text(BARE_LOOP)
+    ours, bare = side_by_side(
+        [CONVCALC, "batch", str(path)], [PYTHON, str(script), str(path)], runs
+    )
+    ok = report(f"batch, {len(lines):,} {name} lines", ours, bare, 3.0)
+    print(f"{'':<44} {len(lines) / ours:,.0f} lines/s (bare loop {len(lines) / bare:,.0f})")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=40, help="runs per command (medians)")
+    parser.add_argument("--lines", type=int, default=100_000, help="lines for batch")
+    parser.add_argument("--batch-runs", type=int, default=5, help="runs per batch command")
+    args = parser.parse_args()
+    print(f"{sys.version.split()[0]} on {os.cpu_count()} cores; medians of {args.runs} runs")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        floor = workdir / "floor.py"
+        floor.write_text(FLOOR_TABLE)
+        results.append(
+            report(
+                "compare --cin 64 --cout 128 -k 3",
+                *side_by_side(
+                    [CONVCALC, "compare", "--cin", "64", "--cout", "128", "-k", "3"],
+                    [PYTHON, str(floor)],
+                    args.runs,
+                ),
+                1.15,
+            )
+        )
+        bare_import = [PYTHON, "-c", "import click, json"]
+        for flag in (["--format", "json"], ["-q"]):
+            results.append(
+                report(
+                    f"standard ... {' '.join(flag)}",
+                    *side_by_side(
+                        [CONVCALC, "standard", "--cin", "64", "--cout", "128", "-k", "3", *flag],
+                        bare_import,
+                        args.runs,
+                    ),
+                    1.15,
+                )
+            )
+        results.append(batch("network", network_lines(args.lines), workdir, args.batch_runs))
+        results.append(batch("all-different", unique_lines(args.lines), workdir, args.batch_runs))
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            ours, theirs = side_by_side(
+                [CONVCALC, "standard", "--cin", "64", "--cout", "128", "-k", "3", "-q"],
+                [PYTHON, "-c", TORCH],
+                max(5, args.runs // 4),
+            )
+            print(
+                f"{'same figure from PyTorch (build the layer)':<44} "
+                f"{theirs * 1000:8.1f} ms, convcalc {ours * 1000:.1f} ms: {theirs / ours:.0f}x"
+            )
+    print(f"{sum(results)} of {len(results)} targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
