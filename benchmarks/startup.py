@@ -20,6 +20,8 @@ It needs the ``convcalc`` command installed beside this interpreter.
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import json
 import os
 import random
@@ -149,6 +151,11 @@ def main() -> int:
     parser.add_argument("--batch-runs", type=int, default=5, help="runs per batch command")
     args = parser.parse_args()
     print(f"{sys.version.split()[0]} on {os.cpu_count()} cores; medians of {args.runs} runs")
+    # pip byte-compiles a package it installs; an editable install under
+    # PYTHONDONTWRITEBYTECODE would compile convcalc's sources on every start.
+    package = importlib.util.find_spec("convcalc")
+    if package and package.submodule_search_locations:
+        compileall.compile_dir(list(package.submodule_search_locations)[0], quiet=1)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)

@@ -7,39 +7,88 @@
 231211008
 """
 
-from .core import (
-    ALIASES,
-    VARIANTS,
-    BatchNorm,
-    Block,
-    Conv,
-    ConvCalcError,
-    depthwise,
-    lite,
-    make_block,
-    pointwise,
-    separable,
-    standard,
-)
-from .cost import DTYPES, BlockCost, Comparison, LayerCost, compare, measure
+from __future__ import annotations
 
-__all__ = [
-    "ALIASES",
-    "DTYPES",
-    "VARIANTS",
-    "BatchNorm",
-    "Block",
-    "BlockCost",
-    "Comparison",
-    "Conv",
-    "ConvCalcError",
-    "LayerCost",
-    "compare",
-    "depthwise",
-    "lite",
-    "make_block",
-    "measure",
-    "pointwise",
-    "separable",
-    "standard",
-]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .comparison import Comparison as Comparison
+    from .comparison import compare as compare
+    from .core import (
+        ALIASES as ALIASES,
+    )
+    from .core import (
+        VARIANTS as VARIANTS,
+    )
+    from .core import (
+        BatchNorm as BatchNorm,
+    )
+    from .core import (
+        Block as Block,
+    )
+    from .core import (
+        Conv as Conv,
+    )
+    from .core import (
+        ConvCalcError as ConvCalcError,
+    )
+    from .core import (
+        depthwise as depthwise,
+    )
+    from .core import (
+        lite as lite,
+    )
+    from .core import (
+        make_block as make_block,
+    )
+    from .core import (
+        pointwise as pointwise,
+    )
+    from .core import (
+        separable as separable,
+    )
+    from .core import (
+        standard as standard,
+    )
+    from .cost import DTYPES as DTYPES
+    from .cost import BlockCost as BlockCost
+    from .cost import LayerCost as LayerCost
+    from .cost import measure as measure
+
+# The names of the library API and the modules that define them. They are loaded
+# on first use, so that the command line starts without what it does not need.
+_EXPORTS = {
+    **dict.fromkeys(
+        [
+            "ALIASES",
+            "VARIANTS",
+            "BatchNorm",
+            "Block",
+            "Conv",
+            "ConvCalcError",
+            "depthwise",
+            "lite",
+            "make_block",
+            "pointwise",
+            "separable",
+            "standard",
+        ],
+        "core",
+    ),
+    **dict.fromkeys(["DTYPES", "BlockCost", "LayerCost", "measure"], "cost"),
+    **dict.fromkeys(["Comparison", "compare"], "comparison"),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'convcalc' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

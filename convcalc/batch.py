@@ -17,7 +17,7 @@ from typing import Any
 
 from .core import ConvCalcError, make_block
 from .cost import measure
-from .views import block_json
+from .serialize import block_json
 
 __all__ = ["CSV_COLUMNS", "BatchError", "evaluate", "records"]
 

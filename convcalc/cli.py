@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Sequence
-from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
@@ -179,6 +179,8 @@ class CountType(ParamBase):
         text = str(value).strip().replace(",", "").replace("_", "")
         match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([kKmMgGtT]?)", text)
         if match:
+            from decimal import Decimal, InvalidOperation  # only here: decimal is slow to load
+
             try:
                 number = Decimal(match[1]) * _SI[match[2].lower()]
             except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
@@ -354,10 +356,33 @@ BIAS_OPTIONS = [
 
 
 class ConvcalcGroup(click.Group):
-    """Resolves aliases, and reports every error in one line on stderr."""
+    """Builds commands only when they are used, resolves aliases, and reports every
+    error in one line on stderr."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.builders: dict[str, Callable[[], click.Command]] = {}
+
+    def lazy(
+        self, name: str
+    ) -> Callable[[Callable[[], click.Command]], Callable[[], click.Command]]:
+        """Register a function that builds the command ``name`` when it is first used:
+        building every command's options at import would slow each start-up."""
+
+        def register(build: Callable[[], click.Command]) -> Callable[[], click.Command]:
+            self.builders[name] = build
+            return build
+
+        return register
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.builders, *(c for c in super().list_commands(ctx) if c not in self.builders)]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, ALIASES.get(cmd_name, cmd_name))
+        name = ALIASES.get(cmd_name, cmd_name)
+        if name not in self.commands and name in self.builders:
+            self.add_command(self.builders[name](), name)
+        return super().get_command(ctx, name)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -493,8 +518,6 @@ def _check(
 
 
 def _run_variant(variant: str, opts: dict[str, Any]) -> None:
-    from .cost import measure
-
     if opts.get("max_macs") is not None and opts.get("input_") is None:
         raise click.BadParameter(
             "a MAC budget needs an input size: add --input", param_hint="'--max-macs'"
@@ -516,15 +539,31 @@ def _run_variant(variant: str, opts: dict[str, Any]) -> None:
             output_padding=opts.get("output_padding", 0),
             dims=_dims(opts),
         )
+        if opts["quiet"] and opts["input_"] is None:
+            # Only the parameter count is asked for, and it needs nothing measured.
+            click.echo(block.params)
+            _check(block.params, None, opts["expect"], opts["max_params"], None)
+            return
+        from .cost import measure
+
         cost = measure(block, input=opts["input_"], batch=opts["batch"], dtype=opts["dtype"])
     except ConvCalcError as error:
         fail(error)
     if opts["quiet"]:
         click.echo(cost.params)
     else:
-        from .views import block_json, block_table
 
-        _emit(opts, lambda: [block_table(cost)], lambda: block_json(cost))
+        def tables() -> list[Any]:
+            from .views import block_table
+
+            return [block_table(cost)]
+
+        def data() -> dict[str, Any]:
+            from .serialize import block_json
+
+            return block_json(cost)
+
+        _emit(opts, tables, data)
     _check(cost.params, cost.macs, opts["expect"], opts["max_params"], opts["max_macs"])
 
 
@@ -647,196 +686,209 @@ def _variant_command(name: str) -> click.Command:
 
 
 for _name in VARIANTS:
-    cli.add_command(_variant_command(_name))
+    cli.lazy(_name)(partial(_variant_command, _name))
 
 
-@cli.command(
-    "compare",
-    context_settings=CONTEXT_SETTINGS,
-    epilog="""\b
-Examples:
-  convcalc compare --cin 64 --cout 128 -k 3
-  convcalc compare --cin 64 --cout 128,64 -k 3      # both of the post's tables
-  convcalc compare --cin 64 --cout 128 -k 3 --input 56 --all
-  convcalc compare --cin 64 --cout 128 --format csv
-  convcalc compare --cin 64 --cout 128 --input 56 --chart
-  convcalc compare --cin 64 --cout 128 --format svg -o compare.svg
-""",
-)
-@click.option(
-    "--cin",
-    type=ListType(),
-    multiple=True,
-    required=True,
-    metavar="N[,N...]",
-    help="Input channels; several give a table per pair.",
-)
-@click.option(
-    "--cout",
-    type=ListType(),
-    multiple=True,
-    required=True,
-    metavar="N[,N...]",
-    help="Output channels; several give a table per pair.",
-)
-@KERNEL_OPTION
-@click.option("--all", "include_all", is_flag=True, help="Add depthwise and pointwise alone.")
-@click.option("--chart", is_flag=True, help="Draw parameters (and MACs) as bars on a shared scale.")
-@BIAS_OPTIONS[0]
-@BIAS_OPTIONS[1]
-@input_options
-@geometry_options
-@output_options
-def compare_cmd(**opts: Any) -> None:
-    """Standard, MobileNet and OSNet side by side, with their savings.
-
-    Each row is measured against the standard convolution with the same
-    channels: parameters, and with --input, output shape, MACs, FLOPs and
-    memory, with the MobileNet paper's 1/C_out + 1/K² beside the exact ratio.
-    """
-    from .cost import compare
-
-    groups = []
-    dims = _dims(opts)
-    try:
-        for cin in (c for values in opts["cin"] for c in values):
-            for cout in (c for values in opts["cout"] for c in values):
-                groups.append(
-                    compare(
-                        cin=cin,
-                        cout=cout,
-                        k=opts["kernel"],
-                        include_all=opts["include_all"],
-                        bias=opts["bias"],
-                        bn=opts["bn"],
-                        stride=opts["stride"],
-                        padding=opts["padding"],
-                        dilation=opts["dilation"],
-                        dims=dims,
-                        input=opts["input_"],
-                        batch=opts["batch"],
-                        dtype=opts["dtype"],
-                    )
-                )
-    except ConvCalcError as error:
-        fail(error)
-    if opts["quiet"]:
-        for rows in groups:
-            for row in rows:
-                click.echo(row.cost.params)
-        return
-    from .views import compare_charts, compare_json, compare_tables
-
-    _emit(
-        opts,
-        lambda: [*compare_tables(groups), *(compare_charts(groups) if opts["chart"] else [])],
-        lambda: compare_json(groups),
-        csv_tables=lambda: compare_tables(groups),
+@cli.lazy("compare")
+def _compare_command() -> click.Command:
+    @click.command(
+        "compare",
+        context_settings=CONTEXT_SETTINGS,
+        epilog="""\b
+    Examples:
+      convcalc compare --cin 64 --cout 128 -k 3
+      convcalc compare --cin 64 --cout 128,64 -k 3      # both of the post's tables
+      convcalc compare --cin 64 --cout 128 -k 3 --input 56 --all
+      convcalc compare --cin 64 --cout 128 --format csv
+      convcalc compare --cin 64 --cout 128 --input 56 --chart
+      convcalc compare --cin 64 --cout 128 --format svg -o compare.svg
+    """,
     )
+    @click.option(
+        "--cin",
+        type=ListType(),
+        multiple=True,
+        required=True,
+        metavar="N[,N...]",
+        help="Input channels; several give a table per pair.",
+    )
+    @click.option(
+        "--cout",
+        type=ListType(),
+        multiple=True,
+        required=True,
+        metavar="N[,N...]",
+        help="Output channels; several give a table per pair.",
+    )
+    @KERNEL_OPTION
+    @click.option("--all", "include_all", is_flag=True, help="Add depthwise and pointwise alone.")
+    @click.option(
+        "--chart", is_flag=True, help="Draw parameters (and MACs) as bars on a shared scale."
+    )
+    @BIAS_OPTIONS[0]
+    @BIAS_OPTIONS[1]
+    @input_options
+    @geometry_options
+    @output_options
+    def compare_cmd(**opts: Any) -> None:
+        """Standard, MobileNet and OSNet side by side, with their savings.
+
+        Each row is measured against the standard convolution with the same
+        channels: parameters, and with --input, output shape, MACs, FLOPs and
+        memory, with the MobileNet paper's 1/C_out + 1/K² beside the exact ratio.
+        """
+        from .comparison import compare
+
+        groups = []
+        dims = _dims(opts)
+        try:
+            for cin in (c for values in opts["cin"] for c in values):
+                for cout in (c for values in opts["cout"] for c in values):
+                    groups.append(
+                        compare(
+                            cin=cin,
+                            cout=cout,
+                            k=opts["kernel"],
+                            include_all=opts["include_all"],
+                            bias=opts["bias"],
+                            bn=opts["bn"],
+                            stride=opts["stride"],
+                            padding=opts["padding"],
+                            dilation=opts["dilation"],
+                            dims=dims,
+                            input=opts["input_"],
+                            batch=opts["batch"],
+                            dtype=opts["dtype"],
+                        )
+                    )
+        except ConvCalcError as error:
+            fail(error)
+        if opts["quiet"]:
+            for rows in groups:
+                for row in rows:
+                    click.echo(row.cost.params)
+            return
+        from .serialize import compare_json
+        from .views import compare_charts, compare_tables
+
+        _emit(
+            opts,
+            lambda: [*compare_tables(groups), *(compare_charts(groups) if opts["chart"] else [])],
+            lambda: compare_json(groups),
+            csv_tables=lambda: compare_tables(groups),
+        )
+
+    return compare_cmd
 
 
-@cli.command(
-    "model",
-    context_settings=CONTEXT_SETTINGS,
-    epilog="""\b
-Examples:
-  convcalc model --list
-  convcalc model mobilenet_v1
-  convcalc model mobilenet_v1 --width 0.5 --resolution 160
-  convcalc model mobilenet_v1 --as standard
-  convcalc model osnet_x1_0 --depth 2
-  convcalc model examples/tiny.toml --format json --max-macs 1G
-""",
-)
-@click.argument("spec", required=False, metavar="SPEC")
-@click.option("--list", "list_", is_flag=True, help="List the built-in presets and exit.")
-@click.option(
-    "--width",
-    metavar="ALPHA",
-    help="Width multiplier α: every convolution's channels × α (a preset's own by default).",
-)
-@click.option(
-    "--resolution",
-    type=SIZE,
-    metavar="SIZE",
-    help="Input size instead of the spec's (224, 256x128).",
-)
-@click.option(
-    "--as",
-    "as_variant",
-    type=click.Choice(["standard", "separable", "lite", "mobilenet", "osnet"]),
-    help="Swap every K×K convolution block for this variant and compare.",
-)
-@click.option(
-    "--depth",
-    type=POSITIVE,
-    default=1,
-    help="Levels of nested blocks to show in tables (JSON always has the whole tree).",
-)
-@click.option("--batch", type=POSITIVE, default=1, help="Samples per batch.")
-@click.option(
-    "--dtype",
-    type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
-    help="Element type for memory  [default: the spec's, else fp32]",
-)
-@output_options
-@check_options
-def model_cmd(**opts: Any) -> None:
-    """A whole network from a spec file (TOML or JSON) or a built-in preset.
+@cli.lazy("model")
+def _model_command() -> click.Command:
+    @click.command(
+        "model",
+        context_settings=CONTEXT_SETTINGS,
+        epilog="""\b
+    Examples:
+      convcalc model --list
+      convcalc model mobilenet_v1
+      convcalc model mobilenet_v1 --width 0.5 --resolution 160
+      convcalc model mobilenet_v1 --as standard
+      convcalc model osnet_x1_0 --depth 2
+      convcalc model examples/tiny.toml --format json --max-macs 1G
+    """,
+    )
+    @click.argument("spec", required=False, metavar="SPEC")
+    @click.option("--list", "list_", is_flag=True, help="List the built-in presets and exit.")
+    @click.option(
+        "--width",
+        metavar="ALPHA",
+        help="Width multiplier α: every convolution's channels × α (a preset's own by default).",
+    )
+    @click.option(
+        "--resolution",
+        type=SIZE,
+        metavar="SIZE",
+        help="Input size instead of the spec's (224, 256x128).",
+    )
+    @click.option(
+        "--as",
+        "as_variant",
+        type=click.Choice(["standard", "separable", "lite", "mobilenet", "osnet"]),
+        help="Swap every K×K convolution block for this variant and compare.",
+    )
+    @click.option(
+        "--depth",
+        type=POSITIVE,
+        default=1,
+        help="Levels of nested blocks to show in tables (JSON always has the whole tree).",
+    )
+    @click.option("--batch", type=POSITIVE, default=1, help="Samples per batch.")
+    @click.option(
+        "--dtype",
+        type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
+        help="Element type for memory  [default: the spec's, else fp32]",
+    )
+    @output_options
+    @check_options
+    def model_cmd(**opts: Any) -> None:
+        """A whole network from a spec file (TOML or JSON) or a built-in preset.
 
-    Prints each layer's output shape, parameters and MACs, the totals, and a
-    breakdown by layer type, like the MobileNet paper's "Resource per layer
-    type". MACs exclude bias, BatchNorm, pooling and activations.
-    """
-    from .network import trace
-    from .spec import PRESETS
+        Prints each layer's output shape, parameters and MACs, the totals, and a
+        breakdown by layer type, like the MobileNet paper's "Resource per layer
+        type". MACs exclude bias, BatchNorm, pooling and activations.
+        """
+        from .network import trace
+        from .spec import PRESETS
 
-    if opts["list_"]:
-        _list_presets(opts)
-        return
-    if opts["spec"] is None:
-        raise click.UsageError(f"give a spec file or a preset ({', '.join(PRESETS)}), or --list")
-    variant = ALIASES.get(opts["as_variant"] or "", opts["as_variant"])
-    network = _load_network(opts["spec"], opts["width"], opts["resolution"])
-    dtype = opts["dtype"] or network.dtype
-    try:
-        cost = trace(network, batch=opts["batch"], dtype=dtype)
-        swapped = None
-        if variant:
-            from .network import swap
-
-            swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
-    except ConvCalcError as error:
-        raise click.UsageError(f"{opts['spec']}: {error}") from None
-    except RecursionError:
-        raise click.UsageError(f"{opts['spec']}: blocks nested too deeply") from None
-    checked = swapped or cost
-    if opts["quiet"]:
-        click.echo(checked.params)
-    else:
-        from . import netviews
-
-        depth, batch = opts["depth"], opts["batch"]
-        if swapped is not None:
-            tables = [netviews.swap_table(cost, swapped, variant, depth=depth)]
-            _emit(
-                opts,
-                lambda: tables,
-                lambda: netviews.swap_json(cost, swapped, variant, dtype=dtype, batch=batch),
+        if opts["list_"]:
+            _list_presets(opts)
+            return
+        if opts["spec"] is None:
+            raise click.UsageError(
+                f"give a spec file or a preset ({', '.join(PRESETS)}), or --list"
             )
+        variant = ALIASES.get(opts["as_variant"] or "", opts["as_variant"])
+        network = _load_network(opts["spec"], opts["width"], opts["resolution"])
+        dtype = opts["dtype"] or network.dtype
+        try:
+            cost = trace(network, batch=opts["batch"], dtype=dtype)
+            swapped = None
+            if variant:
+                from .network import swap
+
+                swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
+        except ConvCalcError as error:
+            raise click.UsageError(f"{opts['spec']}: {error}") from None
+        except RecursionError:
+            raise click.UsageError(f"{opts['spec']}: blocks nested too deeply") from None
+        checked = swapped or cost
+        if opts["quiet"]:
+            click.echo(checked.params)
         else:
-            _emit(
-                opts,
-                lambda: [
-                    netviews.network_table(cost, depth=depth, dtype=dtype, batch=batch),
-                    netviews.breakdown_table(cost),
-                ],
-                lambda: netviews.network_json(cost, dtype=dtype, batch=batch),
-                csv_tables=lambda: [
-                    netviews.network_table(cost, depth=depth, dtype=dtype, batch=batch)
-                ],
-            )
-    _check(checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"])
+            from . import netviews
+
+            depth, batch = opts["depth"], opts["batch"]
+            if swapped is not None:
+                tables = [netviews.swap_table(cost, swapped, variant, depth=depth)]
+                _emit(
+                    opts,
+                    lambda: tables,
+                    lambda: netviews.swap_json(cost, swapped, variant, dtype=dtype, batch=batch),
+                )
+            else:
+                _emit(
+                    opts,
+                    lambda: [
+                        netviews.network_table(cost, depth=depth, dtype=dtype, batch=batch),
+                        netviews.breakdown_table(cost),
+                    ],
+                    lambda: netviews.network_json(cost, dtype=dtype, batch=batch),
+                    csv_tables=lambda: [
+                        netviews.network_table(cost, depth=depth, dtype=dtype, batch=batch)
+                    ],
+                )
+        _check(checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"])
+
+    return model_cmd
 
 
 def _load_network(spec: str, width: str | None, resolution: Any) -> Any:
@@ -898,153 +950,169 @@ def _list_presets(opts: dict[str, Any]) -> None:
     )
 
 
-@cli.command(
-    "batch",
-    context_settings=CONTEXT_SETTINGS,
-    epilog="""\b
-Examples:
-  convcalc batch layers.jsonl > results.jsonl
-  convcalc batch layers.csv --format csv -o results.csv
-  printf '{"variant": "lite", "cin": 64, "cout": 128, "input": 56}\\n' | convcalc batch
-\b
-Input keys: variant, cin, cout, kernel (or k), groups, multiplier, bias, bn,
-stride, padding, dilation, transposed, output_padding, dims, input, batch, dtype.
-""",
-)
-@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
-@click.option(
-    "--input-format",
-    type=click.Choice(["jsonl", "csv"]),
-    help="How FILE is written  [default: csv for a .csv file, else jsonl]",
-)
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice(["jsonl", "csv"]),
-    default="jsonl",
-    help="JSON Lines (one JSON contract object per line) or CSV with fixed columns.",
-)
-@click.option("--strict", is_flag=True, help="Stop with exit 2 at the first bad line.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.File("w", encoding="utf-8", lazy=True),
-    default="-",
-    help="Write to a file instead of stdout.",
-)
-def batch_cmd(file: Any, input_format: str | None, format_: str, strict: bool, output: Any) -> None:
-    """Many layer configs in one process: one result per input line, in order.
-
-    Each line is a JSON object (JSON Lines) or a CSV row under a header, with
-    the variant commands' option names as keys. A line that cannot be computed
-    gives an error record {"line": N, "error": "..."}, so the output has exactly
-    as many records as the input has lines; --strict stops at it instead.
-    """
-    from .batch import CSV_COLUMNS, run
-
-    if input_format is None:
-        input_format = "csv" if str(getattr(file, "name", "")).lower().endswith(".csv") else "jsonl"
-    if format_ == "csv":
-        output.write(",".join(CSV_COLUMNS) + "\n")
-    failed = total = 0
-    for total, text, error in run(file, input_format, format_):
-        if error is not None:
-            failed += 1
-            if strict:
-                raise click.UsageError(f"line {total}: {error}")
-        output.write(text)
-    if failed:
-        click.echo(f"convcalc batch: {failed} of {total} lines had errors", err=True)
-
-
-@cli.command(
-    "sweep",
-    context_settings=CONTEXT_SETTINGS,
-    epilog="""\b
-Examples:
-  convcalc sweep --cin 64 --cout 32:512:x2 -k 3
-  convcalc sweep --cin 16,32,64 --cout 128 -k 3,5,7 --chart
-  convcalc sweep --cin 64 --cout 64:256:64 --input 56 --format csv
-""",
-)
-@click.option("--cin", type=RangeType(), required=True, metavar="RANGE", help="Input channels.")
-@click.option("--cout", type=RangeType(), required=True, metavar="RANGE", help="Output channels.")
-@click.option(
-    "-k",
-    "--kernel",
-    default="3",
-    metavar="SIZES",
-    help="Kernel sizes, comma-separated (3,5,7 or 3x5).",
-)
-@click.option(
-    "--variants",
-    default=",".join(VARIANTS),
-    metavar="NAMES",
-    help="Variants to include, comma-separated (aliases allowed).",
-)
-@BIAS_OPTIONS[0]
-@BIAS_OPTIONS[1]
-@input_options
-@click.option("--chart", is_flag=True, help="Draw the figures as bars on a shared scale.")
-@output_options
-def sweep_cmd(**opts: Any) -> None:
-    """Every variant over ranges of channels and kernels.
-
-    Ranges are lists (16,32,64), doubling ranges (32:512:x2) or stepped ranges
-    (8:64:8). Depthwise rows keep cout = cin, as a depthwise layer does.
-    """
-    from .cost import measure
-
-    kernels = [SIZE.convert(k, None, None) for k in opts["kernel"].split(",") if k.strip()]
-    names = [ALIASES.get(v.strip(), v.strip()) for v in opts["variants"].split(",") if v.strip()]
-    for name in names:
-        if name not in VARIANTS:
-            raise click.BadParameter(
-                f"{name!r}: use {', '.join([*VARIANTS, *ALIASES])}", param_hint="'--variants'"
-            )
-    points = len(opts["cin"]) * len(opts["cout"]) * len(kernels)
-    if points * len(names) > 100_000:
-        raise click.UsageError(f"the sweep has {points * len(names):,} rows: at most 100,000")
-    results = []
-    try:
-        for cin in opts["cin"]:
-            for cout in opts["cout"]:
-                for k in kernels:
-                    costs = []
-                    for name in names:
-                        block = make_block(
-                            name,
-                            cin=cin,
-                            cout=None if name == "depthwise" else cout,
-                            k=None if name == "pointwise" else k,
-                            bias=opts["bias"],
-                            bn=opts["bn"],
-                            dims=opts["dims"] or _dims({"kernel": k, "input_": opts["input_"]}),
-                        )
-                        costs.append(
-                            measure(
-                                block,
-                                input=opts["input_"],
-                                batch=opts["batch"],
-                                dtype=opts["dtype"],
-                            )
-                        )
-                    kernel = k if isinstance(k, tuple) else (k, k)
-                    results.append((cin, cout, kernel, costs))
-    except ConvCalcError as error:
-        fail(error)
-    if opts["quiet"]:
-        for _, _, _, costs in results:
-            click.echo(" ".join(str(cost.params) for cost in costs))
-        return
-    from . import views
-
-    _emit(
-        opts,
-        lambda: [
-            *views.sweep_tables(results),
-            *(views.sweep_charts(results) if opts["chart"] else []),
-        ],
-        lambda: {"sweep": views.sweep_records(results)},
-        csv_tables=lambda: [views.sweep_csv_table(results)],
+@cli.lazy("batch")
+def _batch_command() -> click.Command:
+    @click.command(
+        "batch",
+        context_settings=CONTEXT_SETTINGS,
+        epilog="""\b
+    Examples:
+      convcalc batch layers.jsonl > results.jsonl
+      convcalc batch layers.csv --format csv -o results.csv
+      printf '{"variant": "lite", "cin": 64, "cout": 128, "input": 56}\\n' | convcalc batch
+    \b
+    Input keys: variant, cin, cout, kernel (or k), groups, multiplier, bias, bn,
+    stride, padding, dilation, transposed, output_padding, dims, input, batch, dtype.
+    """,
     )
+    @click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
+    @click.option(
+        "--input-format",
+        type=click.Choice(["jsonl", "csv"]),
+        help="How FILE is written  [default: csv for a .csv file, else jsonl]",
+    )
+    @click.option(
+        "--format",
+        "format_",
+        type=click.Choice(["jsonl", "csv"]),
+        default="jsonl",
+        help="JSON Lines (one JSON contract object per line) or CSV with fixed columns.",
+    )
+    @click.option("--strict", is_flag=True, help="Stop with exit 2 at the first bad line.")
+    @click.option(
+        "-o",
+        "--output",
+        type=click.File("w", encoding="utf-8", lazy=True),
+        default="-",
+        help="Write to a file instead of stdout.",
+    )
+    def batch_cmd(
+        file: Any, input_format: str | None, format_: str, strict: bool, output: Any
+    ) -> None:
+        """Many layer configs in one process: one result per input line, in order.
+
+        Each line is a JSON object (JSON Lines) or a CSV row under a header, with
+        the variant commands' option names as keys. A line that cannot be computed
+        gives an error record {"line": N, "error": "..."}, so the output has exactly
+        as many records as the input has lines; --strict stops at it instead.
+        """
+        from .batch import CSV_COLUMNS, run
+
+        if input_format is None:
+            input_format = (
+                "csv" if str(getattr(file, "name", "")).lower().endswith(".csv") else "jsonl"
+            )
+        if format_ == "csv":
+            output.write(",".join(CSV_COLUMNS) + "\n")
+        failed = total = 0
+        for total, text, error in run(file, input_format, format_):
+            if error is not None:
+                failed += 1
+                if strict:
+                    raise click.UsageError(f"line {total}: {error}")
+            output.write(text)
+        if failed:
+            click.echo(f"convcalc batch: {failed} of {total} lines had errors", err=True)
+
+    return batch_cmd
+
+
+@cli.lazy("sweep")
+def _sweep_command() -> click.Command:
+    @click.command(
+        "sweep",
+        context_settings=CONTEXT_SETTINGS,
+        epilog="""\b
+    Examples:
+      convcalc sweep --cin 64 --cout 32:512:x2 -k 3
+      convcalc sweep --cin 16,32,64 --cout 128 -k 3,5,7 --chart
+      convcalc sweep --cin 64 --cout 64:256:64 --input 56 --format csv
+    """,
+    )
+    @click.option("--cin", type=RangeType(), required=True, metavar="RANGE", help="Input channels.")
+    @click.option(
+        "--cout", type=RangeType(), required=True, metavar="RANGE", help="Output channels."
+    )
+    @click.option(
+        "-k",
+        "--kernel",
+        default="3",
+        metavar="SIZES",
+        help="Kernel sizes, comma-separated (3,5,7 or 3x5).",
+    )
+    @click.option(
+        "--variants",
+        default=",".join(VARIANTS),
+        metavar="NAMES",
+        help="Variants to include, comma-separated (aliases allowed).",
+    )
+    @BIAS_OPTIONS[0]
+    @BIAS_OPTIONS[1]
+    @input_options
+    @click.option("--chart", is_flag=True, help="Draw the figures as bars on a shared scale.")
+    @output_options
+    def sweep_cmd(**opts: Any) -> None:
+        """Every variant over ranges of channels and kernels.
+
+        Ranges are lists (16,32,64), doubling ranges (32:512:x2) or stepped ranges
+        (8:64:8). Depthwise rows keep cout = cin, as a depthwise layer does.
+        """
+        from .cost import measure
+
+        kernels = [SIZE.convert(k, None, None) for k in opts["kernel"].split(",") if k.strip()]
+        names = [
+            ALIASES.get(v.strip(), v.strip()) for v in opts["variants"].split(",") if v.strip()
+        ]
+        for name in names:
+            if name not in VARIANTS:
+                raise click.BadParameter(
+                    f"{name!r}: use {', '.join([*VARIANTS, *ALIASES])}", param_hint="'--variants'"
+                )
+        points = len(opts["cin"]) * len(opts["cout"]) * len(kernels)
+        if points * len(names) > 100_000:
+            raise click.UsageError(f"the sweep has {points * len(names):,} rows: at most 100,000")
+        results = []
+        try:
+            for cin in opts["cin"]:
+                for cout in opts["cout"]:
+                    for k in kernels:
+                        costs = []
+                        for name in names:
+                            block = make_block(
+                                name,
+                                cin=cin,
+                                cout=None if name == "depthwise" else cout,
+                                k=None if name == "pointwise" else k,
+                                bias=opts["bias"],
+                                bn=opts["bn"],
+                                dims=opts["dims"] or _dims({"kernel": k, "input_": opts["input_"]}),
+                            )
+                            costs.append(
+                                measure(
+                                    block,
+                                    input=opts["input_"],
+                                    batch=opts["batch"],
+                                    dtype=opts["dtype"],
+                                )
+                            )
+                        kernel = k if isinstance(k, tuple) else (k, k)
+                        results.append((cin, cout, kernel, costs))
+        except ConvCalcError as error:
+            fail(error)
+        if opts["quiet"]:
+            for _, _, _, costs in results:
+                click.echo(" ".join(str(cost.params) for cost in costs))
+            return
+        from . import views
+
+        _emit(
+            opts,
+            lambda: [
+                *views.sweep_tables(results),
+                *(views.sweep_charts(results) if opts["chart"] else []),
+            ],
+            lambda: {"sweep": views.sweep_records(results)},
+            csv_tables=lambda: [views.sweep_csv_table(results)],
+        )
+
+    return sweep_cmd

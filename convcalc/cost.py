@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from fractions import Fraction
 from math import prod
 
 from .core import Block, ConvCalcError, Layer, Shape
@@ -20,9 +19,7 @@ from .core import Block, ConvCalcError, Layer, Shape
 __all__ = [
     "DTYPES",
     "BlockCost",
-    "Comparison",
     "LayerCost",
-    "compare",
     "input_shape",
     "measure",
 ]
@@ -204,99 +201,3 @@ def measure(
         )
         shape = out
     return BlockCost(block=block, layers=tuple(costs), dtype=dtype, batch=batch, input_shape=first)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Comparison:
-    """One row of a comparison: a block's cost against a baseline's."""
-
-    label: str
-    """How the row is named in tables, e.g. "MobileNet: depthwise → pointwise"."""
-    cost: BlockCost
-    """The block's figures."""
-    baseline: BlockCost
-    """The standard convolution it is compared with."""
-
-    @property
-    def params_ratio(self) -> Fraction:
-        """Exact ratio of parameters to the baseline's."""
-        return Fraction(self.cost.params, self.baseline.params)
-
-    @property
-    def macs_ratio(self) -> Fraction | None:
-        """Exact ratio of MACs to the baseline's, or None without an input."""
-        if self.cost.macs is None or not self.baseline.macs:
-            return None
-        return Fraction(self.cost.macs, self.baseline.macs)
-
-    @property
-    def paper_ratio(self) -> Fraction | None:
-        """MobileNet's closed form 1/C_out + 1/K² for a separable block's MACs.
-
-        It holds exactly when the block and the standard convolution produce
-        maps of the same size, and the depthwise multiplier is 1.
-        """
-        block = self.cost.block
-        if block.variant != "separable":
-            return None
-        return Fraction(1, block.cout) + Fraction(1, prod(block.kernel))
-
-
-COMPARE_ROWS: dict[str, str] = {
-    "standard": "Standard",
-    "separable": "MobileNet: depthwise → pointwise",
-    "lite": "OSNet: 1×1 → depthwise",
-    "depthwise": "Depthwise alone",
-    "pointwise": "Pointwise alone",
-}
-"""Row labels of ``compare``, in the post's order; the last two come with ``--all``."""
-
-
-def compare(
-    *,
-    cin: int,
-    cout: int,
-    k: int | tuple[int, ...] | list[int] = 3,
-    include_all: bool = False,
-    bias: bool = True,
-    bn: bool = False,
-    stride: int | tuple[int, ...] | list[int] = 1,
-    padding: int | tuple[int, ...] | list[int] | str | None = None,
-    dilation: int | tuple[int, ...] | list[int] = 1,
-    dims: int | None = None,
-    input: int | tuple[int, ...] | list[int] | None = None,
-    batch: int = 1,
-    dtype: str = "fp32",
-) -> list[Comparison]:
-    """The post's comparison: standard, separable and lite (and with ``include_all``
-    depthwise and pointwise alone), each against the standard convolution.
-
-    >>> [row.cost.params for row in compare(cin=64, cout=128)]
-    [73856, 8960, 9600]
-    """
-    from .core import dims_of, make_block
-
-    rank = dims or dims_of(k, stride, dilation, input, padding)
-    names = list(COMPARE_ROWS) if include_all else list(COMPARE_ROWS)[:3]
-    costs = []
-    for name in names:
-        if name == "pointwise":
-            block = make_block(name, cin=cin, cout=cout, bias=bias, bn=bn, stride=stride, dims=rank)
-        else:
-            block = make_block(
-                name,
-                cin=cin,
-                cout=None if name == "depthwise" else cout,
-                k=k,
-                bias=bias,
-                bn=bn,
-                stride=stride,
-                padding=padding,
-                dilation=dilation,
-                dims=rank,
-            )
-        costs.append(measure(block, input=input, batch=batch, dtype=dtype))
-    return [
-        Comparison(label=COMPARE_ROWS[name], cost=cost, baseline=costs[0])
-        for name, cost in zip(names, costs, strict=True)
-    ]

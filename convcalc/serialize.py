@@ -1,0 +1,138 @@
+"""Results as JSON-ready objects: the documented contract of ``--format json``.
+
+Kept apart from the tables (:mod:`convcalc.views`) so that the JSON path
+imports only what it writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .core import BatchNorm, Conv, Layer
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from .comparison import Comparison
+    from .cost import BlockCost
+
+__all__ = ["block_json", "compare_json", "layer_type", "ratio_pair"]
+
+
+def layer_type(layer: Layer) -> str:
+    """The layer's type as a short name."""
+    if isinstance(layer, BatchNorm):
+        return "batchnorm"
+    if layer.transposed:
+        return "conv_transpose"
+    return {"standard": "conv", "depthwise": "depthwise", "pointwise": "pointwise"}[layer.kind]
+
+
+def _layer_json(cost: Any) -> dict[str, Any]:
+    layer = cost.layer
+    data: dict[str, Any] = {"name": layer.name, "type": layer_type(layer)}
+    if isinstance(layer, Conv):
+        data.update(
+            cin=layer.cin,
+            cout=layer.cout,
+            kernel=list(layer.kernel),
+            groups=layer.groups,
+            bias=layer.bias,
+            stride=list(layer.stride),
+            padding=padding_json(layer),
+            dilation=list(layer.dilation),
+            weight_shape=list(layer.weight_shape),
+        )
+        if layer.transposed:
+            data["output_padding"] = list(layer.output_padding)
+    else:
+        data["channels"] = layer.channels
+    data.update(
+        formula=layer.formula(),
+        params=cost.params,
+        buffers=cost.buffers,
+        output_shape=as_list(cost.output_shape),
+        macs=cost.macs,
+        extra_ops=cost.extra_ops,
+        activation_bytes=cost.activation_bytes,
+    )
+    return data
+
+
+def padding_json(conv: Conv) -> list[int] | str:
+    return conv.padding if isinstance(conv.padding, str) else list(conv.padding)
+
+
+def as_list(shape: Sequence[int] | None) -> list[int] | None:
+    return None if shape is None else list(shape)
+
+
+def block_json(cost: BlockCost) -> dict[str, Any]:
+    """The JSON object of a variant command (the documented contract)."""
+    block = cost.block
+    main = block.main
+    depthwise = next((c for c in block.convs if c.kind == "depthwise"), None)
+    data: dict[str, Any] = {
+        "variant": block.variant,
+        "cin": block.cin,
+        "cout": block.cout,
+        "kernel": list(block.kernel),
+        "dims": main.dims,
+        "groups": main.groups if block.variant in ("standard", "pointwise") else None,
+        "multiplier": depthwise.cout // depthwise.cin if depthwise else None,
+        "bias": block.bias,
+        "bn": block.bn,
+        "stride": list(main.stride),
+        "padding": padding_json(main),
+        "dilation": list(main.dilation),
+        "transposed": main.transposed,
+        "params": cost.params,
+        "buffers": cost.buffers,
+        "dtype": cost.dtype,
+        "weight_bytes": cost.weight_bytes,
+        "batch": cost.batch,
+        "input_shape": as_list(cost.input_shape),
+        "output_shape": as_list(cost.output_shape),
+        "macs": cost.macs,
+        "flops": cost.flops,
+        "extra_ops": cost.extra_ops,
+        "activation_bytes": cost.activation_bytes,
+        "peak_activation_bytes": cost.peak_activation_bytes,
+        "layers": [_layer_json(layer) for layer in cost.layers],
+    }
+    if main.transposed:
+        data["output_padding"] = list(main.output_padding)
+    return data
+
+
+def ratio_pair(ratio: Fraction | None) -> tuple[Fraction | None, Fraction | None]:
+    """(×-fold reduction, % saved) from a cost ratio."""
+    if ratio is None or ratio == 0:
+        return None, None
+    return 1 / ratio, 1 - ratio
+
+
+def _fraction_json(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def compare_json(groups: Sequence[Sequence[Comparison]]) -> dict[str, Any]:
+    """The JSON object of ``compare``: every row, each a full block object."""
+    variants = []
+    for rows in groups:
+        for row in rows:
+            data = block_json(row.cost)
+            fold, saved = ratio_pair(row.params_ratio)
+            macs_fold, macs_saved = ratio_pair(row.macs_ratio)
+            data["label"] = row.label
+            data["reduction"] = {
+                "params_factor": _fraction_json(fold),
+                "params_percent": None if saved is None else float(saved * 100),
+                "macs_factor": _fraction_json(macs_fold),
+                "macs_percent": None if macs_saved is None else float(macs_saved * 100),
+                "macs_ratio": _fraction_json(row.macs_ratio),
+                "paper_ratio": _fraction_json(row.paper_ratio),
+            }
+            variants.append(data)
+    return {"baseline": "standard", "variants": variants}
