@@ -195,6 +195,24 @@ class CountType(ParamBase):
         )
 
 
+class InputFile(click.File):
+    """A file to read, or ``-`` for stdin; a name no file can have is a usage error."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\0" in value:
+            self.fail(f"{value!r} is not a file name (it holds a NUL byte)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class OutputPath(click.Path):
+    """A file to write; a name no file can have is a usage error."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\0" in value:
+            self.fail(f"{value!r} is not a file name (it holds a NUL byte)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class PositiveType(ParamBase):
     """A whole number >= 1, with an error that says so."""
 
@@ -243,7 +261,7 @@ def output_options(f: F) -> F:
             click.option(
                 "-o",
                 "--output",
-                type=click.Path(dir_okay=False),
+                type=OutputPath(dir_okay=False),
                 help="Write to this file instead of stdout.",
             ),
             click.option(
@@ -500,9 +518,10 @@ def _emit(
 def _open_output(path: str) -> Any:
     try:
         return open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the caller's with
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the name
+        reason = getattr(error, "strerror", None) or str(error)
         raise click.BadParameter(
-            f"cannot write {path!r}: {error.strerror}", param_hint="'-o' / '--output'"
+            f"cannot write {path!r}: {reason}", param_hint="'-o' / '--output'"
         ) from None
 
 
@@ -896,6 +915,10 @@ def _load_network(spec: str, width: str | None, resolution: Any) -> Any:
 
     from .spec import PRESETS, build, load, load_preset
 
+    if "\0" in spec:
+        raise click.BadParameter(
+            f"{spec!r} is not a file name (it holds a NUL byte)", param_hint="'SPEC'"
+        )
     try:
         if spec in PRESETS and not Path(spec).exists():
             data, preset_width = load_preset(spec)
@@ -965,7 +988,7 @@ def _batch_command() -> click.Command:
     stride, padding, dilation, transposed, output_padding, dims, input, batch, dtype.
     """,
     )
-    @click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
+    @click.argument("file", type=InputFile("r", encoding="utf-8", errors="replace"), default="-")
     @click.option(
         "--input-format",
         type=click.Choice(["jsonl", "csv"]),

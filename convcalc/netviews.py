@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
-from .core import fmt
+from .core import decimal_text, fmt, ratio_float
 from .cost import DTYPES
 from .network import NodeCost, breakdown
 from .views import Column, Table, human_bytes, shape_text
@@ -111,7 +111,7 @@ def millions(n: int) -> str:
     >>> millions(568_740_352), millions(19_307)
     ('568.7 M', '0.02 M')
     """
-    return f"{n / 1e6:,.1f} M" if n >= 10**6 else f"{n / 1e6:.2f} M"
+    return f"{decimal_text(n, 10**6, 1 if n >= 10**6 else 2)} M"
 
 
 def network_notes(cost: NodeCost, dtype: str, batch: int) -> list[str]:
@@ -226,7 +226,7 @@ def network_json(cost: NodeCost, *, dtype: str, batch: int) -> dict[str, Any]:
 
 
 def _float_percent(value: Fraction | None) -> float | None:
-    return None if value is None else float(value * 100)
+    return None if value is None else ratio_float(100 * value.numerator, value.denominator)
 
 
 # --- side by side -------------------------------------------------------------
@@ -293,9 +293,9 @@ def swap_table(a: NodeCost, b: NodeCost, variant: str, *, depth: int) -> Table:
     }
     notes = (
         f"As {variant}: {fmt(b.params)} parameters ({millions(b.params)}) against "
-        f"{fmt(a.params)} ({millions(a.params)}), × {float(b.params / a.params):.2f}; "
+        f"{fmt(a.params)} ({millions(a.params)}), × {decimal_text(b.params, a.params, 2)}; "
         f"{fmt(b.macs)} MACs ({millions(b.macs)}) against {fmt(a.macs)} "
-        f"({millions(a.macs)}), × {float(b.macs / a.macs) if a.macs else 0:.2f}.",
+        f"({millions(a.macs)}), × {decimal_text(b.macs, a.macs or 1, 2)}.",
     )
     machine = (
         Column("index", "#"),
@@ -319,6 +319,6 @@ def swap_json(a: NodeCost, b: NodeCost, variant: str, *, dtype: str, batch: int)
         "as": variant,
         "original": network_json(a, dtype=dtype, batch=batch),
         "swapped": network_json(b, dtype=dtype, batch=batch),
-        "params_ratio": float(Fraction(b.params, a.params)),
-        "macs_ratio": float(Fraction(b.macs, a.macs)) if a.macs else None,
+        "params_ratio": ratio_float(b.params, a.params),
+        "macs_ratio": ratio_float(b.macs, a.macs) if a.macs else None,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .core import BatchNorm, Conv, Layer
+from .core import BatchNorm, Conv, Layer, ratio_float
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -114,7 +114,7 @@ def ratio_pair(ratio: Fraction | None) -> tuple[Fraction | None, Fraction | None
 
 
 def _fraction_json(value: Fraction | None) -> float | None:
-    return None if value is None else float(value)
+    return None if value is None else ratio_float(value.numerator, value.denominator)
 
 
 def compare_json(groups: Sequence[Sequence[Comparison]]) -> dict[str, Any]:
@@ -128,9 +128,9 @@ def compare_json(groups: Sequence[Sequence[Comparison]]) -> dict[str, Any]:
             data["label"] = row.label
             data["reduction"] = {
                 "params_factor": _fraction_json(fold),
-                "params_percent": None if saved is None else float(saved * 100),
+                "params_percent": _fraction_json(None if saved is None else saved * 100),
                 "macs_factor": _fraction_json(macs_fold),
-                "macs_percent": None if macs_saved is None else float(macs_saved * 100),
+                "macs_percent": _fraction_json(None if macs_saved is None else macs_saved * 100),
                 "macs_ratio": _fraction_json(row.macs_ratio),
                 "paper_ratio": _fraction_json(row.paper_ratio),
             }

@@ -437,8 +437,11 @@ def build(
             raise SpecError(
                 f"{source}: defaults.{key}: unknown default: use {', '.join(sorted(DEFAULT_KEYS))}"
             )
+    for key in ("bias", "bn"):
+        if key in defaults and not isinstance(defaults[key], bool):
+            raise SpecError(f"{source}: defaults.{key}: expected true or false")
     dtype = defaults.get("dtype", "fp32")
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         raise SpecError(f"{source}: defaults.dtype: {dtype!r}: use one of {', '.join(DTYPES)}")
     alpha = _width(width)
     min_channels = data.get("min_channels", 1)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .core import Block, Conv, fmt
+from .core import Block, Conv, decimal_text, fmt, ratio_float
 from .serialize import as_list, layer_type, ratio_pair
 
 if TYPE_CHECKING:
@@ -87,16 +87,15 @@ def human_bytes(n: int) -> str:
     """Bytes in binary units, exact below 1 KiB.
 
     >>> human_bytes(1000), human_bytes(295424), human_bytes(12845056)
-    ('1,000 B', '288.5 KiB', '12.2 MiB')
+    ('1,000 B', '288.5 KiB', '12.3 MiB')
     """
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
     if n < 1024:
         return f"{n:,} B"
-    value, unit = float(n), "B"
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):  # noqa: B007 - the unit reached is kept
-        value /= 1024
-        if value < 1024:
-            break
-    return f"{value:,.1f} {unit}"
+    power = 1
+    while power < len(units) - 1 and n >= 1024 ** (power + 1):
+        power += 1
+    return f"{decimal_text(n, 1024**power, 1)} {units[power]}"
 
 
 def shape_text(shape: Sequence[int] | None) -> str:
@@ -117,13 +116,13 @@ def cell_text(value: Any, kind: CellKind) -> str:
     if kind == "bytes":
         return human_bytes(value)
     if kind == "factor":
-        return f"{float(value):,.2f}×"
+        return f"{decimal_text(value.numerator, value.denominator, 2)}×"
     if kind == "percent":
-        return f"{float(value) * 100:.1f}%"
+        return f"{decimal_text(100 * value.numerator, value.denominator, 1)}%"
     if kind == "percent2":
-        return f"{float(value) * 100:.2f}%"
+        return f"{decimal_text(100 * value.numerator, value.denominator, 2)}%"
     if kind == "ratio":
-        return f"{float(value):.4f}"
+        return decimal_text(value.numerator, value.denominator, 4)
     if kind == "shape":
         return shape_text(value)
     return str(value)
@@ -136,7 +135,9 @@ def cell_raw(value: Any, kind: CellKind) -> str:
     if kind == "shape":
         return "x".join(str(s) for s in value)
     if kind in ("factor", "percent", "percent2", "ratio"):
-        return repr(float(value))  # exact Fractions, written as decimals
+        # Exact Fractions, written as decimals (empty beyond a float's range).
+        number = ratio_float(value.numerator, value.denominator)
+        return "" if number is None else repr(number)
     return str(value)
 
 
