@@ -36,6 +36,10 @@ OUTPUT_KEYS = {
     "peak_activation_bytes",
     "layers",
     "error",
+    "compute",
+    "intensity",
+    "trainable_params",
+    "non_trainable_params",
 }
 
 CSV_COLUMNS = (
@@ -61,6 +65,8 @@ CSV_COLUMNS = (
     "output_shape",
     "macs",
     "flops",
+    "convention",
+    "compute",
     "extra_ops",
     "activation_bytes",
     "peak_activation_bytes",
@@ -149,6 +155,9 @@ READERS: dict[str, tuple[Any, str]] = {
     "bias": (_bool, "bias"),
     "bn": (_bool, "bn"),
     "transposed": (_bool, "transposed"),
+    "convention": (_text, "convention"),
+    "framework": (_text, "framework"),
+    "fold_bn": (_bool, "fold_bn"),
 }
 INPUT_KEYS = set(READERS)
 
@@ -181,10 +190,25 @@ def evaluate(record: dict[str, Any]) -> dict[str, Any]:
         size = _size(record["input_shape"][1:], "input_shape")
     batch = options.pop("batch", 1)
     dtype = options.pop("dtype", "fp32")
+    convention = options.pop("convention", "macs")
+    framework = options.pop("framework", "pytorch")
+    fold = options.pop("fold_bn", False)
+    if framework not in ("pytorch", "keras"):
+        raise BatchError(f"framework: {framework!r}: use pytorch or keras")
     if "dims" not in options:
         options["dims"] = _rank(options, size)
     block = make_block(variant, **options)
-    return block_json(measure(block, input=size, batch=batch, dtype=dtype))
+    if fold or framework == "keras":
+        from .conventions import fold_bn, keras_block
+
+        if fold:
+            block = fold_bn(block)
+        if framework == "keras":
+            block = keras_block(block)
+    cost = measure(block, input=size, batch=batch, dtype=dtype)
+    result = block_json(cost, convention=convention, framework=framework)
+    result["fold_bn"] = fold
+    return result
 
 
 def _rank(options: dict[str, Any], size: Any) -> int | None:

@@ -326,6 +326,83 @@ def input_options(f: F) -> F:
     )
 
 
+CONVENTION_OPTION = click.option(
+    "--convention",
+    type=click.Choice(["macs", "macs+bias", "flops", "flops+bias"]),
+    default="macs",
+    help="How compute is stated: multiply-accumulates or FLOPs (2 per MAC), with or "
+    "without one addition per output element for a bias.",
+)
+
+
+def framework_options(f: F) -> F:
+    """How a framework counts: Keras' parameters, BatchNorm folded for inference."""
+    return _apply(
+        f,
+        [
+            click.option(
+                "--framework",
+                type=click.Choice(["pytorch", "keras"]),
+                default="pytorch",
+                help="Count parameters as this framework does (Keras: BatchNorm's moving "
+                "statistics are parameters; SeparableConv2D has one bias).",
+            ),
+            click.option(
+                "--fold-bn",
+                is_flag=True,
+                help="Inference figures with each BatchNorm folded into the convolution before it.",
+            ),
+        ],
+    )
+
+
+PROFILERS = (
+    "torchinfo",
+    "ptflops",
+    "ptflops-aten",
+    "fvcore",
+    "thop",
+    "calflops",
+    "torchscan",
+    "flopcountermode",
+    "keras",
+)
+"""The names of convcalc.profilers.TOOLS, spelled here so that building a command does
+not import the profilers' rules (a test keeps the two the same)."""
+
+
+def analysis_options(f: F) -> F:
+    """Other tools' figures and the cost of training."""
+    return _apply(
+        f,
+        [
+            click.option(
+                "--reported-by",
+                "reported_by",
+                type=click.Choice([*PROFILERS, "all"]),
+                multiple=True,
+                metavar="TOOL",
+                help=f"Also show what a profiler would print (repeatable): "
+                f"{', '.join(PROFILERS)}, or all.",
+            ),
+            click.option(
+                "--training",
+                is_flag=True,
+                help="Add a training step's compute (3 × forward MACs) and memory.",
+            ),
+            click.option(
+                "--frozen", is_flag=True, help="With --training: weights are frozen (2 ×)."
+            ),
+            click.option(
+                "--optimizer",
+                type=click.Choice(["sgd", "momentum", "adam"]),
+                default="sgd",
+                help="With --training: the optimizer whose state is kept.",
+            ),
+        ],
+    )
+
+
 def geometry_options(f: F) -> F:
     """Stride, padding and dilation of the K×K convolution."""
     return _apply(
@@ -558,7 +635,17 @@ def _run_variant(variant: str, opts: dict[str, Any]) -> None:
             output_padding=opts.get("output_padding", 0),
             dims=_dims(opts),
         )
-        if opts["quiet"] and opts["input_"] is None:
+        if opts["fold_bn"]:
+            from .conventions import fold_bn
+
+            block = fold_bn(block)
+        keras = opts["framework"] == "keras"
+        if keras:
+            from .conventions import keras_block
+
+            block = keras_block(block)
+        simple = not (opts["reported_by"] or opts["training"] or keras)
+        if opts["quiet"] and opts["input_"] is None and simple:
             # Only the parameter count is asked for, and it needs nothing measured.
             click.echo(block.params)
             _check(block.params, None, opts["expect"], opts["max_params"], None)
@@ -568,22 +655,60 @@ def _run_variant(variant: str, opts: dict[str, Any]) -> None:
         cost = measure(block, input=opts["input_"], batch=opts["batch"], dtype=opts["dtype"])
     except ConvCalcError as error:
         fail(error)
+    params = cost.params + cost.buffers if keras else cost.params
     if opts["quiet"]:
-        click.echo(cost.params)
+        click.echo(params)
     else:
+        _emit_block(cost, opts)
+    _check(params, cost.macs, opts["expect"], opts["max_params"], opts["max_macs"])
 
-        def tables() -> list[Any]:
-            from .views import block_table
 
-            return [block_table(cost)]
+def _emit_block(cost: Any, opts: dict[str, Any]) -> None:
+    """A variant command's views, with the extras asked for."""
+    convention, framework = opts["convention"], opts["framework"]
+    tools = _tools(opts["reported_by"])
+    train = None
+    if opts["training"]:
+        from .conventions import training
 
-        def data() -> dict[str, Any]:
-            from .serialize import block_json
+        train = training(cost, optimizer=opts["optimizer"], frozen=opts["frozen"])
 
-            return block_json(cost)
+    def reports() -> dict[str, Any]:
+        from .profilers import reported_by
 
-        _emit(opts, tables, data)
-    _check(cost.params, cost.macs, opts["expect"], opts["max_params"], opts["max_macs"])
+        return reported_by(cost, tools)
+
+    def tables() -> list[Any]:
+        from . import views
+
+        found = [views.block_table(cost, convention=convention, framework=framework)]
+        if tools:
+            found.append(views.reported_table(reports(), cost))
+        if train is not None:
+            found.append(views.training_table(train))
+        return found
+
+    def data() -> dict[str, Any]:
+        from dataclasses import asdict
+
+        from .serialize import block_json
+
+        result = block_json(cost, convention=convention, framework=framework)
+        result["fold_bn"] = opts["fold_bn"]
+        if tools:
+            result["reported_by"] = {
+                name: {k: v for k, v in asdict(r).items() if k != "tool"}
+                for name, r in reports().items()
+            }
+        if train is not None:
+            result["training"] = {**asdict(train), "total_bytes": train.total_bytes}
+        return result
+
+    _emit(opts, tables, data, csv_tables=lambda: tables()[:1])
+
+
+def _tools(names: Sequence[str]) -> list[str]:
+    return list(PROFILERS) if "all" in names else list(dict.fromkeys(names))
 
 
 def _dims(opts: dict[str, Any]) -> int | None:
@@ -694,6 +819,7 @@ def _variant_command(name: str) -> click.Command:
                 help="Extra output size of a transposed convolution.",
             ),
         ]
+    decorators += [CONVENTION_OPTION, framework_options, analysis_options]
     decorators += [output_options, check_options]
     command = click.command(
         name,
@@ -748,6 +874,8 @@ def _compare_command() -> click.Command:
     @BIAS_OPTIONS[1]
     @input_options
     @geometry_options
+    @CONVENTION_OPTION
+    @framework_options
     @output_options
     def compare_cmd(**opts: Any) -> None:
         """Standard, MobileNet and OSNet side by side, with their savings.
@@ -778,6 +906,8 @@ def _compare_command() -> click.Command:
                             input=opts["input_"],
                             batch=opts["batch"],
                             dtype=opts["dtype"],
+                            fold_bn=opts["fold_bn"],
+                            framework=opts["framework"],
                         )
                     )
         except ConvCalcError as error:
@@ -785,16 +915,20 @@ def _compare_command() -> click.Command:
         if opts["quiet"]:
             for rows in groups:
                 for row in rows:
-                    click.echo(row.cost.params)
+                    click.echo(row.params)
             return
         from .serialize import compare_json
         from .views import compare_charts, compare_tables
 
+        convention = opts["convention"]
         _emit(
             opts,
-            lambda: [*compare_tables(groups), *(compare_charts(groups) if opts["chart"] else [])],
-            lambda: compare_json(groups),
-            csv_tables=lambda: compare_tables(groups),
+            lambda: [
+                *compare_tables(groups, convention=convention),
+                *(compare_charts(groups) if opts["chart"] else []),
+            ],
+            lambda: compare_json(groups, convention=convention),
+            csv_tables=lambda: compare_tables(groups, convention=convention),
         )
 
     return compare_cmd

@@ -22,11 +22,21 @@ class Comparison:
     """The block's figures."""
     baseline: BlockCost
     """The standard convolution it is compared with."""
+    framework: str = "pytorch"
+    """Whose parameter count the row states (Keras counts BatchNorm's statistics)."""
+
+    def _params(self, cost: BlockCost) -> int:
+        return cost.params + cost.buffers if self.framework == "keras" else cost.params
+
+    @property
+    def params(self) -> int:
+        """The row's parameters, as its framework counts them."""
+        return self._params(self.cost)
 
     @property
     def params_ratio(self) -> Fraction:
         """Exact ratio of parameters to the baseline's."""
-        return Fraction(self.cost.params, self.baseline.params)
+        return Fraction(self.params, self._params(self.baseline))
 
     @property
     def macs_ratio(self) -> Fraction | None:
@@ -73,6 +83,8 @@ def compare(
     input: int | tuple[int, ...] | list[int] | None = None,
     batch: int = 1,
     dtype: str = "fp32",
+    fold_bn: bool = False,
+    framework: str = "pytorch",
 ) -> list[Comparison]:
     """The post's comparison: standard, separable and lite (and with ``include_all``
     depthwise and pointwise alone), each against the standard convolution.
@@ -80,6 +92,9 @@ def compare(
     >>> [row.cost.params for row in compare(cin=64, cout=128)]
     [73856, 8960, 9600]
     """
+    from .conventions import fold_bn as fold
+    from .conventions import keras_block
+
     rank = dims or dims_of(k, stride, dilation, input, padding)
     names = list(COMPARE_ROWS) if include_all else list(COMPARE_ROWS)[:3]
     costs = []
@@ -99,8 +114,12 @@ def compare(
                 dilation=dilation,
                 dims=rank,
             )
+        if fold_bn:
+            block = fold(block)
+        if framework == "keras":
+            block = keras_block(block)
         costs.append(measure(block, input=input, batch=batch, dtype=dtype))
     return [
-        Comparison(label=COMPARE_ROWS[name], cost=cost, baseline=costs[0])
+        Comparison(label=COMPARE_ROWS[name], cost=cost, baseline=costs[0], framework=framework)
         for name, cost in zip(names, costs, strict=True)
     ]

@@ -14,18 +14,47 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from math import prod
 
-from .core import Block, ConvCalcError, Layer, Shape
+from .core import Block, Conv, ConvCalcError, Layer, Shape
 
 __all__ = [
+    "CONVENTIONS",
     "DTYPES",
     "BlockCost",
     "LayerCost",
+    "compute",
     "input_shape",
     "measure",
 ]
 
 DTYPES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 """Bytes per element for each data type."""
+
+CONVENTIONS: dict[str, tuple[int, int, str]] = {
+    "macs": (1, 0, "MACs"),
+    "macs+bias": (1, 1, "MACs+bias"),
+    "flops": (2, 0, "FLOPs"),
+    "flops+bias": (2, 1, "FLOPs+bias"),
+}
+"""How compute is stated: (× the MACs, × the bias additions, its heading).
+
+Profilers disagree mostly on these two choices: whether a multiply-add is one
+operation or two, and whether a bias addition counts."""
+
+
+def compute(macs: int, bias_adds: int, convention: str) -> int:
+    """A compute figure in a convention.
+
+    >>> compute(231_211_008, 401_408, "flops+bias")
+    462823424
+    """
+    try:
+        per_mac, per_bias, _ = CONVENTIONS[convention]
+    except KeyError:
+        allowed = ", ".join(CONVENTIONS)
+        raise ConvCalcError(
+            f"unknown convention {convention!r}: use {allowed}", option="convention"
+        ) from None
+    return per_mac * macs + per_bias * bias_adds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +77,21 @@ class LayerCost:
     """Bias additions and BatchNorm operations for the whole batch."""
     activation_bytes: int | None = None
     """Bytes of this layer's output activations for the whole batch."""
+    bytes_moved: int | None = None
+    """Bytes of weights and input read and of output written, for the whole batch."""
+
+    @property
+    def bias_adds(self) -> int | None:
+        """One addition per output element for a convolution's bias; none for BatchNorm."""
+        if self.extra_ops is None:
+            return None
+        return self.extra_ops if isinstance(self.layer, Conv) else 0
+
+    def compute(self, convention: str) -> int | None:
+        """This layer's compute in a convention (see :data:`CONVENTIONS`)."""
+        if self.macs is None or self.bias_adds is None:
+            return None
+        return compute(self.macs, self.bias_adds, convention)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +153,22 @@ class BlockCost:
     def activation_bytes(self) -> int | None:
         """Bytes of every layer's output activations, summed."""
         return _total(layer.activation_bytes for layer in self.layers)
+
+    @property
+    def bias_adds(self) -> int | None:
+        """Bias additions, one per output element of each convolution with a bias."""
+        return _total(layer.bias_adds for layer in self.layers)
+
+    def compute(self, convention: str) -> int | None:
+        """The block's compute in a convention (see :data:`CONVENTIONS`)."""
+        if self.macs is None or self.bias_adds is None:
+            return None
+        return compute(self.macs, self.bias_adds, convention)
+
+    @property
+    def bytes_moved(self) -> int | None:
+        """Bytes each layer reads (weights, input) and writes (output), summed."""
+        return _total(layer.bytes_moved for layer in self.layers)
 
     @property
     def input_bytes(self) -> int | None:
@@ -187,6 +247,8 @@ def measure(
     costs = []
     for layer in block.layers:
         out, macs, extra = layer.cost(shape)
+        size = DTYPES[dtype]
+        activations = batch * prod(out) * size
         costs.append(
             LayerCost(
                 layer=layer,
@@ -196,7 +258,10 @@ def measure(
                 output_shape=out,
                 macs=batch * macs,
                 extra_ops=batch * extra,
-                activation_bytes=batch * prod(out) * DTYPES[dtype],
+                activation_bytes=activations,
+                bytes_moved=(layer.params + layer.buffers) * size
+                + batch * prod(shape) * size
+                + activations,
             )
         )
         shape = out

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
     from .comparison import Comparison
-    from .cost import BlockCost
+    from .cost import BlockCost, LayerCost
 
 __all__ = ["block_json", "compare_json", "layer_type", "ratio_pair"]
 
@@ -29,7 +29,7 @@ def layer_type(layer: Layer) -> str:
     return {"standard": "conv", "depthwise": "depthwise", "pointwise": "pointwise"}[layer.kind]
 
 
-def _layer_json(cost: Any) -> dict[str, Any]:
+def _layer_json(cost: LayerCost, convention: str, keras: bool) -> dict[str, Any]:
     layer = cost.layer
     data: dict[str, Any] = {"name": layer.name, "type": layer_type(layer)}
     if isinstance(layer, Conv):
@@ -50,14 +50,21 @@ def _layer_json(cost: Any) -> dict[str, Any]:
         data["channels"] = layer.channels
     data.update(
         formula=layer.formula(),
-        params=cost.params,
+        params=cost.params + cost.buffers if keras else cost.params,
         buffers=cost.buffers,
         output_shape=as_list(cost.output_shape),
         macs=cost.macs,
+        compute=cost.compute(convention),
         extra_ops=cost.extra_ops,
         activation_bytes=cost.activation_bytes,
+        intensity=_intensity(cost.macs, cost.bytes_moved),
     )
     return data
+
+
+def _intensity(macs: int | None, moved: int | None) -> float | None:
+    """MACs per byte moved."""
+    return None if macs is None or not moved else ratio_float(macs, moved)
 
 
 def padding_json(conv: Conv) -> list[int] | str:
@@ -68,8 +75,15 @@ def as_list(shape: Sequence[int] | None) -> list[int] | None:
     return None if shape is None else list(shape)
 
 
-def block_json(cost: BlockCost) -> dict[str, Any]:
-    """The JSON object of a variant command (the documented contract)."""
+def block_json(
+    cost: BlockCost, *, convention: str = "macs", framework: str = "pytorch"
+) -> dict[str, Any]:
+    """The JSON object of a variant command (the documented contract).
+
+    With ``framework="keras"``, ``params`` is what Keras prints as total
+    parameters: BatchNorm's moving statistics are non-trainable parameters.
+    """
+    keras = framework == "keras"
     block = cost.block
     main = block.main
     depthwise = next((c for c in block.convs if c.kind == "depthwise"), None)
@@ -87,7 +101,8 @@ def block_json(cost: BlockCost) -> dict[str, Any]:
         "padding": padding_json(main),
         "dilation": list(main.dilation),
         "transposed": main.transposed,
-        "params": cost.params,
+        "framework": framework,
+        "params": cost.params + cost.buffers if keras else cost.params,
         "buffers": cost.buffers,
         "dtype": cost.dtype,
         "weight_bytes": cost.weight_bytes,
@@ -96,11 +111,17 @@ def block_json(cost: BlockCost) -> dict[str, Any]:
         "output_shape": as_list(cost.output_shape),
         "macs": cost.macs,
         "flops": cost.flops,
+        "convention": convention,
+        "compute": cost.compute(convention),
         "extra_ops": cost.extra_ops,
         "activation_bytes": cost.activation_bytes,
         "peak_activation_bytes": cost.peak_activation_bytes,
-        "layers": [_layer_json(layer) for layer in cost.layers],
+        "intensity": _intensity(cost.macs, cost.bytes_moved),
+        "layers": [_layer_json(layer, convention, keras) for layer in cost.layers],
     }
+    if keras:
+        data["trainable_params"] = cost.params
+        data["non_trainable_params"] = cost.buffers
     if main.transposed:
         data["output_padding"] = list(main.output_padding)
     return data
@@ -117,12 +138,14 @@ def _fraction_json(value: Fraction | None) -> float | None:
     return None if value is None else ratio_float(value.numerator, value.denominator)
 
 
-def compare_json(groups: Sequence[Sequence[Comparison]]) -> dict[str, Any]:
+def compare_json(
+    groups: Sequence[Sequence[Comparison]], *, convention: str = "macs"
+) -> dict[str, Any]:
     """The JSON object of ``compare``: every row, each a full block object."""
     variants = []
     for rows in groups:
         for row in rows:
-            data = block_json(row.cost)
+            data = block_json(row.cost, convention=convention, framework=row.framework)
             fold, saved = ratio_pair(row.params_ratio)
             macs_fold, macs_saved = ratio_pair(row.macs_ratio)
             data["label"] = row.label

@@ -16,7 +16,7 @@ from .serialize import as_list, layer_type, ratio_pair
 
 if TYPE_CHECKING:
     from .comparison import Comparison
-    from .cost import BlockCost
+    from .cost import BlockCost, LayerCost
 
 __all__ = [
     "Column",
@@ -28,7 +28,10 @@ __all__ = [
     "to_markdown",
 ]
 
-CellKind = Literal["text", "count", "bytes", "factor", "percent", "percent2", "ratio", "shape"]
+CellKind = Literal[
+    "text", "count", "bytes", "factor", "percent", "percent2", "ratio", "quotient", "shape"
+]
+"""How a cell is written. A "quotient" is a (numerator, denominator) pair of ints."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ def cell_text(value: Any, kind: CellKind) -> str:
         return f"{decimal_text(100 * value.numerator, value.denominator, 2)}%"
     if kind == "ratio":
         return decimal_text(value.numerator, value.denominator, 4)
+    if kind == "quotient":
+        return decimal_text(value[0], value[1], 2)
     if kind == "shape":
         return shape_text(value)
     return str(value)
@@ -134,9 +139,10 @@ def cell_raw(value: Any, kind: CellKind) -> str:
         return ""
     if kind == "shape":
         return "x".join(str(s) for s in value)
-    if kind in ("factor", "percent", "percent2", "ratio"):
-        # Exact Fractions, written as decimals (empty beyond a float's range).
-        number = ratio_float(value.numerator, value.denominator)
+    if kind in ("factor", "percent", "percent2", "ratio", "quotient"):
+        # Exact ratios, written as decimals (empty beyond a float's range).
+        num, den = value if kind == "quotient" else (value.numerator, value.denominator)
+        number = ratio_float(num, den)
         return "" if number is None else repr(number)
     return str(value)
 
@@ -208,7 +214,11 @@ def block_title(block: Block) -> str:
     return f"{title}{kernel}, {block.cin} → {block.cout} channels"
 
 
-def _layer_row(cost: Any, variant: str) -> dict[str, Any]:
+def _quotient(num: int | None, den: int | None) -> tuple[int, int] | None:
+    return None if num is None or not den else (num, den)
+
+
+def _layer_row(cost: LayerCost, variant: str, convention: str, keras: bool) -> dict[str, Any]:
     layer = cost.layer
     return {
         "variant": variant,
@@ -216,12 +226,14 @@ def _layer_row(cost: Any, variant: str) -> dict[str, Any]:
         "type": layer_type(layer),
         "weight_shape": layer.weight_shape if isinstance(layer, Conv) else (layer.channels,),
         "formula": layer.formula(),
-        "params": cost.params,
+        "params": cost.params + cost.buffers if keras else cost.params,
         "buffers": cost.buffers,
         "output_shape": cost.output_shape,
         "macs": cost.macs,
+        "compute": cost.compute(convention),
         "extra_ops": cost.extra_ops,
         "activation_bytes": cost.activation_bytes,
+        "intensity": _quotient(cost.macs, cost.bytes_moved),
     }
 
 
@@ -234,39 +246,64 @@ BLOCK_COLUMNS: tuple[Column, ...] = (
     Column("buffers", "Buffers", "count"),
     Column("output_shape", "Output", "shape"),
     Column("macs", "MACs", "count"),
+    Column("compute", "Compute", "count"),
     Column("extra_ops", "Bias/BN ops", "count"),
     Column("activation_bytes", "Activations", "bytes"),
+    Column("intensity", "MACs/byte", "quotient"),
 )
 
 
-def block_table(cost: BlockCost) -> Table:
-    """The per-layer table of a variant command, with a totals row."""
+def block_table(cost: BlockCost, *, convention: str = "macs", framework: str = "pytorch") -> Table:
+    """The per-layer table of a variant command, with a totals row.
+
+    The compute column is headed and filled by the ``convention``; with
+    ``framework="keras"``, parameters count BatchNorm's moving statistics too.
+    """
+    from .cost import CONVENTIONS
+
+    keras = framework == "keras"
     title = block_title(cost.block)
     params: tuple[str, ...] = ("layer", "type", "weight_shape", "formula", "params")
     if cost.buffers:
         params += ("buffers",)
     parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    compute_key = "macs" if convention == "macs" else "compute"
     if cost.has_input:
-        compute = ("layer", "output_shape", "macs", "extra_ops", "activation_bytes")
+        compute = (
+            "layer",
+            "output_shape",
+            compute_key,
+            "extra_ops",
+            "activation_bytes",
+            "intensity",
+        )
         parts = ((title, params), (f"Compute and memory, {_input_text(cost)}", compute))
     keys = set(params) | {k for _, part in parts for k in part}
-    columns = [c for c in BLOCK_COLUMNS if c.key in keys]
+    headings = {"compute": CONVENTIONS[convention][2]}
+    if keras:
+        headings.update(params="Params (Keras)", buffers="Non-trainable")
+    columns = [
+        Column(c.key, headings.get(c.key, c.header), c.kind) for c in BLOCK_COLUMNS if c.key in keys
+    ]
     total = {
         "variant": cost.block.variant,
         "layer": "total",
-        "params": cost.params,
+        "params": cost.params + cost.buffers if keras else cost.params,
         "buffers": cost.buffers,
         "output_shape": cost.output_shape,
         "macs": cost.macs,
+        "compute": cost.compute(convention),
         "extra_ops": cost.extra_ops,
         "activation_bytes": cost.activation_bytes,
+        "intensity": _quotient(cost.macs, cost.bytes_moved),
     }
+    rows = tuple(_layer_row(layer, cost.block.variant, convention, keras) for layer in cost.layers)
     return Table(
         title=title,
         columns=tuple(columns),
-        rows=tuple(_layer_row(layer, cost.block.variant) for layer in cost.layers),
+        rows=rows,
         total=total,
-        notes=tuple(block_notes(cost)),
+        notes=tuple(block_notes(cost, convention=convention, framework=framework)),
         machine_columns=(Column("variant", "Variant"), *BLOCK_COLUMNS),
         parts=parts,
     )
@@ -277,7 +314,9 @@ def _input_text(cost: BlockCost) -> str:
     return f"input {shape_text(cost.input_shape)}{batch}, {cost.dtype}"
 
 
-def block_notes(cost: BlockCost) -> list[str]:
+def block_notes(
+    cost: BlockCost, *, convention: str = "macs", framework: str = "pytorch"
+) -> list[str]:
     """Summary lines under a block's table."""
     notes = []
     if len(cost.layers) == 1:
@@ -285,17 +324,25 @@ def block_notes(cost: BlockCost) -> list[str]:
     else:
         terms = " + ".join(fmt(layer.params) for layer in cost.layers)
         working = f"Total: {terms} = {fmt(cost.params)} parameters"
-    if cost.buffers:
+    if cost.buffers and framework == "keras":
+        working += (
+            f"; Keras adds BatchNorm's moving mean and variance as {fmt(cost.buffers)} "
+            f"non-trainable parameters: {fmt(cost.params + cost.buffers)} in all"
+        )
+    elif cost.buffers:
         working += f" (+ {fmt(cost.buffers)} BatchNorm buffers, not trainable)"
     notes.append(working)
     if cost.has_input:
         assert cost.macs is not None and cost.flops is not None
         batch = f" for a batch of {cost.batch}" if cost.batch > 1 else ""
-        notes.append(
+        line = (
             f"Input {shape_text(cost.input_shape)} → output {shape_text(cost.output_shape)}"
             f"{batch}: {fmt(cost.macs)} MACs, {fmt(cost.flops)} FLOPs "
             f"(bias and BatchNorm operations apart: {fmt(cost.extra_ops or 0)})"
         )
+        if convention != "macs":
+            line += f"; {convention}: {fmt(cost.compute(convention) or 0)}"
+        notes.append(line)
         notes.append(
             f"Memory ({cost.dtype}): weights {human_bytes(cost.weight_bytes)}, "
             f"activations {human_bytes(cost.activation_bytes or 0)}, "
@@ -307,7 +354,7 @@ def block_notes(cost: BlockCost) -> list[str]:
 # --- comparisons ------------------------------------------------------------
 
 
-def _compare_row(row: Comparison) -> dict[str, Any]:
+def _compare_row(row: Comparison, convention: str = "macs") -> dict[str, Any]:
     cost = row.cost
     fold, saved = ratio_pair(row.params_ratio)
     macs_fold, macs_saved = ratio_pair(row.macs_ratio)
@@ -317,7 +364,7 @@ def _compare_row(row: Comparison) -> dict[str, Any]:
         "cin": cost.block.cin,
         "cout": cost.block.cout,
         "layers": " → ".join(_layer_label(c) for c in cost.block.convs),
-        "params": cost.params,
+        "params": row.params,
         "buffers": cost.buffers,
         "params_reduction": fold,
         "params_saved": saved,
@@ -330,6 +377,8 @@ def _compare_row(row: Comparison) -> dict[str, Any]:
         "weight_bytes": cost.weight_bytes,
         "activation_bytes": cost.activation_bytes,
         "peak_activation_bytes": cost.peak_activation_bytes,
+        "compute": cost.compute(convention),
+        "intensity": _quotient(cost.macs, cost.bytes_moved),
     }
 
 
@@ -358,11 +407,20 @@ COMPARE_INPUT_COLUMNS: tuple[Column, ...] = (
     Column("weight_bytes", "Weights", "bytes"),
     Column("activation_bytes", "Activations", "bytes"),
     Column("peak_activation_bytes", "Peak", "bytes"),
+    Column("intensity", "MACs/byte", "quotient"),
 )
 
 COMPARE_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Compute", ("variant", "output_shape", "macs", "flops", "macs_reduction", "macs_ratio")),
-    ("Memory", ("variant", "weight_bytes", "activation_bytes", "peak_activation_bytes")),
+    (
+        "Memory",
+        ("variant", "weight_bytes", "activation_bytes", "peak_activation_bytes", "intensity"),
+    ),
+)
+INTENSITY_NOTE = (
+    "MACs/byte: MACs per byte of weights and activations each layer reads and writes. "
+    "A depthwise layer does only K² MACs per output element while moving whole "
+    "activation maps, so it is bound by memory bandwidth, not arithmetic."
 )
 
 
@@ -380,8 +438,12 @@ COMPARE_MACHINE_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def compare_tables(groups: Sequence[Sequence[Comparison]]) -> list[Table]:
+def compare_tables(
+    groups: Sequence[Sequence[Comparison]], *, convention: str = "macs"
+) -> list[Table]:
     """One table per channel pair, rows in the post's order."""
+    from .cost import CONVENTIONS
+
     tables = []
     for rows in groups:
         base = rows[0].baseline
@@ -396,22 +458,26 @@ def compare_tables(groups: Sequence[Sequence[Comparison]]) -> list[Table]:
         if has_input:
             columns = (*COMPARE_COLUMNS, Column("variant", "Variant"), *COMPARE_INPUT_COLUMNS)
             compute, memory = COMPARE_PARTS
+            if convention not in ("macs", "flops"):
+                columns = (*columns, Column("compute", CONVENTIONS[convention][2], "count"))
+                compute = (compute[0], (*compute[1][:4], "compute", *compute[1][4:]))
             if any(row.paper_ratio is not None for row in rows):
                 compute = (compute[0], (*compute[1], "paper_ratio"))
             parts = (
                 (title, tuple(c.key for c in COMPARE_COLUMNS)),
-                (f"{compute[0]}, {_input_text(base)}", compute[1]),
+                (f"{compute[0]} ({convention}), {_input_text(base)}", compute[1]),
                 memory,
             )
             notes.append(
                 "MACs exclude bias and BatchNorm; FLOPs = 2 × MACs. Ratio is MACs / standard's, "
                 "exact; 1/N + 1/K² is the MobileNet paper's approximation for the separable block."
             )
+            notes.append(INTENSITY_NOTE)
         tables.append(
             Table(
                 title=title,
                 columns=columns,
-                rows=tuple(_compare_row(row) for row in rows),
+                rows=tuple(_compare_row(row, convention) for row in rows),
                 notes=tuple(notes),
                 machine_columns=COMPARE_MACHINE_COLUMNS,
                 parts=parts,
@@ -554,3 +620,65 @@ def sweep_charts(
             )
         )
     return charts
+
+
+def reported_table(reports: dict[str, Any], cost: BlockCost) -> Table:
+    """What each profiler would print for the block, beside convcalc's own MACs."""
+    rows = [
+        {
+            "tool": name,
+            "params": report.params,
+            "compute": report.compute,
+            "unit": report.unit or "--",
+            "note": report.note,
+        }
+        for name, report in reports.items()
+    ]
+    notes: tuple[str, ...] = ()
+    if cost.macs is not None:
+        notes = (f"convcalc: {fmt(cost.params)} parameters, {fmt(cost.macs)} MACs.",)
+    return Table(
+        title="As other tools report it",
+        columns=(
+            Column("tool", "Tool"),
+            Column("params", "Params", "count"),
+            Column("compute", "Compute", "count"),
+            Column("unit", "Unit"),
+            Column("note", "Why it differs"),
+        ),
+        rows=tuple(rows),
+        notes=notes,
+    )
+
+
+def training_table(train: Any) -> Table:
+    """A training step's compute and memory."""
+    state = {"sgd": "none", "momentum": "1 × params", "adam": "2 × params"}[train.optimizer]
+    rows = (
+        {"item": "step MACs (forward + backward)", "value": train.step_macs, "kind": "count"},
+        {"item": "weights", "value": train.weight_bytes},
+        {"item": "gradients", "value": train.gradient_bytes},
+        {"item": f"optimizer state ({train.optimizer}: {state})", "value": train.optimizer_bytes},
+        {"item": "activations kept for backward", "value": train.activation_bytes},
+        {"item": "total memory", "value": train.total_bytes},
+    )
+    factor = "2 × (frozen weights)" if train.frozen else "3 ×"
+    return Table(
+        title="Training step",
+        columns=(Column("item", "Item"), Column("text", "Amount", "text")),
+        rows=tuple(
+            {
+                "item": row["item"],
+                "text": "--"
+                if row["value"] is None
+                else (
+                    fmt(row["value"]) if row.get("kind") == "count" else human_bytes(row["value"])
+                ),
+            }
+            for row in rows
+        ),
+        notes=(
+            f"Step MACs ≈ {factor} the forward MACs: the backward pass computes gradients "
+            "for the activations and, unless frozen, for the weights.",
+        ),
+    )

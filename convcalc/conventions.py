@@ -1,0 +1,110 @@
+"""Framework conventions (Keras, folded BatchNorm) and the cost of a training step.
+
+Every function here reads the core's blocks and :class:`~convcalc.cost.BlockCost`
+figures and returns new ones: a convention changes how a figure is stated,
+never what was computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .core import BatchNorm, Block, Conv, ConvCalcError, Layer
+from .cost import DTYPES, BlockCost
+
+__all__ = ["OPTIMIZERS", "Training", "fold_bn", "keras_block", "training"]
+
+
+def fold_bn(block: Block) -> Block:
+    """The block as it runs at inference with each BatchNorm folded into the
+    convolution before it: the BatchNorm goes, and that convolution gains a bias
+    (its scale is folded into the weights).
+
+    >>> from convcalc.core import standard
+    >>> fold_bn(standard(cin=64, cout=64, bn=True, bias=False)).params
+    36928
+    """
+    layers: list[Layer] = []
+    for layer in block.layers:
+        if isinstance(layer, BatchNorm) and layers and isinstance(layers[-1], Conv):
+            layers[-1] = replace(layers[-1], bias=True)
+            continue
+        layers.append(layer)
+    return replace(block, layers=tuple(layers), bn=False)
+
+
+def keras_block(block: Block) -> Block:
+    """The block as Keras builds it. A separable block without BatchNorm between its
+    convolutions is a SeparableConv2D, whose depthwise part has no bias of its own.
+
+    >>> from convcalc.core import separable
+    >>> keras_block(separable(cin=64, cout=128)).params
+    8896
+    """
+    if block.variant != "separable" or block.bn or not block.bias:
+        return block
+    depthwise, *rest = block.layers
+    assert isinstance(depthwise, Conv)
+    return replace(block, layers=(replace(depthwise, bias=False), *rest))
+
+
+OPTIMIZERS: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2}
+"""Optimizer state kept per trainable parameter: none, a velocity, two moments."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Training:
+    """The usual estimate of what one training step costs."""
+
+    step_macs: int | None
+    """Forward + backward: 3 × the forward MACs (2 × with frozen weights)."""
+    weight_bytes: int
+    gradient_bytes: int
+    optimizer_bytes: int
+    activation_bytes: int | None
+    """The input and every layer's output, kept for the backward pass."""
+    optimizer: str
+    frozen: bool
+
+    @property
+    def total_bytes(self) -> int | None:
+        """Weights, gradients, optimizer state and kept activations."""
+        if self.activation_bytes is None:
+            return None
+        return (
+            self.weight_bytes + self.gradient_bytes + self.optimizer_bytes + self.activation_bytes
+        )
+
+
+def training(cost: BlockCost, *, optimizer: str = "sgd", frozen: bool = False) -> Training:
+    """Training-step compute and memory for a measured block.
+
+    The backward pass computes gradients for the activations (about the forward's
+    MACs again) and for the weights (once more), hence 3 × the forward; with frozen
+    weights the second is skipped. Optimizer state is kept in the weights' dtype.
+
+    >>> from convcalc.core import standard
+    >>> from convcalc.cost import measure
+    >>> t = training(measure(standard(cin=64, cout=128), input=56), optimizer="adam")
+    >>> t.step_macs, t.optimizer_bytes
+    (693633024, 590848)
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ConvCalcError(
+            f"unknown optimizer {optimizer!r}: use {', '.join(OPTIMIZERS)}", option="optimizer"
+        )
+    size = DTYPES[cost.dtype]
+    trainable = 0 if frozen else cost.params * size
+    kept = None
+    if cost.has_input:
+        assert cost.input_bytes is not None and cost.activation_bytes is not None
+        kept = cost.input_bytes + cost.activation_bytes
+    return Training(
+        step_macs=None if cost.macs is None else (2 if frozen else 3) * cost.macs,
+        weight_bytes=cost.weight_bytes,
+        gradient_bytes=trainable,
+        optimizer_bytes=trainable * OPTIMIZERS[optimizer],
+        activation_bytes=kept,
+        optimizer=optimizer,
+        frozen=frozen,
+    )
