@@ -980,6 +980,7 @@ def _model_command() -> click.Command:
         type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
         help="Element type for memory  [default: the spec's, else fp32]",
     )
+    @CONVENTION_OPTION
     @output_options
     @check_options
     def model_cmd(**opts: Any) -> None:
@@ -1019,7 +1020,7 @@ def _model_command() -> click.Command:
         else:
             from . import netviews
 
-            depth, batch = opts["depth"], opts["batch"]
+            depth, batch, convention = opts["depth"], opts["batch"], opts["convention"]
             if swapped is not None:
                 tables = [netviews.swap_table(cost, swapped, variant, depth=depth)]
                 _emit(
@@ -1031,12 +1032,18 @@ def _model_command() -> click.Command:
                 _emit(
                     opts,
                     lambda: [
-                        netviews.network_table(cost, depth=depth, dtype=dtype, batch=batch),
+                        netviews.network_table(
+                            cost, depth=depth, dtype=dtype, batch=batch, convention=convention
+                        ),
                         netviews.breakdown_table(cost),
                     ],
-                    lambda: netviews.network_json(cost, dtype=dtype, batch=batch),
+                    lambda: netviews.network_json(
+                        cost, dtype=dtype, batch=batch, convention=convention
+                    ),
                     csv_tables=lambda: [
-                        netviews.network_table(cost, depth=depth, dtype=dtype, batch=batch)
+                        netviews.network_table(
+                            cost, depth=depth, dtype=dtype, batch=batch, convention=convention
+                        )
                     ],
                 )
         _check(checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"])
@@ -1044,25 +1051,37 @@ def _model_command() -> click.Command:
     return model_cmd
 
 
-def _load_network(spec: str, width: str | None, resolution: Any) -> Any:
+def _read_spec(spec: str, hint: str = "'SPEC'") -> tuple[dict[str, Any], str | None]:
+    """A preset's or a spec file's data, and the preset's own width."""
     from pathlib import Path
 
-    from .spec import PRESETS, build, load, load_preset
+    from .spec import PRESETS, load, load_preset
 
     if "\0" in spec:
         raise click.BadParameter(
-            f"{spec!r} is not a file name (it holds a NUL byte)", param_hint="'SPEC'"
+            f"{spec!r} is not a file name (it holds a NUL byte)", param_hint=hint
         )
     try:
         if spec in PRESETS and not Path(spec).exists():
-            data, preset_width = load_preset(spec)
-            return build(data, spec, width=width or preset_width, resolution=resolution)
+            return load_preset(spec)
         if not Path(spec).is_file():
             raise click.BadParameter(
                 f"{spec!r} is neither a file nor a preset ({', '.join(PRESETS)})",
-                param_hint="'SPEC'",
+                param_hint=hint,
             )
-        return build(load(spec), spec, width=width, resolution=resolution)
+        return load(spec), None
+    except RecursionError:
+        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
+    except ConvCalcError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _load_network(spec: str, width: str | None, resolution: Any) -> Any:
+    from .spec import build
+
+    data, preset_width = _read_spec(spec)
+    try:
+        return build(data, spec, width=width or preset_width, resolution=resolution)
     except RecursionError:
         raise click.UsageError(f"{spec}: blocks nested too deeply") from None
     except ConvCalcError as error:
@@ -1207,6 +1226,7 @@ def _sweep_command() -> click.Command:
     @BIAS_OPTIONS[1]
     @input_options
     @click.option("--chart", is_flag=True, help="Draw the figures as bars on a shared scale.")
+    @CONVENTION_OPTION
     @output_options
     def sweep_cmd(**opts: Any) -> None:
         """Every variant over ranges of channels and kernels.
@@ -1265,11 +1285,216 @@ def _sweep_command() -> click.Command:
         _emit(
             opts,
             lambda: [
-                *views.sweep_tables(results),
+                *views.sweep_tables(results, opts["convention"]),
                 *(views.sweep_charts(results) if opts["chart"] else []),
             ],
-            lambda: {"sweep": views.sweep_records(results)},
-            csv_tables=lambda: [views.sweep_csv_table(results)],
+            lambda: {"sweep": views.sweep_records(results, opts["convention"])},
+            csv_tables=lambda: [views.sweep_csv_table(results, opts["convention"])],
         )
 
     return sweep_cmd
+
+
+@cli.lazy("fit")
+def _fit_command() -> click.Command:
+    @click.command(
+        "fit",
+        context_settings=CONTEXT_SETTINGS,
+        epilog="""\b
+Examples:
+  convcalc fit separable --cin 64 -k 3 --input 56 --max-macs 10M
+  convcalc fit --cin 64 -k 3 --max-params 50k            # every variant
+  convcalc fit --model mobilenet_v1 --max-macs 300M
+  convcalc fit --model osnet_x1_0 --max-params 1M -q
+""",
+    )
+    @click.argument(
+        "variant",
+        required=False,
+        type=click.Choice([*VARIANTS, *ALIASES]),
+        metavar="[VARIANT]",
+    )
+    @click.option("--cin", type=POSITIVE, help="Input channels (for a layer).")
+    @KERNEL_OPTION
+    @click.option("-g", "--groups", type=POSITIVE, default=1, help="Channel groups (standard).")
+    @BIAS_OPTIONS[0]
+    @BIAS_OPTIONS[1]
+    @input_options
+    @geometry_options
+    @click.option(
+        "--model",
+        "model_spec",
+        metavar="SPEC",
+        help="Fit a network's width multiplier instead: a preset or a spec file.",
+    )
+    @click.option("--resolution", type=SIZE, metavar="SIZE", help="With --model: input size.")
+    @click.option("--max-params", type=COUNT, metavar="N", help="Parameter budget (30M, 1.5G).")
+    @click.option("--max-macs", type=COUNT, metavar="N", help="MAC budget (needs --input).")
+    @output_options
+    def fit_cmd(**opts: Any) -> None:
+        """The largest layer or network within a budget of parameters and/or MACs.
+
+        For a layer: the largest cout of VARIANT (or of every variant) with the
+        other parts fixed; a depthwise layer grows by its multiplier, a grouped
+        one by whole groups. With --model: the largest width multiplier α, in
+        steps of 0.001. Exits 1 when nothing fits.
+        """
+        from .fit import Budget
+
+        if opts["max_params"] is None and opts["max_macs"] is None:
+            raise click.UsageError("give a budget: --max-params, --max-macs or both")
+        budget = Budget(max_params=opts["max_params"], max_macs=opts["max_macs"])
+        if opts["model_spec"] is not None:
+            _fit_model(opts, budget)
+        else:
+            _fit_layer(opts, budget)
+
+    return fit_cmd
+
+
+def _fit_layer(opts: dict[str, Any], budget: Any) -> None:
+    from .fit import largest_cout
+
+    if opts["cin"] is None:
+        raise click.UsageError("give --cin for a layer, or --model for a network")
+    if opts["max_macs"] is not None and opts["input_"] is None:
+        raise click.BadParameter(
+            "a MAC budget needs an input size: add --input", param_hint="'--max-macs'"
+        )
+    variant = ALIASES.get(opts["variant"] or "", opts["variant"])
+    names = [variant] if variant else list(VARIANTS)
+    rows = []
+    try:
+        for name in names:
+            options: dict[str, Any] = {
+                "cin": opts["cin"],
+                "bias": opts["bias"],
+                "bn": opts["bn"],
+                "stride": opts["stride"],
+                "dims": _dims(opts),
+                "input": opts["input_"],
+                "batch": opts["batch"],
+                "dtype": opts["dtype"],
+            }
+            if name != "pointwise":
+                options.update(k=opts["kernel"], padding=opts["padding"], dilation=opts["dilation"])
+            if name == "standard":
+                options["groups"] = opts["groups"]
+            elif opts["groups"] != 1 and variant:
+                raise click.BadParameter(
+                    f"groups apply to a standard convolution, not {name}",
+                    param_hint="'-g' / '--groups'",
+                )
+            found = largest_cout(name, budget, **options)
+            rows.append((name, found))
+    except ConvCalcError as error:
+        fail(error)
+    if opts["quiet"]:
+        for name, found in rows:
+            cout = found[0] if found else 0
+            click.echo(cout if variant else f"{name} {cout}")
+    else:
+        _emit(opts, lambda: [_fit_table(rows, budget)], lambda: _fit_json(rows, budget))
+    if all(found is None for _, found in rows):
+        raise CheckFailed("nothing fits the budget, not even cout = 1")
+
+
+def _fit_table(rows: list[tuple[str, Any]], budget: Any) -> Any:
+    from .views import Column, Table
+
+    bounds = []
+    if budget.max_params is not None:
+        bounds.append(f"{fmt(budget.max_params)} parameters")
+    if budget.max_macs is not None:
+        bounds.append(f"{fmt(budget.max_macs)} MACs")
+    return Table(
+        title=f"Largest cout within {' and '.join(bounds)}",
+        columns=(
+            Column("variant", "Variant"),
+            Column("cout", "Largest cout", "count"),
+            Column("params", "Params", "count"),
+            Column("macs", "MACs", "count"),
+        ),
+        rows=tuple(
+            {
+                "variant": name,
+                "cout": found[0] if found else None,
+                "params": found[1].params if found else None,
+                "macs": found[1].macs if found else None,
+            }
+            for name, found in rows
+        ),
+        notes=("-- : not even cout = 1 fits.",) if any(f is None for _, f in rows) else (),
+    )
+
+
+def _fit_json(rows: list[tuple[str, Any]], budget: Any) -> dict[str, Any]:
+    from .serialize import block_json
+
+    return {
+        "budget": {"max_params": budget.max_params, "max_macs": budget.max_macs},
+        "fits": [
+            {"variant": name, "cout": None}
+            if found is None
+            else {**block_json(found[1]), "cout": found[0]}
+            for name, found in rows
+        ],
+    }
+
+
+def _fit_model(opts: dict[str, Any], budget: Any) -> None:
+    from .fit import largest_width
+    from .network import trace
+    from .spec import build as build_spec
+
+    spec = opts["model_spec"]
+    data, _ = _read_spec(spec, "'--model'")
+
+    def build(alpha: Any) -> Any:
+        network = build_spec(data, spec, width=alpha, resolution=opts["resolution"])
+        return trace(network, batch=opts["batch"])
+
+    try:
+        found = largest_width(build, budget)
+    except RecursionError:
+        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
+    except ConvCalcError as error:
+        raise click.UsageError(f"{spec}: {error}") from None
+    if found is None:
+        raise CheckFailed(f"{spec}: no width that can be built (from 0.001 up) fits the budget")
+    alpha, cost = found
+    text = f"{float(alpha):g}"
+    if opts["quiet"]:
+        click.echo(text)
+        return
+
+    def tables() -> list[Any]:
+        from .views import Column, Table
+
+        return [
+            Table(
+                title=f"{spec}: the largest width that fits",
+                columns=(
+                    Column("width", "Width α"),
+                    Column("params", "Params", "count"),
+                    Column("macs", "MACs", "count"),
+                ),
+                rows=({"width": text, "params": cost.params, "macs": cost.macs},),
+                notes=(
+                    "Widths are tried in steps of 0.001 up to 4; channels = max(int(c × α), "
+                    "min_channels), as TF-slim rounds them.",
+                ),
+            )
+        ]
+
+    _emit(
+        opts,
+        tables,
+        lambda: {
+            "model": spec,
+            "budget": {"max_params": budget.max_params, "max_macs": budget.max_macs},
+            "width": text,
+            "params": cost.params,
+            "macs": cost.macs,
+        },
+    )

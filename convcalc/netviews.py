@@ -70,7 +70,9 @@ NETWORK_MACHINE_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def _row(index: str, level: int, node: NodeCost, total: NodeCost) -> dict[str, Any]:
+def _row(
+    index: str, level: int, node: NodeCost, total: NodeCost, convention: str = "macs"
+) -> dict[str, Any]:
     indent = "  " * (level - 1)
     return {
         "index": index,
@@ -81,15 +83,15 @@ def _row(index: str, level: int, node: NodeCost, total: NodeCost) -> dict[str, A
         "output_shape": node.output_shape,
         "params": node.params,
         "buffers": node.buffers,
-        "macs": node.macs,
+        "macs": node.compute(convention),
         "extra_ops": node.extra_ops,
         "activation_bytes": node.activation_bytes,
         "params_percent": _percent(node.params, total.params),
-        "macs_percent": _percent(node.macs, total.macs),
+        "macs_percent": _percent(node.compute(convention), total.compute(convention)),
     }
 
 
-def _totals(cost: NodeCost) -> dict[str, Any]:
+def _totals(cost: NodeCost, convention: str = "macs") -> dict[str, Any]:
     return {
         "index": "",
         "name": "total",
@@ -97,11 +99,11 @@ def _totals(cost: NodeCost) -> dict[str, Any]:
         "output_shape": cost.output_shape,
         "params": cost.params,
         "buffers": cost.buffers,
-        "macs": cost.macs,
+        "macs": cost.compute(convention),
         "extra_ops": cost.extra_ops,
         "activation_bytes": cost.activation_bytes,
         "params_percent": Fraction(1) if cost.params else None,
-        "macs_percent": Fraction(1) if cost.macs else None,
+        "macs_percent": Fraction(1) if cost.compute(convention) else None,
     }
 
 
@@ -128,14 +130,29 @@ def network_notes(cost: NodeCost, dtype: str, batch: int) -> list[str]:
     ]
 
 
-def network_table(cost: NodeCost, *, depth: int, dtype: str, batch: int) -> Table:
-    """The per-layer table of a network down to ``depth`` levels, with totals."""
+def network_table(
+    cost: NodeCost, *, depth: int, dtype: str, batch: int, convention: str = "macs"
+) -> Table:
+    """The per-layer table of a network down to ``depth`` levels, with totals; the
+    compute columns are stated in ``convention``."""
+    from .cost import CONVENTIONS
+
+    heading = CONVENTIONS[convention][2]
+    columns = tuple(
+        Column(
+            c.key, {"macs": heading, "macs_percent": f"% {heading}"}.get(c.key, c.header), c.kind
+        )
+        for c in NETWORK_COLUMNS
+    )
+    rows = tuple(
+        _row(i, level, node, cost, convention) for i, level, node in layer_rows(cost, depth)
+    )
     return Table(
         title=f"{cost.name}: input {shape_text(cost.input_shape)}"
         + (f", batch {batch}" if batch > 1 else ""),
-        columns=NETWORK_COLUMNS,
-        rows=tuple(_row(i, level, node, cost) for i, level, node in layer_rows(cost, depth)),
-        total=_totals(cost),
+        columns=columns,
+        rows=rows,
+        total=_totals(cost, convention),
         notes=tuple(network_notes(cost, dtype, batch)),
         machine_columns=NETWORK_MACHINE_COLUMNS,
     )
@@ -194,7 +211,9 @@ def _node_json(node: NodeCost) -> dict[str, Any]:
     return data
 
 
-def network_json(cost: NodeCost, *, dtype: str, batch: int) -> dict[str, Any]:
+def network_json(
+    cost: NodeCost, *, dtype: str, batch: int, convention: str = "macs"
+) -> dict[str, Any]:
     """The JSON object of ``model``: totals, the layer tree and the breakdown."""
     size = DTYPES[dtype]
     return {
@@ -207,6 +226,8 @@ def network_json(cost: NodeCost, *, dtype: str, batch: int) -> dict[str, Any]:
         "buffers": cost.buffers,
         "macs": cost.macs,
         "flops": cost.flops,
+        "convention": convention,
+        "compute": cost.compute(convention),
         "extra_ops": cost.extra_ops,
         "weight_bytes": (cost.params + cost.buffers) * size,
         "activation_bytes": cost.activation_bytes,

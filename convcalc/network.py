@@ -19,7 +19,7 @@ from math import prod
 from typing import Literal
 
 from .core import BatchNorm, Block, Conv, ConvCalcError, Shape, _sizes, fmt, make_block
-from .cost import DTYPES
+from .cost import DTYPES, compute
 
 __all__ = [
     "CATEGORIES",
@@ -219,6 +219,8 @@ class NodeCost:
     buffers: int
     macs: int
     extra_ops: int
+    bias_adds: int
+    """Bias additions (one per output element of a layer with a bias), within extra_ops."""
     activation_bytes: int
     peak_bytes: int
     category: str | None = None
@@ -233,6 +235,10 @@ class NodeCost:
     def flops(self) -> int:
         """FLOPs = 2 × MACs."""
         return 2 * self.macs
+
+    def compute(self, convention: str) -> int:
+        """The compute in a convention (see :data:`convcalc.cost.CONVENTIONS`)."""
+        return compute(self.macs, self.bias_adds, convention)
 
     def walk(self, depth: int = 0) -> Iterator[tuple[int, NodeCost]]:
         """(depth, node) for this node and its descendants, in forward order."""
@@ -276,6 +282,7 @@ class _Tracer:
             buffers=layer.buffers,
             macs=self.batch * macs,
             extra_ops=self.batch * extra,
+            bias_adds=self.batch * extra if isinstance(layer, Conv | Linear) else 0,
             activation_bytes=self.bytes(out),
             peak_bytes=held + self.bytes(shape) + self.bytes(out),
             category=category,
@@ -313,6 +320,7 @@ class _Tracer:
             buffers=sum(c.buffers for c in children),
             macs=sum(c.macs for c in children),
             extra_ops=sum(c.extra_ops for c in children),
+            bias_adds=sum(c.bias_adds for c in children),
             activation_bytes=sum(c.activation_bytes for c in children),
             peak_bytes=max((c.peak_bytes for c in children), default=0),
             children=tuple(children),

@@ -520,6 +520,7 @@ def compare_charts(groups: Sequence[Sequence[Comparison]]) -> list[Chart]:
 
 def sweep_tables(
     results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+    convention: str = "macs",
 ) -> list[Table]:
     """Every variant's parameters (and MACs) for each (cin, cout, k) of a sweep."""
     variants = [cost.block.variant for cost in results[0][3]] if results else []
@@ -536,7 +537,7 @@ def sweep_tables(
         row: dict[str, Any] = {"cin": cin, "cout": cout, "kernel": kernel}
         for cost in costs:
             row[f"{cost.block.variant}_params"] = cost.params
-            row[f"{cost.block.variant}_macs"] = cost.macs
+            row[f"{cost.block.variant}_macs"] = cost.compute(convention)
         rows.append(row)
     keys = ("cin", "cout", "kernel")
     parts: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -544,7 +545,10 @@ def sweep_tables(
     )
     if has_input:
         base = results[0][3][0]
-        heading = f"MACs, input {shape_text(base.input_shape[1:] if base.input_shape else None)}"
+        from .cost import CONVENTIONS
+
+        size = shape_text(base.input_shape[1:] if base.input_shape else None)
+        heading = f"{CONVENTIONS[convention][2]}, input {size}"
         parts += ((heading, (*keys, *(f"{v}_macs" for v in variants))),)
     return [Table(title="Sweep", columns=tuple(columns), rows=tuple(rows), parts=parts)]
 
@@ -559,11 +563,14 @@ SWEEP_COLUMNS: tuple[Column, ...] = (
     Column("output_shape", "Output", "shape"),
     Column("macs", "MACs", "count"),
     Column("flops", "FLOPs", "count"),
+    Column("convention", "Convention"),
+    Column("compute", "Compute", "count"),
 )
 
 
 def sweep_records(
     results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+    convention: str = "macs",
 ) -> list[dict[str, Any]]:
     """One record per (cin, cout, kernel, variant): the long form for CSV and JSON."""
     return [
@@ -577,6 +584,8 @@ def sweep_records(
             "output_shape": as_list(cost.output_shape),
             "macs": cost.macs,
             "flops": cost.flops,
+            "convention": convention,
+            "compute": cost.compute(convention),
         }
         for cin, cout, kernel, costs in results
         for cost in costs
@@ -585,9 +594,12 @@ def sweep_records(
 
 def sweep_csv_table(
     results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+    convention: str = "macs",
 ) -> Table:
     """The long form as a table, for CSV."""
-    return Table(title="Sweep", columns=SWEEP_COLUMNS, rows=tuple(sweep_records(results)))
+    return Table(
+        title="Sweep", columns=SWEEP_COLUMNS, rows=tuple(sweep_records(results, convention))
+    )
 
 
 def sweep_charts(

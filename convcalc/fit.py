@@ -1,0 +1,135 @@
+"""Budgets, the reverse question: the largest layer or network that fits.
+
+Parameters and MACs never fall as a layer's output channels or a network's
+width grow, so the largest value that fits is found by doubling, then
+bisecting: a few dozen evaluations of the same core formulas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .core import ConvCalcError, make_block
+from .cost import BlockCost, measure
+
+__all__ = ["Budget", "largest", "largest_cout", "largest_width"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Budget:
+    """Upper bounds on parameters and MACs; None means no bound."""
+
+    max_params: int | None = None
+    max_macs: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_params is None and self.max_macs is None:
+            raise ConvCalcError("give a budget: max_params, max_macs or both", option="budget")
+
+    def fits(self, params: int, macs: int | None) -> bool:
+        """Whether figures are within every bound given."""
+        if self.max_params is not None and params > self.max_params:
+            return False
+        if self.max_macs is not None:
+            if macs is None:
+                raise ConvCalcError("a MAC budget needs an input size", option="input")
+            if macs > self.max_macs:
+                return False
+        return True
+
+
+def largest(fits: Callable[[int], bool], *, limit: int | None = None) -> int | None:
+    """The largest n >= 1 with fits(n), for a fits that is true up to a point and false
+    after it; None if fits(1) is false. Without a limit, fits must turn false.
+
+    >>> largest(lambda n: n * n <= 2000)
+    44
+    """
+
+    def within(n: int) -> bool:
+        return (limit is None or n <= limit) and fits(n)
+
+    if not within(1):
+        return None
+    low, high = 1, 2
+    while within(high):
+        low, high = high, high * 2
+    # within(low) holds and within(high) does not: bisect between them.
+    while high - low > 1:
+        middle = (low + high) // 2
+        if within(middle):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def largest_cout(variant: str, budget: Budget, **options: Any) -> tuple[int, BlockCost] | None:
+    """The largest output channel count of a variant within the budget, and its cost.
+
+    ``options`` are those of :func:`convcalc.core.make_block` without ``cout``, plus
+    ``input``, ``batch`` and ``dtype``. A depthwise layer grows by its multiplier, a
+    grouped one by whole groups.
+
+    >>> b = Budget(max_macs=10_000_000)
+    >>> largest_cout("separable", b, cin=64, k=3, input=56)[0]
+    40
+    """
+    size = options.pop("input", None)
+    batch = options.pop("batch", 1)
+    dtype = options.pop("dtype", "fp32")
+    if budget.max_macs is not None and size is None:
+        raise ConvCalcError("a MAC budget needs an input size", option="input")
+    step = options["cin"] if variant == "depthwise" else options.get("groups", 1)
+
+    def cost(n: int) -> BlockCost:
+        if variant == "depthwise":
+            block = make_block(variant, **{**options, "multiplier": n})
+        else:
+            block = make_block(variant, cout=n * step, **options)
+        return measure(block, input=size, batch=batch, dtype=dtype)
+
+    def fits(n: int) -> bool:
+        found = cost(n)
+        return budget.fits(found.params, found.macs)
+
+    best = largest(fits)
+    if best is None:
+        return None
+    found = cost(best)
+    return found.block.cout, found
+
+
+def largest_width(
+    build: Callable[[Fraction], Any], budget: Budget, *, resolution: int = 1000, most: int = 4
+) -> tuple[Fraction, Any] | None:
+    """The largest width multiplier α, in steps of 1/resolution up to ``most``, whose
+    network fits the budget, and that network's cost. ``build(α)`` returns the traced
+    network (anything with ``params`` and ``macs``), or raises ConvCalcError where
+    the network cannot be built that thin.
+
+    >>> from types import SimpleNamespace as Cost
+    >>> largest_width(lambda a: Cost(params=int(1000 * a), macs=0), Budget(max_params=500))[0]
+    Fraction(1, 2)
+    """
+
+    def fits(n: int) -> bool:
+        try:
+            cost = build(Fraction(n, resolution))
+        except ConvCalcError:
+            # Too thin to build (a channel count rounds to 0): thinner still is no
+            # better, so the search goes on upwards.
+            return True
+        return budget.fits(cost.params, cost.macs)
+
+    best = largest(fits, limit=most * resolution)
+    if best is None:
+        return None
+    alpha = Fraction(best, resolution)
+    try:
+        return alpha, build(alpha)
+    except ConvCalcError:
+        return None  # no width that can be built fits

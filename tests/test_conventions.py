@@ -1,0 +1,251 @@
+"""Counting conventions, other tools' figures, framework conventions, training cost,
+arithmetic intensity and budgets, against independent figures: the numbers the issue
+quotes from each profiler, PyTorch's recorded cases, Keras' documented counts, and
+arithmetic written out here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+from test_network import mobilenet_by_hand
+
+import convcalc
+from convcalc.cli import PROFILERS, cli
+from convcalc.core import Conv
+from convcalc.cost import measure
+from convcalc.profilers import TOOLS, reported_by
+
+DATA = Path(__file__).parent / "data"
+TORCH = json.loads((DATA / "torch_conv_cases.json").read_text())
+CONV = ["standard", "--cin", "64", "--cout", "128", "-k", "3", "--input", "56"]
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def as_json(*args: str) -> dict:
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+# Conv2d(64 -> 128, k=3, bias) on 56×56, as the issue quotes each tool printing it.
+MACS = 128 * 56 * 56 * 64 * 9  # 231,211,008
+BIAS = 128 * 56 * 56  # 401,408
+
+
+@pytest.mark.parametrize(
+    ("convention", "figure"),
+    [
+        ("macs", 231_211_008),  # fvcore, thop
+        ("macs+bias", 231_612_416),  # torchinfo, ptflops
+        ("flops", 462_422_016),  # FlopCounterMode
+        ("flops+bias", 462_823_424),  # calflops
+    ],
+)
+def test_conventions(convention: str, figure: int) -> None:
+    data = as_json(*CONV, "--convention", convention)
+    assert data["convention"] == convention
+    assert data["compute"] == figure
+    assert data["macs"] == MACS  # the MACs themselves do not change
+    table = run(*CONV, "--convention", convention).stdout
+    heading = {"macs": "MACs", "macs+bias": "MACs+bias", "flops": "FLOPs"}
+    assert heading.get(convention, "FLOPs+bias") in table
+
+
+def test_reported_by_matches_what_the_issue_quotes() -> None:
+    reports = as_json(*CONV, "--reported-by", "all")["reported_by"]
+    quoted = {
+        "torchinfo": 231_612_416,
+        "ptflops": 231_612_416,
+        "fvcore": 231_211_008,
+        "thop": 231_211_008,
+        "calflops": 462_823_424,
+        "flopcountermode": 462_422_016,
+    }
+    for tool, figure in quoted.items():
+        assert reports[tool]["compute"] == figure, tool
+        assert reports[tool]["params"] == 73_856
+        assert reports[tool]["note"]
+    assert reports["keras"]["compute"] is None
+    assert set(reports) == set(TOOLS)
+
+
+def test_reported_by_table_has_a_reason_per_tool() -> None:
+    out = run(*CONV, "--reported-by", "torchinfo", "--reported-by", "thop").stdout
+    assert "As other tools report it" in out
+    assert "torchinfo" in out and "thop" in out and "calflops" not in out
+
+
+def test_the_cli_names_every_profiler() -> None:
+    assert list(PROFILERS) == list(TOOLS)
+
+
+def _conv(case: dict) -> tuple[Conv, tuple[int, ...], int]:
+    padding = case["padding"]
+    conv = Conv(
+        cin=case["cin"],
+        cout=case["cout"],
+        kernel=tuple(case["kernel"]),
+        groups=case["groups"],
+        bias=case["bias"],
+        stride=tuple(case["stride"]),
+        padding=padding if isinstance(padding, str) else tuple(padding),
+        dilation=tuple(case["dilation"]),
+        transposed=case["op"].startswith("ConvTranspose"),
+        output_padding=tuple(case.get("output_padding", [0] * len(case["kernel"]))),
+    )
+    batch, *shape = case["input_shape"]
+    return conv, tuple(shape), batch
+
+
+@pytest.mark.parametrize("case", TORCH["cases"], ids=lambda c: c["op"])
+def test_reported_by_on_the_recorded_cases(case: dict) -> None:
+    """The recorded figures are the rules' inputs: true MACs, MACs over the output
+    (what weight × output-position counters give) and the bias additions."""
+    conv, shape, batch = _conv(case)
+    block = convcalc.Block(variant="standard", layers=(conv,))
+    cost = measure(block, input=shape[1:], batch=batch)
+    reports = reported_by(cost, TOOLS)
+    output_based = case.get("macs_output_based", case["macs"])
+    bias = case.get("macs_plus_bias", output_based) - output_based
+    assert reports["torchinfo"].compute == output_based + bias
+    assert reports["thop"].compute == output_based
+    assert reports["ptflops-aten"].compute == case["macs"] + bias
+    assert reports["ptflops"].compute == (case["macs"] + bias) // batch  # per sample
+    assert reports["flopcountermode"].compute == 2 * case["macs"]
+    # fvcore skips convolutions traced with padding="same"/"valid".
+    fvcore = 0 if isinstance(case["padding"], str) else case["macs"]
+    assert reports["fvcore"].compute == fvcore
+    if conv.transposed and any(s > 1 for s in conv.stride):
+        assert "transposed" in reports["torchinfo"].note
+    assert all(r.params == case["params"] for r in reports.values())
+
+
+# --- frameworks ---------------------------------------------------------------------
+
+
+def test_keras_separable_has_one_bias() -> None:
+    """The issue: 8,896 for Keras' SeparableConv2D against 8,960 for two PyTorch layers."""
+    args = ["separable", "--cin", "64", "--cout", "128", "-k", "3"]
+    assert as_json(*args)["params"] == 8_960
+    keras = as_json(*args, "--framework", "keras")
+    assert keras["params"] == 3 * 3 * 64 + 64 * 128 + 128 == 8_896
+    assert keras["framework"] == "keras"
+    assert as_json(*args, "--reported-by", "keras")["reported_by"]["keras"]["params"] == 8_896
+
+
+def test_keras_counts_batchnorm_statistics_as_parameters() -> None:
+    data = as_json("standard", "--cin", "64", "--cout", "128", "--bn", "--framework", "keras")
+    assert data["params"] == 73_856 + 4 * 128
+    assert (data["trainable_params"], data["non_trainable_params"]) == (73_856 + 256, 256)
+    quiet = run("standard", "--cin", "64", "--cout", "128", "--bn", "--framework", "keras", "-q")
+    assert quiet.stdout.strip() == str(73_856 + 4 * 128)
+
+
+def test_fold_bn() -> None:
+    # Conv without bias + BatchNorm folds into a conv with a bias: 64·9·128 + 128.
+    data = as_json("standard", "--cin", "64", "--cout", "128", "--no-bias", "--bn", "--fold-bn")
+    assert data["params"] == 64 * 9 * 128 + 128 and data["buffers"] == 0
+    assert data["fold_bn"] is True
+    assert [layer["type"] for layer in data["layers"]] == ["conv"]
+    # A lite block's single BatchNorm folds into its depthwise convolution.
+    lite = as_json("lite", "--cin", "64", "--cout", "128", "--no-bias", "--bn", "--fold-bn")
+    assert lite["params"] == 64 * 128 + 9 * 128 + 128
+
+
+# --- training and intensity ------------------------------------------------------------
+
+
+def test_training_step() -> None:
+    data = as_json(*CONV, "--training", "--optimizer", "adam", "--batch", "2")["training"]
+    assert data["step_macs"] == 3 * 2 * MACS
+    assert data["weight_bytes"] == 73_856 * 4
+    assert data["gradient_bytes"] == 73_856 * 4
+    assert data["optimizer_bytes"] == 2 * 73_856 * 4
+    # Kept for backward: the input and the output, for both samples.
+    assert data["activation_bytes"] == 2 * (64 + 128) * 56 * 56 * 4
+    assert data["total_bytes"] == 4 * 73_856 * 4 + 2 * (64 + 128) * 56 * 56 * 4
+    frozen = as_json(*CONV, "--training", "--frozen", "--optimizer", "momentum")["training"]
+    assert frozen["step_macs"] == 2 * MACS
+    assert frozen["gradient_bytes"] == frozen["optimizer_bytes"] == 0
+    assert "Training step" in run(*CONV, "--training").stdout
+
+
+def test_intensity() -> None:
+    data = as_json(*CONV)
+    moved = 73_856 * 4 + 64 * 56 * 56 * 4 + 128 * 56 * 56 * 4
+    assert data["intensity"] == pytest.approx(MACS / moved)
+    # A depthwise layer moves as much as it computes: far fewer MACs per byte.
+    dw = as_json("depthwise", "--cin", "64", "--input", "56")
+    assert dw["intensity"] == pytest.approx(64 * 56 * 56 * 9 / (640 * 4 + 2 * 64 * 56 * 56 * 4))
+    assert dw["intensity"] < 2 < data["intensity"]
+    out = run("compare", "--cin", "64", "--cout", "128", "--input", "56").stdout
+    assert "MACs/byte" in out and "memory bandwidth" in out
+
+
+# --- fit ----------------------------------------------------------------------------------
+
+
+def test_fit_the_issues_example() -> None:
+    """Largest cout for a separable 3×3 block from 64 channels on 56×56 under 10 M MACs:
+    64·56·56·9 + 64·56·56·cout <= 10,000,000, so cout <= 40.8."""
+    result = run(
+        "fit", "separable", "--cin", "64", "-k", "3", "--input", "56", "--max-macs", "10M", "-q"
+    )
+    assert result.exit_code == 0 and result.stdout == "40\n"
+    data = as_json("fit", "separable", "--cin", "64", "--input", "56", "--max-macs", "10M")
+    assert data["fits"][0]["macs"] == 64 * 56 * 56 * 9 + 64 * 56 * 56 * 40
+
+
+def test_fit_every_variant_by_params() -> None:
+    data = as_json("fit", "--cin", "64", "-k", "3", "--max-params", "50k")
+    fits = {row["variant"]: row["cout"] for row in data["fits"]}
+    assert fits["standard"] == (50_000 // (64 * 9 + 1))  # (64·9 + 1)·cout <= 50,000
+    assert fits["pointwise"] == 50_000 // 65
+    assert fits["depthwise"] == 64 * (50_000 // (64 * 10))  # grows by whole multipliers
+    assert fits["separable"] == (50_000 - 640) // 65
+
+
+def test_fit_nothing_fits_exits_1() -> None:
+    result = run("fit", "standard", "--cin", "64", "--max-params", "10")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert run("fit", "--model", "osnet_x1_0", "--max-params", "10k").exit_code == 1
+
+
+def test_fit_width_of_a_preset() -> None:
+    from fractions import Fraction
+
+    data = as_json("fit", "--model", "mobilenet_v1", "--max-macs", "300M")
+    alpha = Fraction(data["width"])
+    assert mobilenet_by_hand(alpha)[1] == data["macs"] <= 300_000_000
+    assert mobilenet_by_hand(alpha + Fraction(1, 1000))[1] > 300_000_000
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["fit", "--cin", "64"], "budget"),
+        (["fit", "--max-params", "1M"], "--cin"),
+        (["fit", "separable", "--cin", "64", "--max-macs", "1M"], "--input"),
+        (["fit", "lite", "--cin", "64", "-g", "2", "--max-params", "1M"], "groups"),
+        (["fit", "--model", "nope", "--max-params", "1M"], "nope"),
+        (["standard", "--cin", "8", "--cout", "8", "--convention", "gflops"], "--convention"),
+        (
+            ["standard", "--cin", "8", "--cout", "8", "--reported-by", "tensorboard"],
+            "--reported-by",
+        ),
+    ],
+)
+def test_bad_input(args: list[str], named: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and named in result.stderr
+
+
+def test_help_lists_fit() -> None:
+    assert "fit" in cli.list_commands(click.Context(cli))
