@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import sys
 import warnings
@@ -37,8 +36,8 @@ from convcalc.core import BatchNorm, Block, Conv  # noqa: E402
 from convcalc.cost import measure  # noqa: E402
 from convcalc.profilers import TOOLS, reported_by  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-CASES = json.loads((ROOT / "tests" / "data" / "torch_conv_cases.json").read_text())["cases"]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from reference import CASES, torch_conv  # noqa: E402
 
 
 def torch_layer(conv: Conv) -> nn.Module:
@@ -203,19 +202,7 @@ def keras_params(block: Block, shape: tuple[int, ...]) -> int | None:
 def cases() -> list[tuple[str, Block, tuple[int, ...]]]:
     found = []
     for index, case in enumerate(CASES):
-        padding = case["padding"]
-        conv = Conv(
-            cin=case["cin"],
-            cout=case["cout"],
-            kernel=tuple(case["kernel"]),
-            groups=case["groups"],
-            bias=case["bias"],
-            stride=tuple(case["stride"]),
-            padding=padding if isinstance(padding, str) else tuple(padding),
-            dilation=tuple(case["dilation"]),
-            transposed=case["op"].startswith("ConvTranspose"),
-            output_padding=tuple(case.get("output_padding", [0] * len(case["kernel"]))),
-        )
+        conv, _, _ = torch_conv(case)
         block = Block(variant="standard", layers=(conv,))
         found.append((f"case {index} {case['op']}", block, tuple(case["input_shape"])))
     for variant in convcalc.VARIANTS:

@@ -946,7 +946,7 @@ def _model_command() -> click.Command:
       convcalc model mobilenet_v1 --width 0.5 --resolution 160
       convcalc model mobilenet_v1 --as standard
       convcalc model osnet_x1_0 --depth 2
-      convcalc model examples/tiny.toml --format json --max-macs 1G
+      convcalc model examples/tiny_resnet.toml --format json --max-macs 1G
     """,
     )
     @click.argument("spec", required=False, metavar="SPEC")

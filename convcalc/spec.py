@@ -329,17 +329,8 @@ class _Builder:
             raise self.fail(f"{where}{key}", str(error)) from None
 
 
-_KEYS = {
-    "cout",
-    "kernel",
-    "stride",
-    "padding",
-    "dilation",
-    "groups",
-    "multiplier",
-    "output_padding",
-    "reduction",
-}
+_KEYS = set().union(*CONV_KEYS.values(), *OTHER_KEYS.values())
+"""Spec keys a core error may name, so that the error points at the key."""
 
 
 def _kind(value: Any) -> str:

@@ -226,6 +226,13 @@ def _layer_row(cost: LayerCost, variant: str, convention: str, keras: bool) -> d
         "type": layer_type(layer),
         "weight_shape": layer.weight_shape if isinstance(layer, Conv) else (layer.channels,),
         "formula": layer.formula(),
+        **_figures(cost, convention, keras),
+    }
+
+
+def _figures(cost: LayerCost | BlockCost, convention: str, keras: bool) -> dict[str, Any]:
+    """The figures a layer row and a totals row share."""
+    return {
         "params": cost.params + cost.buffers if keras else cost.params,
         "buffers": cost.buffers,
         "output_shape": cost.output_shape,
@@ -288,14 +295,7 @@ def block_table(cost: BlockCost, *, convention: str = "macs", framework: str = "
     total = {
         "variant": cost.block.variant,
         "layer": "total",
-        "params": cost.params + cost.buffers if keras else cost.params,
-        "buffers": cost.buffers,
-        "output_shape": cost.output_shape,
-        "macs": cost.macs,
-        "compute": cost.compute(convention),
-        "extra_ops": cost.extra_ops,
-        "activation_bytes": cost.activation_bytes,
-        "intensity": _quotient(cost.macs, cost.bytes_moved),
+        **_figures(cost, convention, keras),
     }
     rows = tuple(_layer_row(layer, cost.block.variant, convention, keras) for layer in cost.layers)
     return Table(

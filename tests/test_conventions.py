@@ -11,11 +11,11 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from reference import torch_conv
 from test_network import mobilenet_by_hand
 
 import convcalc
 from convcalc.cli import PROFILERS, cli
-from convcalc.core import Conv
 from convcalc.cost import measure
 from convcalc.profilers import TOOLS, reported_by
 
@@ -86,29 +86,11 @@ def test_the_cli_names_every_profiler() -> None:
     assert list(PROFILERS) == list(TOOLS)
 
 
-def _conv(case: dict) -> tuple[Conv, tuple[int, ...], int]:
-    padding = case["padding"]
-    conv = Conv(
-        cin=case["cin"],
-        cout=case["cout"],
-        kernel=tuple(case["kernel"]),
-        groups=case["groups"],
-        bias=case["bias"],
-        stride=tuple(case["stride"]),
-        padding=padding if isinstance(padding, str) else tuple(padding),
-        dilation=tuple(case["dilation"]),
-        transposed=case["op"].startswith("ConvTranspose"),
-        output_padding=tuple(case.get("output_padding", [0] * len(case["kernel"]))),
-    )
-    batch, *shape = case["input_shape"]
-    return conv, tuple(shape), batch
-
-
 @pytest.mark.parametrize("case", TORCH["cases"], ids=lambda c: c["op"])
 def test_reported_by_on_the_recorded_cases(case: dict) -> None:
     """The recorded figures are the rules' inputs: true MACs, MACs over the output
     (what weight × output-position counters give) and the bias additions."""
-    conv, shape, batch = _conv(case)
+    conv, shape, batch = torch_conv(case)
     block = convcalc.Block(variant="standard", layers=(conv,))
     cost = measure(block, input=shape[1:], batch=batch)
     reports = reported_by(cost, TOOLS)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from reference import torch_conv
 
 import convcalc
 from convcalc.core import BatchNorm, Conv, ConvCalcError, make_block
@@ -93,32 +94,13 @@ def test_blog_variants_match_pytorch(pair: str, name: str) -> None:
 # --- PyTorch's recorded layers ----------------------------------------------
 
 
-def _torch_conv(case: dict) -> tuple[Conv, tuple[int, ...], int]:
-    dims = len(case["kernel"])
-    padding = case["padding"]
-    conv = Conv(
-        cin=case["cin"],
-        cout=case["cout"],
-        kernel=tuple(case["kernel"]),
-        groups=case["groups"],
-        bias=case["bias"],
-        stride=tuple(case["stride"]),
-        padding=padding if isinstance(padding, str) else tuple(padding),
-        dilation=tuple(case["dilation"]),
-        transposed=case["op"].startswith("ConvTranspose"),
-        output_padding=tuple(case.get("output_padding", [0] * dims)),
-    )
-    batch, *shape = case["input_shape"]
-    return conv, tuple(shape), batch
-
-
 CASES = TORCH["cases"]
 CASE_IDS = [f"{i}-{c['op']}-k{'x'.join(map(str, c['kernel']))}" for i, c in enumerate(CASES)]
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_torch_case_shapes_and_params(case: dict) -> None:
-    conv, shape, batch = _torch_conv(case)
+    conv, shape, batch = torch_conv(case)
     assert list(conv.weight_shape) == case["weight_shape"]
     assert conv.params == case["params"]
     assert [batch, *conv.output_shape(shape)] == case["output_shape"]
@@ -126,7 +108,7 @@ def test_torch_case_shapes_and_params(case: dict) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_torch_case_macs(case: dict) -> None:
-    conv, shape, batch = _torch_conv(case)
+    conv, shape, batch = torch_conv(case)
     assert batch * conv.macs(shape) == case["macs"]
     if "macs_output_based" in case:
         assert batch * conv.macs_output_based(shape) == case["macs_output_based"]
