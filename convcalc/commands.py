@@ -1,0 +1,699 @@
+"""The commands beyond the five variants: compare, model, batch, sweep and fit.
+
+Each ``*_command()`` builds its Click command; :mod:`convcalc.cli` calls it the first
+time the command is used, so that a variant command never loads these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .cli import (
+    BIAS_OPTIONS,
+    CONTEXT_SETTINGS,
+    CONVENTION_OPTION,
+    COUNT,
+    KERNEL_OPTION,
+    POSITIVE,
+    SIZE,
+    CheckFailed,
+    InputFile,
+    ListType,
+    RangeType,
+    check_gates,
+    check_options,
+    emit,
+    fail,
+    framework_options,
+    geometry_options,
+    implied_dims,
+    input_options,
+    output_options,
+)
+from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block
+
+
+def compare_command() -> click.Command:
+    @click.command(
+        "compare",
+        context_settings=CONTEXT_SETTINGS,
+        epilog="""\b
+    Examples:
+      convcalc compare --cin 64 --cout 128 -k 3
+      convcalc compare --cin 64 --cout 128,64 -k 3      # both of the post's tables
+      convcalc compare --cin 64 --cout 128 -k 3 --input 56 --all
+      convcalc compare --cin 64 --cout 128 --format csv
+      convcalc compare --cin 64 --cout 128 --input 56 --chart
+      convcalc compare --cin 64 --cout 128 --format svg -o compare.svg
+    """,
+    )
+    @click.option(
+        "--cin",
+        type=ListType(),
+        multiple=True,
+        required=True,
+        metavar="N[,N...]",
+        help="Input channels; several give a table per pair.",
+    )
+    @click.option(
+        "--cout",
+        type=ListType(),
+        multiple=True,
+        required=True,
+        metavar="N[,N...]",
+        help="Output channels; several give a table per pair.",
+    )
+    @KERNEL_OPTION
+    @click.option("--all", "include_all", is_flag=True, help="Add depthwise and pointwise alone.")
+    @click.option(
+        "--chart", is_flag=True, help="Draw parameters (and MACs) as bars on a shared scale."
+    )
+    @BIAS_OPTIONS[0]
+    @BIAS_OPTIONS[1]
+    @input_options
+    @geometry_options
+    @CONVENTION_OPTION
+    @framework_options
+    @output_options
+    def compare_cmd(**opts: Any) -> None:
+        """Standard, MobileNet and OSNet side by side, with their savings.
+
+        Each row is measured against the standard convolution with the same
+        channels: parameters, and with --input, output shape, MACs, FLOPs and
+        memory, with the MobileNet paper's 1/C_out + 1/K² beside the exact ratio.
+        """
+        from .comparison import compare
+
+        groups = []
+        dims = implied_dims(opts)
+        try:
+            for cin in (c for values in opts["cin"] for c in values):
+                for cout in (c for values in opts["cout"] for c in values):
+                    groups.append(
+                        compare(
+                            cin=cin,
+                            cout=cout,
+                            k=opts["kernel"],
+                            include_all=opts["include_all"],
+                            bias=opts["bias"],
+                            bn=opts["bn"],
+                            stride=opts["stride"],
+                            padding=opts["padding"],
+                            dilation=opts["dilation"],
+                            dims=dims,
+                            input=opts["input_"],
+                            batch=opts["batch"],
+                            dtype=opts["dtype"],
+                            fold_bn=opts["fold_bn"],
+                            framework=opts["framework"],
+                        )
+                    )
+        except ConvCalcError as error:
+            fail(error)
+        if opts["quiet"]:
+            for rows in groups:
+                for row in rows:
+                    click.echo(row.params)
+            return
+        from .serialize import compare_json
+        from .views import compare_charts, compare_tables
+
+        convention = opts["convention"]
+        emit(
+            opts,
+            lambda: [
+                *compare_tables(groups, convention=convention),
+                *(compare_charts(groups) if opts["chart"] else []),
+            ],
+            lambda: compare_json(groups, convention=convention),
+            csv_tables=lambda: compare_tables(groups, convention=convention),
+        )
+
+    return compare_cmd
+
+
+def model_command() -> click.Command:
+    @click.command(
+        "model",
+        context_settings=CONTEXT_SETTINGS,
+        epilog="""\b
+    Examples:
+      convcalc model --list
+      convcalc model mobilenet_v1
+      convcalc model mobilenet_v1 --width 0.5 --resolution 160
+      convcalc model mobilenet_v1 --as standard
+      convcalc model osnet_x1_0 --depth 2
+      convcalc model examples/tiny_resnet.toml --format json --max-macs 1G
+    """,
+    )
+    @click.argument("spec", required=False, metavar="SPEC")
+    @click.option("--list", "list_", is_flag=True, help="List the built-in presets and exit.")
+    @click.option(
+        "--width",
+        metavar="ALPHA",
+        help="Width multiplier α: every convolution's channels × α (a preset's own by default).",
+    )
+    @click.option(
+        "--resolution",
+        type=SIZE,
+        metavar="SIZE",
+        help="Input size instead of the spec's (224, 256x128).",
+    )
+    @click.option(
+        "--as",
+        "as_variant",
+        type=click.Choice(["standard", "separable", "lite", "mobilenet", "osnet"]),
+        help="Swap every K×K convolution block for this variant and compare.",
+    )
+    @click.option(
+        "--depth",
+        type=POSITIVE,
+        default=1,
+        help="Levels of nested blocks to show in tables (JSON always has the whole tree).",
+    )
+    @click.option("--batch", type=POSITIVE, default=1, help="Samples per batch.")
+    @click.option(
+        "--dtype",
+        type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
+        help="Element type for memory  [default: the spec's, else fp32]",
+    )
+    @CONVENTION_OPTION
+    @output_options
+    @check_options
+    def model_cmd(**opts: Any) -> None:
+        """A whole network from a spec file (TOML or JSON) or a built-in preset.
+
+        Prints each layer's output shape, parameters and MACs, the totals, and a
+        breakdown by layer type, like the MobileNet paper's "Resource per layer
+        type". MACs exclude bias, BatchNorm, pooling and activations.
+        """
+        from .network import trace
+        from .spec import PRESETS
+
+        if opts["list_"]:
+            _list_presets(opts)
+            return
+        if opts["spec"] is None:
+            raise click.UsageError(
+                f"give a spec file or a preset ({', '.join(PRESETS)}), or --list"
+            )
+        variant = ALIASES.get(opts["as_variant"] or "", opts["as_variant"])
+        network = _load_network(opts["spec"], opts["width"], opts["resolution"])
+        dtype = opts["dtype"] or network.dtype
+        try:
+            cost = trace(network, batch=opts["batch"], dtype=dtype)
+            swapped = None
+            if variant:
+                from .network import swap
+
+                swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
+        except ConvCalcError as error:
+            raise click.UsageError(f"{opts['spec']}: {error}") from None
+        except RecursionError:
+            raise click.UsageError(f"{opts['spec']}: blocks nested too deeply") from None
+        checked = swapped or cost
+        if opts["quiet"]:
+            click.echo(checked.params)
+        else:
+            from . import netviews
+
+            depth, batch, convention = opts["depth"], opts["batch"], opts["convention"]
+            if swapped is not None:
+                tables = [netviews.swap_table(cost, swapped, variant, depth=depth)]
+                emit(
+                    opts,
+                    lambda: tables,
+                    lambda: netviews.swap_json(cost, swapped, variant, dtype=dtype, batch=batch),
+                )
+            else:
+                emit(
+                    opts,
+                    lambda: [
+                        netviews.network_table(
+                            cost, depth=depth, dtype=dtype, batch=batch, convention=convention
+                        ),
+                        netviews.breakdown_table(cost),
+                    ],
+                    lambda: netviews.network_json(
+                        cost, dtype=dtype, batch=batch, convention=convention
+                    ),
+                    csv_tables=lambda: [
+                        netviews.network_table(
+                            cost, depth=depth, dtype=dtype, batch=batch, convention=convention
+                        )
+                    ],
+                )
+        check_gates(
+            checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"]
+        )
+
+    return model_cmd
+
+
+def _read_spec(spec: str, hint: str = "'SPEC'") -> tuple[dict[str, Any], str | None]:
+    """A preset's or a spec file's data, and the preset's own width."""
+    from pathlib import Path
+
+    from .spec import PRESETS, load, load_preset
+
+    if "\0" in spec:
+        raise click.BadParameter(
+            f"{spec!r} is not a file name (it holds a NUL byte)", param_hint=hint
+        )
+    try:
+        if spec in PRESETS and not Path(spec).exists():
+            return load_preset(spec)
+        if not Path(spec).is_file():
+            raise click.BadParameter(
+                f"{spec!r} is neither a file nor a preset ({', '.join(PRESETS)})",
+                param_hint=hint,
+            )
+        return load(spec), None
+    except RecursionError:
+        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
+    except ConvCalcError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _load_network(spec: str, width: str | None, resolution: Any) -> Any:
+    from .spec import build
+
+    data, preset_width = _read_spec(spec)
+    try:
+        return build(data, spec, width=width or preset_width, resolution=resolution)
+    except RecursionError:
+        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
+    except ConvCalcError as error:
+        if error.option in ("width", "resolution"):
+            fail(error)
+        raise click.UsageError(str(error)) from None
+
+
+def _list_presets(opts: dict[str, Any]) -> None:
+    from .network import trace
+    from .spec import PRESETS, build, load_preset
+    from .views import Column, Table
+
+    rows: list[dict[str, Any]] = []
+    for name, preset in PRESETS.items():
+        data, width = load_preset(name)
+        cost = trace(build(data, name, width=width))
+        rows.append(
+            {
+                "name": name,
+                "about": preset.about,
+                "input_shape": cost.input_shape,
+                "params": cost.params,
+                "macs": cost.macs,
+            }
+        )
+    table = Table(
+        title="Built-in presets",
+        columns=(
+            Column("name", "Preset"),
+            Column("about", "Network"),
+            Column("input_shape", "Input", "shape"),
+            Column("params", "Params", "count"),
+            Column("macs", "MACs", "count"),
+        ),
+        rows=tuple(rows),
+    )
+    emit(
+        opts,
+        lambda: [table],
+        lambda: {"presets": [{**r, "input_shape": list(r["input_shape"])} for r in rows]},
+    )
+
+
+def batch_command() -> click.Command:
+    @click.command(
+        "batch",
+        context_settings=CONTEXT_SETTINGS,
+        epilog="""\b
+    Examples:
+      convcalc batch layers.jsonl > results.jsonl
+      convcalc batch layers.csv --format csv -o results.csv
+      printf '{"variant": "lite", "cin": 64, "cout": 128, "input": 56}\\n' | convcalc batch
+    \b
+    Input keys: variant, cin, cout, kernel (or k), groups, multiplier, bias, bn,
+    stride, padding, dilation, transposed, output_padding, dims, input, batch, dtype.
+    """,
+    )
+    @click.argument("file", type=InputFile("r", encoding="utf-8", errors="replace"), default="-")
+    @click.option(
+        "--input-format",
+        type=click.Choice(["jsonl", "csv"]),
+        help="How FILE is written  [default: csv for a .csv file, else jsonl]",
+    )
+    @click.option(
+        "--format",
+        "format_",
+        type=click.Choice(["jsonl", "csv"]),
+        default="jsonl",
+        help="JSON Lines (one JSON contract object per line) or CSV with fixed columns.",
+    )
+    @click.option("--strict", is_flag=True, help="Stop with exit 2 at the first bad line.")
+    @click.option(
+        "-o",
+        "--output",
+        type=click.File("w", encoding="utf-8", lazy=True),
+        default="-",
+        help="Write to a file instead of stdout.",
+    )
+    def batch_cmd(
+        file: Any, input_format: str | None, format_: str, strict: bool, output: Any
+    ) -> None:
+        """Many layer configs in one process: one result per input line, in order.
+
+        Each line is a JSON object (JSON Lines) or a CSV row under a header, with
+        the variant commands' option names as keys. A line that cannot be computed
+        gives an error record {"line": N, "error": "..."}, so the output has exactly
+        as many records as the input has lines; --strict stops at it instead.
+        """
+        from .batch import CSV_COLUMNS, run
+
+        if input_format is None:
+            input_format = (
+                "csv" if str(getattr(file, "name", "")).lower().endswith(".csv") else "jsonl"
+            )
+        if format_ == "csv":
+            output.write(",".join(CSV_COLUMNS) + "\n")
+        failed = total = 0
+        for total, text, error in run(file, input_format, format_):
+            if error is not None:
+                failed += 1
+                if strict:
+                    raise click.UsageError(f"line {total}: {error}")
+            output.write(text)
+        if failed:
+            click.echo(f"convcalc batch: {failed} of {total} lines had errors", err=True)
+
+    return batch_cmd
+
+
+def sweep_command() -> click.Command:
+    @click.command(
+        "sweep",
+        context_settings=CONTEXT_SETTINGS,
+        epilog="""\b
+    Examples:
+      convcalc sweep --cin 64 --cout 32:512:x2 -k 3
+      convcalc sweep --cin 16,32,64 --cout 128 -k 3,5,7 --chart
+      convcalc sweep --cin 64 --cout 64:256:64 --input 56 --format csv
+    """,
+    )
+    @click.option("--cin", type=RangeType(), required=True, metavar="RANGE", help="Input channels.")
+    @click.option(
+        "--cout", type=RangeType(), required=True, metavar="RANGE", help="Output channels."
+    )
+    @click.option(
+        "-k",
+        "--kernel",
+        default="3",
+        metavar="SIZES",
+        help="Kernel sizes, comma-separated (3,5,7 or 3x5).",
+    )
+    @click.option(
+        "--variants",
+        default=",".join(VARIANTS),
+        metavar="NAMES",
+        help="Variants to include, comma-separated (aliases allowed).",
+    )
+    @BIAS_OPTIONS[0]
+    @BIAS_OPTIONS[1]
+    @input_options
+    @click.option("--chart", is_flag=True, help="Draw the figures as bars on a shared scale.")
+    @CONVENTION_OPTION
+    @output_options
+    def sweep_cmd(**opts: Any) -> None:
+        """Every variant over ranges of channels and kernels.
+
+        Ranges are lists (16,32,64), doubling ranges (32:512:x2) or stepped ranges
+        (8:64:8). Depthwise rows keep cout = cin, as a depthwise layer does.
+        """
+        from .cost import measure
+
+        kernels = [SIZE.convert(k, None, None) for k in opts["kernel"].split(",") if k.strip()]
+        names = [
+            ALIASES.get(v.strip(), v.strip()) for v in opts["variants"].split(",") if v.strip()
+        ]
+        for name in names:
+            if name not in VARIANTS:
+                raise click.BadParameter(
+                    f"{name!r}: use {', '.join([*VARIANTS, *ALIASES])}", param_hint="'--variants'"
+                )
+        points = len(opts["cin"]) * len(opts["cout"]) * len(kernels)
+        if points * len(names) > 100_000:
+            raise click.UsageError(f"the sweep has {points * len(names):,} rows: at most 100,000")
+        results = []
+        try:
+            for cin in opts["cin"]:
+                for cout in opts["cout"]:
+                    for k in kernels:
+                        rank = opts["dims"] or implied_dims({"kernel": k, "input_": opts["input_"]})
+                        costs = []
+                        for name in names:
+                            block = make_block(
+                                name,
+                                cin=cin,
+                                cout=None if name == "depthwise" else cout,
+                                k=None if name == "pointwise" else k,
+                                bias=opts["bias"],
+                                bn=opts["bn"],
+                                dims=rank,
+                            )
+                            costs.append(
+                                measure(
+                                    block,
+                                    input=opts["input_"],
+                                    batch=opts["batch"],
+                                    dtype=opts["dtype"],
+                                )
+                            )
+                        kernel = k if isinstance(k, tuple) else (k, k)
+                        results.append((cin, cout, kernel, costs))
+        except ConvCalcError as error:
+            fail(error)
+        if opts["quiet"]:
+            for _, _, _, costs in results:
+                click.echo(" ".join(str(cost.params) for cost in costs))
+            return
+        from . import views
+
+        emit(
+            opts,
+            lambda: [
+                *views.sweep_tables(results, opts["convention"]),
+                *(views.sweep_charts(results) if opts["chart"] else []),
+            ],
+            lambda: {"sweep": views.sweep_records(results, opts["convention"])},
+            csv_tables=lambda: [views.sweep_csv_table(results, opts["convention"])],
+        )
+
+    return sweep_cmd
+
+
+def fit_command() -> click.Command:
+    @click.command(
+        "fit",
+        context_settings=CONTEXT_SETTINGS,
+        epilog="""\b
+Examples:
+  convcalc fit separable --cin 64 -k 3 --input 56 --max-macs 10M
+  convcalc fit --cin 64 -k 3 --max-params 50k            # every variant
+  convcalc fit --model mobilenet_v1 --max-macs 300M
+  convcalc fit --model osnet_x1_0 --max-params 1M -q
+""",
+    )
+    @click.argument(
+        "variant",
+        required=False,
+        type=click.Choice([*VARIANTS, *ALIASES]),
+        metavar="[VARIANT]",
+    )
+    @click.option("--cin", type=POSITIVE, help="Input channels (for a layer).")
+    @KERNEL_OPTION
+    @click.option("-g", "--groups", type=POSITIVE, default=1, help="Channel groups (standard).")
+    @BIAS_OPTIONS[0]
+    @BIAS_OPTIONS[1]
+    @input_options
+    @geometry_options
+    @click.option(
+        "--model",
+        "model_spec",
+        metavar="SPEC",
+        help="Fit a network's width multiplier instead: a preset or a spec file.",
+    )
+    @click.option("--resolution", type=SIZE, metavar="SIZE", help="With --model: input size.")
+    @click.option("--max-params", type=COUNT, metavar="N", help="Parameter budget (30M, 1.5G).")
+    @click.option("--max-macs", type=COUNT, metavar="N", help="MAC budget (needs --input).")
+    @output_options
+    def fit_cmd(**opts: Any) -> None:
+        """The largest layer or network within a budget of parameters and/or MACs.
+
+        For a layer: the largest cout of VARIANT (or of every variant) with the
+        other parts fixed; a depthwise layer grows by its multiplier, a grouped
+        one by whole groups. With --model: the largest width multiplier α, in
+        steps of 0.001. Exits 1 when nothing fits.
+        """
+        from .fit import Budget
+
+        if opts["max_params"] is None and opts["max_macs"] is None:
+            raise click.UsageError("give a budget: --max-params, --max-macs or both")
+        budget = Budget(max_params=opts["max_params"], max_macs=opts["max_macs"])
+        if opts["model_spec"] is not None:
+            _fit_model(opts, budget)
+        else:
+            _fit_layer(opts, budget)
+
+    return fit_cmd
+
+
+def _fit_layer(opts: dict[str, Any], budget: Any) -> None:
+    from .fit import largest_cout
+
+    if opts["cin"] is None:
+        raise click.UsageError("give --cin for a layer, or --model for a network")
+    if opts["max_macs"] is not None and opts["input_"] is None:
+        raise click.BadParameter(
+            "a MAC budget needs an input size: add --input", param_hint="'--max-macs'"
+        )
+    variant = ALIASES.get(opts["variant"] or "", opts["variant"])
+    names = [variant] if variant else list(VARIANTS)
+    rows = []
+    try:
+        for name in names:
+            options: dict[str, Any] = {
+                "cin": opts["cin"],
+                "bias": opts["bias"],
+                "bn": opts["bn"],
+                "stride": opts["stride"],
+                "dims": implied_dims(opts),
+                "input": opts["input_"],
+                "batch": opts["batch"],
+                "dtype": opts["dtype"],
+            }
+            if name != "pointwise":
+                options.update(k=opts["kernel"], padding=opts["padding"], dilation=opts["dilation"])
+            if name == "standard":
+                options["groups"] = opts["groups"]
+            elif opts["groups"] != 1 and variant:
+                raise click.BadParameter(
+                    f"groups apply to a standard convolution, not {name}",
+                    param_hint="'-g' / '--groups'",
+                )
+            found = largest_cout(name, budget, **options)
+            rows.append((name, found))
+    except ConvCalcError as error:
+        fail(error)
+    if opts["quiet"]:
+        for name, found in rows:
+            cout = found[0] if found else 0
+            click.echo(cout if variant else f"{name} {cout}")
+    else:
+        emit(opts, lambda: [_fit_table(rows, budget)], lambda: _fit_json(rows, budget))
+    if all(found is None for _, found in rows):
+        raise CheckFailed("nothing fits the budget, not even cout = 1")
+
+
+def _fit_table(rows: list[tuple[str, Any]], budget: Any) -> Any:
+    from .views import Column, Table
+
+    bounds = []
+    if budget.max_params is not None:
+        bounds.append(f"{fmt(budget.max_params)} parameters")
+    if budget.max_macs is not None:
+        bounds.append(f"{fmt(budget.max_macs)} MACs")
+    return Table(
+        title=f"Largest cout within {' and '.join(bounds)}",
+        columns=(
+            Column("variant", "Variant"),
+            Column("cout", "Largest cout", "count"),
+            Column("params", "Params", "count"),
+            Column("macs", "MACs", "count"),
+        ),
+        rows=tuple(
+            {
+                "variant": name,
+                "cout": found[0] if found else None,
+                "params": found[1].params if found else None,
+                "macs": found[1].macs if found else None,
+            }
+            for name, found in rows
+        ),
+        notes=("-- : not even cout = 1 fits.",) if any(f is None for _, f in rows) else (),
+    )
+
+
+def _fit_json(rows: list[tuple[str, Any]], budget: Any) -> dict[str, Any]:
+    from .serialize import block_json
+
+    return {
+        "budget": {"max_params": budget.max_params, "max_macs": budget.max_macs},
+        "fits": [
+            {"variant": name, "cout": None}
+            if found is None
+            else {**block_json(found[1]), "cout": found[0]}
+            for name, found in rows
+        ],
+    }
+
+
+def _fit_model(opts: dict[str, Any], budget: Any) -> None:
+    from .fit import largest_width
+    from .network import trace
+    from .spec import build as build_spec
+
+    spec = opts["model_spec"]
+    data, _ = _read_spec(spec, "'--model'")
+
+    def build(alpha: Any) -> Any:
+        network = build_spec(data, spec, width=alpha, resolution=opts["resolution"])
+        return trace(network, batch=opts["batch"])
+
+    try:
+        found = largest_width(build, budget)
+    except RecursionError:
+        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
+    except ConvCalcError as error:
+        raise click.UsageError(f"{spec}: {error}") from None
+    if found is None:
+        raise CheckFailed(f"{spec}: no width that can be built (from 0.001 up) fits the budget")
+    alpha, cost = found
+    text = f"{float(alpha):g}"
+    if opts["quiet"]:
+        click.echo(text)
+        return
+
+    def tables() -> list[Any]:
+        from .views import Column, Table
+
+        return [
+            Table(
+                title=f"{spec}: the largest width that fits",
+                columns=(
+                    Column("width", "Width α"),
+                    Column("params", "Params", "count"),
+                    Column("macs", "MACs", "count"),
+                ),
+                rows=({"width": text, "params": cost.params, "macs": cost.macs},),
+                notes=(
+                    "Widths are tried in steps of 0.001 up to 4; channels = max(int(c × α), "
+                    "min_channels), as TF-slim rounds them.",
+                ),
+            )
+        ]
+
+    emit(
+        opts,
+        tables,
+        lambda: {
+            "model": spec,
+            "budget": {"max_params": budget.max_params, "max_macs": budget.max_macs},
+            "width": text,
+            "params": cost.params,
+            "macs": cost.macs,
+        },
+    )
