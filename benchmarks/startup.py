@@ -78,6 +78,34 @@ def side_by_side(a: Sequence[str], b: Sequence[str], runs: int) -> tuple[float, 
     return statistics.median(times_a), statistics.median(times_b)
 
 
+def instructions(command: Sequence[str]) -> int | None:
+    """Instructions the command executes, counted by valgrind's callgrind: unlike wall
+    time, the same on every run, whatever else the machine is doing."""
+    if shutil.which("valgrind") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *command],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+    for line in done.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1])
+    return None
+
+
+def report_instructions(
+    name: str, ours: Sequence[str], floor: Sequence[str], target: float
+) -> None:
+    a, b = instructions(ours), instructions(floor)
+    if a is None or b is None:
+        return
+    print(f"{'  instructions':<44} {a / 1e6:8.1f} M  vs {b / 1e6:8.1f} M   {a / b:5.2f}x")
+
+
 def report(name: str, ours: float, floor: float, target: float) -> bool:
     ratio = ours / floor
     verdict = "meets" if ratio <= target else "MISSES"
@@ -161,30 +189,26 @@ def main() -> int:
         workdir = Path(tmp)
         floor = workdir / "floor.py"
         floor.write_text(FLOOR_TABLE)
+        compare = [CONVCALC, "compare", "--cin", "64", "--cout", "128", "-k", "3"]
         results.append(
             report(
                 "compare --cin 64 --cout 128 -k 3",
-                *side_by_side(
-                    [CONVCALC, "compare", "--cin", "64", "--cout", "128", "-k", "3"],
-                    [PYTHON, str(floor)],
-                    args.runs,
-                ),
+                *side_by_side(compare, [PYTHON, str(floor)], args.runs),
                 1.15,
             )
         )
+        report_instructions("compare", compare, [PYTHON, str(floor)], 1.15)
         bare_import = [PYTHON, "-c", "import click, json"]
         for flag in (["--format", "json"], ["-q"]):
+            standard = [CONVCALC, "standard", "--cin", "64", "--cout", "128", "-k", "3", *flag]
             results.append(
                 report(
                     f"standard ... {' '.join(flag)}",
-                    *side_by_side(
-                        [CONVCALC, "standard", "--cin", "64", "--cout", "128", "-k", "3", *flag],
-                        bare_import,
-                        args.runs,
-                    ),
+                    *side_by_side(standard, bare_import, args.runs),
                     1.15,
                 )
             )
+            report_instructions("standard", standard, bare_import, 1.15)
         results.append(batch("network", network_lines(args.lines), workdir, args.batch_runs))
         results.append(batch("all-different", unique_lines(args.lines), workdir, args.batch_runs))
         try:

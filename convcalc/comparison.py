@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from math import prod
+from typing import TYPE_CHECKING
 
 from .core import dims_of, make_block
 from .cost import BlockCost, measure
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 __all__ = ["COMPARE_ROWS", "Comparison", "compare"]
 
@@ -34,15 +37,33 @@ class Comparison:
         return self._params(self.cost)
 
     @property
+    def baseline_params(self) -> int:
+        """The baseline's parameters, counted the same way."""
+        return self._params(self.baseline)
+
+    @property
+    def paper_quotient(self) -> tuple[int, int] | None:
+        """:attr:`paper_ratio` as an exact (numerator, denominator) pair of ints."""
+        block = self.cost.block
+        if block.variant != "separable":
+            return None
+        n, k2 = block.cout, prod(block.kernel)
+        return k2 + n, n * k2
+
+    @property
     def params_ratio(self) -> Fraction:
         """Exact ratio of parameters to the baseline's."""
-        return Fraction(self.params, self._params(self.baseline))
+        from fractions import Fraction  # only here: it imports decimal, slow to load
+
+        return Fraction(self.params, self.baseline_params)
 
     @property
     def macs_ratio(self) -> Fraction | None:
         """Exact ratio of MACs to the baseline's, or None without an input."""
         if self.cost.macs is None or not self.baseline.macs:
             return None
+        from fractions import Fraction
+
         return Fraction(self.cost.macs, self.baseline.macs)
 
     @property
@@ -52,10 +73,12 @@ class Comparison:
         It holds exactly when the block and the standard convolution produce
         maps of the same size, and the depthwise multiplier is 1.
         """
-        block = self.cost.block
-        if block.variant != "separable":
+        quotient = self.paper_quotient
+        if quotient is None:
             return None
-        return Fraction(1, block.cout) + Fraction(1, prod(block.kernel))
+        from fractions import Fraction
+
+        return Fraction(*quotient)
 
 
 COMPARE_ROWS: dict[str, str] = {
@@ -92,9 +115,6 @@ def compare(
     >>> [row.cost.params for row in compare(cin=64, cout=128)]
     [73856, 8960, 9600]
     """
-    from .conventions import fold_bn as fold
-    from .conventions import keras_block
-
     rank = dims or dims_of(k, stride, dilation, input, padding)
     names = list(COMPARE_ROWS) if include_all else list(COMPARE_ROWS)[:3]
     costs = []
@@ -114,10 +134,12 @@ def compare(
                 dilation=dilation,
                 dims=rank,
             )
-        if fold_bn:
-            block = fold(block)
-        if framework == "keras":
-            block = keras_block(block)
+        if fold_bn or framework == "keras":
+            from .conventions import fold_bn as fold
+            from .conventions import keras_block
+
+            block = fold(block) if fold_bn else block
+            block = keras_block(block) if framework == "keras" else block
         costs.append(measure(block, input=input, batch=batch, dtype=dtype))
     return [
         Comparison(label=COMPARE_ROWS[name], cost=cost, baseline=costs[0], framework=framework)

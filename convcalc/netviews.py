@@ -4,7 +4,6 @@ side-by-side of ``--as``, and JSON. Nothing here imports Rich."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fractions import Fraction
 from typing import Any
 
 from .core import decimal_text, fmt, ratio_float
@@ -22,8 +21,8 @@ __all__ = [
 ]
 
 
-def _percent(part: int, whole: int) -> Fraction | None:
-    return Fraction(part, whole) if whole else None
+def _percent(part: int, whole: int) -> tuple[int, int] | None:
+    return (part, whole) if whole else None
 
 
 def layer_rows(cost: NodeCost, depth: int) -> Iterator[tuple[str, int, NodeCost]]:
@@ -102,8 +101,8 @@ def _totals(cost: NodeCost, convention: str = "macs") -> dict[str, Any]:
         "macs": cost.compute(convention),
         "extra_ops": cost.extra_ops,
         "activation_bytes": cost.activation_bytes,
-        "params_percent": Fraction(1) if cost.params else None,
-        "macs_percent": Fraction(1) if cost.compute(convention) else None,
+        "params_percent": _percent(cost.params, cost.params),
+        "macs_percent": _percent(cost.compute(convention), cost.compute(convention)),
     }
 
 
@@ -246,8 +245,8 @@ def network_json(
     }
 
 
-def _float_percent(value: Fraction | None) -> float | None:
-    return None if value is None else ratio_float(100 * value.numerator, value.denominator)
+def _float_percent(value: tuple[int, int] | None) -> float | None:
+    return None if value is None else ratio_float(100 * value[0], value[1])
 
 
 # --- side by side -------------------------------------------------------------
@@ -270,8 +269,8 @@ def _pairs(a: NodeCost, b: NodeCost, depth: int) -> Iterator[tuple[str, int, Nod
     yield from visit(a, b, "", 1)
 
 
-def _ratio(new: int, old: int) -> Fraction | None:
-    return Fraction(new, old) if old else None
+def _ratio(new: int, old: int) -> tuple[int, int] | None:
+    return (new, old) if old else None
 
 
 def swap_table(a: NodeCost, b: NodeCost, variant: str, *, depth: int) -> Table:

@@ -26,9 +26,10 @@ def make_console(file: TextIO | None = None) -> Console:
     """
     from rich.console import Console
 
-    console = Console(file=file, highlight=False)
+    # Figures and names are literal text: no markup, no emoji codes to interpret.
+    console = Console(file=file, highlight=False, markup=False, emoji=False)
     if not console.is_terminal:
-        console = Console(file=file, highlight=False, width=PLAIN_WIDTH)
+        console = Console(file=file, width=PLAIN_WIDTH, highlight=False, markup=False, emoji=False)
     return console
 
 
@@ -101,6 +102,8 @@ def bar(value: int, scale: int, width: int, *, plain: bool) -> str:
 
 def print_chart(chart: Chart, console: Console) -> None:
     """Horizontal bars, every group on one scale, so the gaps are seen, not read."""
+    from rich.text import Text
+
     from .core import fmt
 
     plain = not console.is_terminal or console.no_color
@@ -120,11 +123,10 @@ def print_chart(chart: Chart, console: Console) -> None:
             console.print(heading, style="italic", soft_wrap=True)
         for label, value in bars:
             drawn = bar(value, scale, width, plain=plain)
-            console.print(
-                f"{label:<{label_width}} [cyan]{drawn:<{width}}[/cyan] {fmt(value):>{value_width}}",
-                soft_wrap=True,
-                highlight=False,
-            )
+            line = Text(f"{label:<{label_width}} ")
+            line.append(f"{drawn:<{width}}", style="cyan")
+            line.append(f" {fmt(value):>{value_width}}")
+            console.print(line, soft_wrap=True)
 
 
 def export(tables: Iterable[Table | Chart], kind: str) -> str:
@@ -146,6 +148,8 @@ def export(tables: Iterable[Table | Chart], kind: str) -> str:
             force_terminal=True,
             color_system="truecolor",
             highlight=False,
+            markup=False,
+            emoji=False,
             legacy_windows=False,
         )
         print_tables(items, console)

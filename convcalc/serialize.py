@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING, Any
 from .core import BatchNorm, Conv, Layer, ratio_float
 
 if TYPE_CHECKING:
-    from fractions import Fraction
-
     from .comparison import Comparison
     from .cost import BlockCost, LayerCost
 
-__all__ = ["block_json", "compare_json", "layer_type", "ratio_pair"]
+__all__ = ["block_json", "compare_json", "layer_type", "reduction"]
 
 
 def layer_type(layer: Layer) -> str:
@@ -127,15 +125,20 @@ def block_json(
     return data
 
 
-def ratio_pair(ratio: Fraction | None) -> tuple[Fraction | None, Fraction | None]:
-    """(×-fold reduction, % saved) from a cost ratio."""
-    if ratio is None or ratio == 0:
+def reduction(value: int, baseline: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """(×-fold reduction, fraction saved) of a figure against its baseline, as exact
+    (numerator, denominator) pairs.
+
+    >>> reduction(8960, 73856)
+    ((73856, 8960), (64896, 73856))
+    """
+    if not value or not baseline:
         return None, None
-    return 1 / ratio, 1 - ratio
+    return (baseline, value), (baseline - value, baseline)
 
 
-def _fraction_json(value: Fraction | None) -> float | None:
-    return None if value is None else ratio_float(value.numerator, value.denominator)
+def _pair_json(pair: tuple[int, int] | None, scale: int = 1) -> float | None:
+    return None if pair is None else ratio_float(scale * pair[0], pair[1])
 
 
 def compare_json(
@@ -146,16 +149,16 @@ def compare_json(
     for rows in groups:
         for row in rows:
             data = block_json(row.cost, convention=convention, framework=row.framework)
-            fold, saved = ratio_pair(row.params_ratio)
-            macs_fold, macs_saved = ratio_pair(row.macs_ratio)
+            fold, saved = reduction(row.params, row.baseline_params)
+            macs_fold, macs_saved = reduction(row.cost.macs or 0, row.baseline.macs or 0)
             data["label"] = row.label
             data["reduction"] = {
-                "params_factor": _fraction_json(fold),
-                "params_percent": _fraction_json(None if saved is None else saved * 100),
-                "macs_factor": _fraction_json(macs_fold),
-                "macs_percent": _fraction_json(None if macs_saved is None else macs_saved * 100),
-                "macs_ratio": _fraction_json(row.macs_ratio),
-                "paper_ratio": _fraction_json(row.paper_ratio),
+                "params_factor": _pair_json(fold),
+                "params_percent": _pair_json(saved, 100),
+                "macs_factor": _pair_json(macs_fold),
+                "macs_percent": _pair_json(macs_saved, 100),
+                "macs_ratio": _pair_json(macs_fold and (macs_fold[1], macs_fold[0])),
+                "paper_ratio": _pair_json(row.paper_quotient),
             }
             variants.append(data)
     return {"baseline": "standard", "variants": variants}

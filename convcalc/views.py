@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .core import Block, Conv, decimal_text, fmt, ratio_float
-from .serialize import as_list, layer_type, ratio_pair
+from .serialize import as_list, layer_type, reduction
 
 if TYPE_CHECKING:
     from .comparison import Comparison
@@ -31,7 +31,8 @@ __all__ = [
 CellKind = Literal[
     "text", "count", "bytes", "factor", "percent", "percent2", "ratio", "quotient", "shape"
 ]
-"""How a cell is written. A "quotient" is a (numerator, denominator) pair of ints."""
+"""How a cell is written. Ratios (factor, percent, ratio, quotient) are exact
+(numerator, denominator) pairs of ints, written as decimals only at the end."""
 
 
 @dataclass(frozen=True)
@@ -119,13 +120,13 @@ def cell_text(value: Any, kind: CellKind) -> str:
     if kind == "bytes":
         return human_bytes(value)
     if kind == "factor":
-        return f"{decimal_text(value.numerator, value.denominator, 2)}×"
+        return f"{decimal_text(value[0], value[1], 2)}×"
     if kind == "percent":
-        return f"{decimal_text(100 * value.numerator, value.denominator, 1)}%"
+        return f"{decimal_text(100 * value[0], value[1], 1)}%"
     if kind == "percent2":
-        return f"{decimal_text(100 * value.numerator, value.denominator, 2)}%"
+        return f"{decimal_text(100 * value[0], value[1], 2)}%"
     if kind == "ratio":
-        return decimal_text(value.numerator, value.denominator, 4)
+        return decimal_text(value[0], value[1], 4)
     if kind == "quotient":
         return decimal_text(value[0], value[1], 2)
     if kind == "shape":
@@ -141,8 +142,7 @@ def cell_raw(value: Any, kind: CellKind) -> str:
         return "x".join(str(s) for s in value)
     if kind in ("factor", "percent", "percent2", "ratio", "quotient"):
         # Exact ratios, written as decimals (empty beyond a float's range).
-        num, den = value if kind == "quotient" else (value.numerator, value.denominator)
-        number = ratio_float(num, den)
+        number = ratio_float(value[0], value[1])
         return "" if number is None else repr(number)
     return str(value)
 
@@ -356,8 +356,11 @@ def block_notes(
 
 def _compare_row(row: Comparison, convention: str = "macs") -> dict[str, Any]:
     cost = row.cost
-    fold, saved = ratio_pair(row.params_ratio)
-    macs_fold, macs_saved = ratio_pair(row.macs_ratio)
+    fold, saved = reduction(row.params, row.baseline_params)
+    macs_fold = macs_ratio = None
+    if cost.macs is not None and row.baseline.macs:
+        macs_fold = reduction(cost.macs, row.baseline.macs)[0]
+        macs_ratio = _quotient(cost.macs, row.baseline.macs)
     return {
         "variant": cost.block.variant,
         "label": row.label,
@@ -372,8 +375,8 @@ def _compare_row(row: Comparison, convention: str = "macs") -> dict[str, Any]:
         "macs": cost.macs,
         "flops": cost.flops,
         "macs_reduction": macs_fold,
-        "macs_ratio": row.macs_ratio,
-        "paper_ratio": row.paper_ratio,
+        "macs_ratio": macs_ratio,
+        "paper_ratio": row.paper_quotient,
         "weight_bytes": cost.weight_bytes,
         "activation_bytes": cost.activation_bytes,
         "peak_activation_bytes": cost.peak_activation_bytes,
