@@ -183,8 +183,9 @@ def model_command() -> click.Command:
     @output_options
     @check_options
     def model_cmd(**opts: Any) -> None:
-        """A whole network from a spec file (TOML or JSON) or a built-in preset.
+        """A whole network, from a spec file or a built-in preset.
 
+        The spec is TOML or JSON.
         Prints each layer's output shape, parameters and MACs, the totals, and a
         breakdown by layer type, like the MobileNet paper's "Resource per layer
         type". MACs exclude bias, BatchNorm, pooling and activations.
@@ -365,10 +366,11 @@ def batch_command() -> click.Command:
     def batch_cmd(
         file: Any, input_format: str | None, format_: str, strict: bool, output: Any
     ) -> None:
-        """Many layer configs in one process: one result per input line, in order.
+        """Many layer configs in one process, one result a line.
 
-        Each line is a JSON object (JSON Lines) or a CSV row under a header, with
-        the variant commands' option names as keys. A line that cannot be computed
+        Results come out in input order. Each line is a JSON object (JSON
+        Lines) or a CSV row under a header, with the variant commands' option
+        names as keys. A line that cannot be computed
         gives an error record {"line": N, "error": "..."}, so the output has exactly
         as many records as the input has lines; --strict stops at it instead.
         """
@@ -531,12 +533,13 @@ Examples:
     @click.option("--max-macs", type=COUNT, metavar="N", help="MAC budget (needs --input).")
     @output_options
     def fit_cmd(**opts: Any) -> None:
-        """The largest layer or network within a budget of parameters and/or MACs.
+        """The largest layer or network within a budget.
 
-        For a layer: the largest cout of VARIANT (or of every variant) with the
-        other parts fixed; a depthwise layer grows by its multiplier, a grouped
-        one by whole groups. With --model: the largest width multiplier α, in
-        steps of 0.001. Exits 1 when nothing fits.
+        The budget is parameters and/or MACs. For a layer: the largest cout of
+        VARIANT (or of every variant) with the other parts fixed; a depthwise
+        layer grows by its multiplier, a grouped one by whole groups. With
+        --model: the largest width multiplier α, in steps of 0.001. Exits 1 when
+        nothing fits.
         """
         from .fit import Budget
 
