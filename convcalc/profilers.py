@@ -50,8 +50,6 @@ class Tool:
     """Compute of a (transposed) convolution; None for a tool that prints no compute."""
     bn: Rule | None
     """Compute charged for an inference BatchNorm; None if it charges nothing."""
-    label: str
-    """How the tool is called in its own documentation."""
     per_sample: bool = False
     """Whether the tool prints a figure for one sample whatever the batch."""
 
@@ -63,11 +61,6 @@ def _out_positions(shape: Shape) -> int:
 def _macs(conv: Conv, x: Shape, y: Shape) -> int:
     """True multiply-accumulates: transposed counted from the input side."""
     return conv.cost(x)[1]
-
-
-def _output_based(conv: Conv, x: Shape, y: Shape) -> int:
-    """Weight elements × output positions (equals the MACs unless transposed)."""
-    return conv.weights * _out_positions(y)
 
 
 def _bias(conv: Conv, y: Shape) -> int:
@@ -149,47 +142,26 @@ def _flop_counter_mode(layer: Conv | BatchNorm, x: Shape, y: Shape) -> int:
 
 
 TOOLS: dict[str, Tool] = {
-    "torchinfo": Tool("torchinfo", "1.8", "Mult-Adds", _torchinfo, _torchinfo, "torchinfo.summary"),
-    "ptflops": Tool(
-        "ptflops", "0.7.5", "MACs", _ptflops, _ptflops, "ptflops, pytorch backend", per_sample=True
-    ),
-    "ptflops-aten": Tool(
-        "ptflops-aten", "0.7.5", "MACs", _ptflops_aten, None, "ptflops, aten backend"
-    ),
-    "fvcore": Tool("fvcore", "0.1.5", "flops", _fvcore, _fvcore, "fvcore FlopCountAnalysis"),
-    "thop": Tool("thop", "0.1.1", "MACs", _thop, _thop, "thop.profile"),
-    "calflops": Tool("calflops", "0.3.2", "FLOPs", _calflops, _calflops, "calflops"),
-    "torchscan": Tool(
-        "torchscan", "0.2.0", "FLOPs", _torchscan, _torchscan, "torchscan", per_sample=True
-    ),
-    "flopcountermode": Tool(
-        "flopcountermode",
-        "2.13",
-        "FLOPs",
-        _flop_counter_mode,
-        None,
-        "torch.utils.flop_counter.FlopCounterMode",
-    ),
-    "keras": Tool("keras", "3", None, None, None, "Keras model.summary()"),
+    "torchinfo": Tool("torchinfo", "1.8", "Mult-Adds", _torchinfo, _torchinfo),
+    "ptflops": Tool("ptflops", "0.7.5", "MACs", _ptflops, _ptflops, per_sample=True),
+    "ptflops-aten": Tool("ptflops-aten", "0.7.5", "MACs", _ptflops_aten, None),
+    "fvcore": Tool("fvcore", "0.1.5", "flops", _fvcore, _fvcore),
+    "thop": Tool("thop", "0.1.1", "MACs", _thop, _thop),
+    "calflops": Tool("calflops", "0.3.2", "FLOPs", _calflops, _calflops),
+    "torchscan": Tool("torchscan", "0.2.0", "FLOPs", _torchscan, _torchscan, per_sample=True),
+    "flopcountermode": Tool("flopcountermode", "2.13", "FLOPs", _flop_counter_mode, None),
+    "keras": Tool("keras", "3", None, None, None),
 }
 """The tools whose figures convcalc derives, with the versions their rules come from."""
 
 
 def keras_params(cost: BlockCost) -> tuple[int, int]:
-    """(trainable, non-trainable) as Keras counts the block.
+    """(trainable, non-trainable) as Keras counts the block: built as Keras builds it
+    (:func:`convcalc.conventions.keras_block`), with BatchNorm's moving mean and
+    variance as non-trainable parameters."""
+    from .conventions import keras_block
 
-    A SeparableConv2D has one bias, after its pointwise part; Keras builds a separable
-    block with BatchNorm in between (as MobileNet) from DepthwiseConv2D and Conv2D,
-    each with its own. BatchNorm's moving mean and variance are non-trainable
-    parameters.
-    """
-    block = cost.block
-    trainable = cost.params
-    non_trainable = cost.buffers
-    if block.variant == "separable" and not block.bn and block.bias:
-        depthwise = block.convs[0]
-        trainable -= depthwise.cout  # SeparableConv2D: no depthwise bias
-    return trainable, non_trainable
+    return keras_block(cost.block).params, cost.buffers
 
 
 def _notes(tool: Tool, cost: BlockCost) -> str:
