@@ -226,7 +226,9 @@ def model_command() -> click.Command:
                 emit(
                     opts,
                     lambda: tables,
-                    lambda: netviews.swap_json(cost, swapped, variant, dtype=dtype, batch=batch),
+                    lambda: netviews.swap_json(
+                        cost, swapped, variant, dtype=dtype, batch=batch, convention=convention
+                    ),
                 )
             else:
                 emit(

@@ -333,12 +333,14 @@ def swap_table(a: NodeCost, b: NodeCost, variant: str, *, depth: int) -> Table:
     )
 
 
-def swap_json(a: NodeCost, b: NodeCost, variant: str, *, dtype: str, batch: int) -> dict[str, Any]:
+def swap_json(
+    a: NodeCost, b: NodeCost, variant: str, *, dtype: str, batch: int, convention: str = "macs"
+) -> dict[str, Any]:
     """The JSON object of ``model --as``: both networks and their ratios."""
     return {
         "as": variant,
-        "original": network_json(a, dtype=dtype, batch=batch),
-        "swapped": network_json(b, dtype=dtype, batch=batch),
+        "original": network_json(a, dtype=dtype, batch=batch, convention=convention),
+        "swapped": network_json(b, dtype=dtype, batch=batch, convention=convention),
         "params_ratio": ratio_float(b.params, a.params),
         "macs_ratio": ratio_float(b.macs, a.macs) if a.macs else None,
     }

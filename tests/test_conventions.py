@@ -231,3 +231,21 @@ def test_bad_input(args: list[str], named: str) -> None:
 
 def test_help_lists_fit() -> None:
     assert "fit" in cli.list_commands(click.Context(cli))
+
+
+def test_model_states_compute_in_the_convention() -> None:
+    data = as_json("model", "mobilenet_v1", "--convention", "macs+bias")
+    # Only the FC layer has a bias: 1,000 additions.
+    assert data["compute"] == mobilenet_by_hand()[1] + 1000
+    swapped = as_json("model", "mobilenet_v1", "--as", "standard", "--convention", "flops")
+    for side in ("original", "swapped"):
+        assert swapped[side]["compute"] == 2 * swapped[side]["macs"]
+    assert "FLOPs" in run("model", "mobilenet_v1", "--convention", "flops").stdout
+
+
+def test_sweep_states_compute_in_the_convention() -> None:
+    rows = as_json(
+        "sweep", "--cin", "64", "--cout", "128", "--input", "56", "--convention", "macs+bias"
+    )
+    standard = next(r for r in rows["sweep"] if r["variant"] == "standard")
+    assert standard["compute"] == MACS + BIAS
