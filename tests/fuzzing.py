@@ -128,8 +128,8 @@ LAYER_TYPES = [
 layer = st.fixed_dictionaries(
     {"type": st.sampled_from(LAYER_TYPES)},
     optional={
-        "cout": st.one_of(st.integers(-2, 300), json_values),
-        "kernel": st.one_of(st.integers(0, 9), json_values),
+        "cout": st.one_of(st.integers(1, 64), st.integers(-2, 300), json_values),
+        "kernel": st.one_of(st.integers(1, 5), st.integers(0, 9), json_values),
         "stride": st.integers(0, 4),
         "padding": st.one_of(st.integers(0, 4), st.sampled_from(["same", "valid"])),
         "repeat": st.integers(0, 3),
@@ -139,10 +139,55 @@ layer = st.fixed_dictionaries(
         "bias": json_values,
     },
 )
-specs = st.fixed_dictionaries(
-    {"layers": st.lists(layer, max_size=6)},
+conv_layer = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["standard", "depthwise", "pointwise", "separable", "lite"]),
+        "cout": st.integers(1, 64),
+    },
     optional={
-        "input": st.one_of(st.lists(st.integers(0, 64), max_size=4), json_values),
+        "kernel": st.integers(1, 5),
+        "stride": st.integers(1, 3),
+        "padding": st.one_of(st.integers(0, 3), st.sampled_from(["same", "valid"])),
+        "repeat": st.integers(1, 3),
+        "bias": st.booleans(),
+        "bn": st.booleans(),
+    },
+)
+sane_layer = st.one_of(
+    conv_layer,
+    st.fixed_dictionaries(
+        {"type": st.just("pool"), "kind": st.sampled_from(["max", "avg"]), "global": st.just(True)}
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("pool"),
+            "kind": st.sampled_from(["max", "avg"]),
+            "kernel": st.integers(1, 4),
+        },
+        optional={"stride": st.integers(1, 3), "padding": st.integers(0, 2)},
+    ),
+    st.fixed_dictionaries({"type": st.just("linear"), "cout": st.integers(1, 64)}),
+    st.fixed_dictionaries(
+        {"type": st.just("residual"), "layers": st.lists(conv_layer, min_size=1, max_size=3)}
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("parallel"),
+            "merge": st.sampled_from(["sum", "concat"]),
+            "streams": st.lists(
+                st.lists(conv_layer, min_size=1, max_size=2), min_size=1, max_size=3
+            ),
+        }
+    ),
+)
+specs = st.fixed_dictionaries(
+    {"layers": st.lists(st.one_of(sane_layer, sane_layer, layer), max_size=6)},
+    optional={
+        "input": st.one_of(
+            st.sampled_from([[3, 32, 32], [8, 16], [4, 8, 8, 8], [16, 7, 5]]),
+            st.lists(st.integers(0, 64), max_size=4),
+            json_values,
+        ),
         "defaults": st.dictionaries(
             st.sampled_from(["bias", "bn", "dtype", "padding"]), json_values
         ),
