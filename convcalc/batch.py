@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .core import ConvCalcError, make_block
+from .core import ConvCalcError, make_block, parse_size
 from .cost import measure
 from .serialize import block_json
 
@@ -74,7 +74,6 @@ CSV_COLUMNS = (
 )
 """The columns of ``batch --format csv``, fixed so that scripts can rely on them."""
 
-_SIZE_TEXT = re.compile(r"[0-9]+(x[0-9]+){0,2}")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -94,9 +93,9 @@ def _size(value: Any, key: str) -> int | tuple[int, ...]:
         and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
         return tuple(value)
-    if isinstance(value, str) and _SIZE_TEXT.fullmatch(value.strip().lower()):
-        sizes = tuple(int(v) for v in value.strip().lower().split("x"))
-        return sizes[0] if len(sizes) == 1 else sizes
+    size = parse_size(value) if isinstance(value, str) else None
+    if size is not None:
+        return size
     raise BatchError(f"{key}: expected a size like 3, 3x5 or [3, 5], got {value!r}")
 
 

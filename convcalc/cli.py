@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block
+from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block, parse_size
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,8 +69,6 @@ if TYPE_CHECKING:
 else:  # ParamType became generic in Click 8.3; stay importable on 8.2.
     ParamBase = click.ParamType
 
-_SIZE = re.compile(r"[0-9]+(x[0-9]+){0,2}")
-
 
 class SizeType(ParamBase):
     """``3`` or one size per dimension, ``3x5`` or ``16x112x112``."""
@@ -83,18 +81,17 @@ class SizeType(ParamBase):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int | tuple):
             return value
-        text = str(value).strip().lower()
-        if not _SIZE.fullmatch(text):
+        size = parse_size(str(value))
+        if size is None:
             self.fail(
                 f"{value!r} is not a size: use a whole number like 3, or one per "
                 "dimension like 3x5 or 3x3x3",
                 param,
                 ctx,
             )
-        sizes = tuple(int(part) for part in text.split("x"))
-        if any(s < self.minimum for s in sizes):
+        if any(s < self.minimum for s in ((size,) if isinstance(size, int) else size)):
             self.fail(f"{value!r}: every size must be >= {self.minimum}", param, ctx)
-        return sizes[0] if len(sizes) == 1 else sizes
+        return size
 
 
 class PaddingType(SizeType):

@@ -10,6 +10,8 @@ prints them after the batch: ``(C, H, W)`` for a 2D map, ``(C, L)`` for 1D.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from math import prod
@@ -323,9 +325,9 @@ class Conv:
                 n = span // s + 1 if span >= 0 else 0
             if n < 1:
                 raise ConvCalcError(
-                    f"{self.name}: empty output: kernel {_x(self.kernel)} (dilation "
-                    f"{_x(self.dilation)}) does not fit the padded input {_x(size)} "
-                    f"(padding {_x(tuple(b + a for b, a in self.pads(size)))} in all)",
+                    f"{self.name}: empty output: kernel {size_text(self.kernel)} (dilation "
+                    f"{size_text(self.dilation)}) does not fit the padded input {size_text(size)} "
+                    f"(padding {size_text(tuple(b + a for b, a in self.pads(size)))} in all)",
                     option="input",
                 )
             out.append(n)
@@ -386,8 +388,29 @@ class Conv:
             )
 
 
-def _x(sizes: tuple[int, ...]) -> str:
+def size_text(sizes: Sequence[int]) -> str:
+    """Sizes the way convcalc's options write them.
+
+    >>> size_text((3, 5))
+    '3x5'
+    """
     return "x".join(map(str, sizes))
+
+
+_SIZE = re.compile(r"[0-9]+(x[0-9]+){0,2}")
+
+
+def parse_size(text: str) -> int | tuple[int, ...] | None:
+    """``3`` or one size per dimension, ``3x5`` or ``16x112x112``; None if not a size.
+
+    >>> parse_size("3"), parse_size("3x5"), parse_size("3x")
+    (3, (3, 5), None)
+    """
+    text = text.strip().lower()
+    if not _SIZE.fullmatch(text):
+        return None
+    sizes = tuple(int(part) for part in text.split("x"))
+    return sizes[0] if len(sizes) == 1 else sizes
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,17 @@ from dataclasses import dataclass, field, replace
 from math import prod
 from typing import Literal
 
-from .core import BatchNorm, Block, Conv, ConvCalcError, Shape, _sizes, fmt, make_block
+from .core import (
+    BatchNorm,
+    Block,
+    Conv,
+    ConvCalcError,
+    Shape,
+    _sizes,
+    fmt,
+    make_block,
+    size_text,
+)
 from .cost import DTYPES, compute
 
 __all__ = [
@@ -108,7 +118,7 @@ class Linear:
         if prod(shape) != self.cin:
             raise ConvCalcError(
                 f"{self.name}: expects {self.cin} input features, got shape "
-                f"{'x'.join(map(str, shape))} ({prod(shape)} features): pool it first",
+                f"{size_text(shape)} ({prod(shape)} features): pool it first",
                 option="cin",
             )
         return (self.cout,)
@@ -389,8 +399,8 @@ class _Tracer:
             out = shape
         if out != body.output_shape:
             raise ConvCalcError(
-                f"{node.name}: the body gives {_shape(body.output_shape)} but the shortcut "
-                f"gives {_shape(out)}: they must match to be added",
+                f"{node.name}: the body gives {size_text(body.output_shape)} but the shortcut "
+                f"gives {size_text(out)}: they must match to be added",
                 option="shortcut",
             )
         cost = self.combine(node.name, "residual", shape, out, children)
@@ -418,15 +428,15 @@ class _Tracer:
         if node.merge == "sum":
             if out != merged:
                 raise ConvCalcError(
-                    f"{node.name}: streams give {_shape(merged)} and {_shape(out)}: "
+                    f"{node.name}: streams give {size_text(merged)} and {size_text(out)}: "
                     "summed streams must match",
                     option="streams",
                 )
             return merged
         if out[1:] != merged[1:]:
             raise ConvCalcError(
-                f"{node.name}: streams give sizes {_shape(merged[1:])} and {_shape(out[1:])}: "
-                "concatenated streams must have the same spatial size",
+                f"{node.name}: streams give sizes {size_text(merged[1:])} and "
+                f"{size_text(out[1:])}: concatenated streams must have the same spatial size",
                 option="streams",
             )
         return (merged[0] + out[0], *merged[1:])
@@ -447,10 +457,6 @@ def _zero_params(cost: NodeCost) -> NodeCost:
         shared=True,
         children=tuple(_zero_params(c) for c in cost.children),
     )
-
-
-def _shape(shape: Shape) -> str:
-    return "x".join(map(str, shape))
 
 
 def trace(network: Network, *, batch: int = 1, dtype: str | None = None) -> NodeCost:
