@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from math import prod
 
-from .core import Block, Conv, ConvCalcError, Layer, Shape
+from .core import Block, Conv, ConvCalcError, Layer, Shape, _sizes
 
 __all__ = [
     "CONVENTIONS",
@@ -205,16 +205,7 @@ def input_shape(cin: int, size: int | tuple[int, ...] | list[int], dims: int) ->
     >>> input_shape(64, 56, 2)
     (64, 56, 56)
     """
-    sizes = (size,) * dims if isinstance(size, int) else tuple(size)
-    if len(sizes) != dims:
-        raise ConvCalcError(
-            f"input has {len(sizes)} sizes but the convolution is {dims}D: give 1 or {dims}",
-            option="input",
-        )
-    for s in sizes:
-        if s < 1:
-            raise ConvCalcError(f"input sizes must be >= 1, got {s}", option="input")
-    return (cin, *sizes)
+    return (cin, *_sizes(size, dims, "input"))
 
 
 def measure(
