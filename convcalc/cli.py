@@ -7,7 +7,6 @@ start as fast as Click itself.
 
 from __future__ import annotations
 
-import gc
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -495,10 +494,6 @@ class ConvcalcGroup(click.Group):
     ) -> Any:
         # Figures are exact at any size, so their decimal digits may be many.
         sys.set_int_max_str_digits(0)
-        # One run builds many small frozen objects without cycles and then exits:
-        # collecting less often saves a fifth of a large spec's time (20,000 layers,
-        # model -q: 3.5 s -> 2.8 s).
-        gc.set_threshold(100_000, 50, 100)
         try:
             result = super().main(
                 args, prog_name or "convcalc", complete_var, standalone_mode=False, **extra
