@@ -242,11 +242,12 @@ def _apply(f: F, decorators: Sequence[Callable[[F], F]]) -> F:
     return f
 
 
-def output_options(f: F) -> F:
-    """``--format`` and ``-q`` for every command (after sqlite-utils' output_options)."""
-    return _apply(
-        f,
-        [
+def output_options(quiet: str) -> Callable[[F], F]:
+    """``--format``, ``-o`` and ``-q`` for every command (after sqlite-utils'
+    output_options); ``quiet`` says what ``-q`` prints for this command."""
+    return partial(
+        _apply,
+        decorators=[
             click.option(
                 "--format",
                 "format_",
@@ -261,9 +262,7 @@ def output_options(f: F) -> F:
                 type=OutputPath(dir_okay=False),
                 help="Write to this file instead of stdout.",
             ),
-            click.option(
-                "-q", "--quiet", is_flag=True, help="Print only the total parameter count."
-            ),
+            click.option("-q", "--quiet", is_flag=True, help=quiet),
         ],
     )
 
@@ -817,7 +816,7 @@ def _variant_command(name: str) -> click.Command:
             ),
         ]
     decorators += [CONVENTION_OPTION, framework_options, analysis_options]
-    decorators += [output_options, check_options]
+    decorators += [output_options("Print only the total parameter count."), check_options]
     command = click.command(
         name,
         context_settings=CONTEXT_SETTINGS,

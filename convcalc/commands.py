@@ -76,7 +76,7 @@ def compare_command() -> click.Command:
     @geometry_options
     @CONVENTION_OPTION
     @framework_options
-    @output_options
+    @output_options("Print only each row's parameter count, one a line.")
     def compare_cmd(**opts: Any) -> None:
         """Standard, MobileNet and OSNet side by side, with their savings.
 
@@ -180,7 +180,7 @@ def model_command() -> click.Command:
         help="Element type for memory  [default: the spec's, else fp32]",
     )
     @CONVENTION_OPTION
-    @output_options
+    @output_options("Print only the total parameter count.")
     @check_options
     def model_cmd(**opts: Any) -> None:
         """A whole network, from a spec file or a built-in preset.
@@ -430,7 +430,9 @@ def sweep_command() -> click.Command:
     @input_options
     @click.option("--chart", is_flag=True, help="Draw the figures as bars on a shared scale.")
     @CONVENTION_OPTION
-    @output_options
+    @output_options(
+        "Print only parameter counts: a line per config, a number per variant in the table's order."
+    )
     def sweep_cmd(**opts: Any) -> None:
         """Every variant over ranges of channels and kernels.
 
@@ -533,7 +535,10 @@ Examples:
     @click.option("--resolution", type=SIZE, metavar="SIZE", help="With --model: input size.")
     @click.option("--max-params", type=COUNT, metavar="N", help="Parameter budget (30M, 1.5G).")
     @click.option("--max-macs", type=COUNT, metavar="N", help="MAC budget (needs --input).")
-    @output_options
+    @output_options(
+        "Print only the answer: the largest cout (a line per variant without VARIANT), "
+        "or the width with --model."
+    )
     def fit_cmd(**opts: Any) -> None:
         """The largest layer or network within a budget.
 

@@ -77,6 +77,32 @@ def test_quiet_prints_only_the_total(command: str) -> None:
     assert ok(*args, "-q").stdout == f"{BLOG[command]}\n"
 
 
+@pytest.mark.parametrize(
+    "args, says, prints",
+    [
+        # (64×9+1)×128 for standard; 64 channels on 56×56, 10 M MACs for a separable
+        # block: 64·9·3136 + 64·c·3136 ≤ 10,000,000 gives c ≤ 40.8.
+        (["standard", "--cin", "64", "--cout", "128"], "total parameter count", "73856\n"),
+        (
+            ["fit", "separable", "--cin", "64", "--input", "56", "--max-macs", "10M"],
+            "largest cout",
+            "40\n",
+        ),
+        # 3×3 and 5×5 standard layers 8→8: (8·9+1)·8 and (8·25+1)·8, one line each.
+        (["sweep", "--cin", "8", "--cout", "8", "-k", "3,5"], "a line per config", None),
+    ],
+)
+def test_quiet_help_says_what_quiet_prints(args: list[str], says: str, prints: str | None) -> None:
+    help_text = " ".join(ok(args[0], "--help").stdout.split())
+    assert "-q, --quiet Print only" in help_text and says in help_text
+    out = ok(*args, "-q").stdout
+    if prints is not None:
+        assert out == prints
+    else:
+        lines = out.splitlines()
+        assert [line.split()[0] for line in lines] == [str(73 * 8), str(201 * 8)]
+
+
 def test_table_shows_the_working_in_the_posts_form() -> None:
     out = ok("standard", "--cin", "64", "--cout", "128", "-k", "3").stdout
     assert "(64 × 3 × 3 + 1) × 128 = 73,856" in out
