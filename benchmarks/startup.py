@@ -14,6 +14,11 @@ see the same machine, and the medians are compared:
   way the layers of real networks do, and for lines that are all different;
 - the same figure from PyTorch, by building the layer, if torch is installed.
 
+Where valgrind is installed, each start-up row also gets instruction counts, which
+unlike wall time are the same on every run, and they decide its verdict; the share of them spent creating
+convcalc's frozen dataclasses (Python compiles each one's generated methods at
+import); and, for reference, what a bare four-option Click command costs.
+
 It needs the ``convcalc`` command installed beside this interpreter.
 """
 
@@ -37,6 +42,8 @@ from pathlib import Path
 PYTHON = sys.executable
 CONVCALC = shutil.which("convcalc", path=os.path.dirname(PYTHON)) or "convcalc"
 
+STARTUP_TARGET = 1.15
+
 FLOOR_TABLE = """
 import click
 from rich.console import Console
@@ -53,6 +60,63 @@ import json, sys
 out = sys.stdout
 for line in open(sys.argv[1], encoding="utf-8"):
     out.write(json.dumps(json.loads(line)) + "\\n")
+"""
+
+# The least a Click command can do: four options parsed, one product printed.
+CLICK_COMMAND = """
+import click, json
+
+@click.command()
+@click.option("--cin", type=int)
+@click.option("--cout", type=int)
+@click.option("-k", "--kernel", type=int)
+@click.option("-q", "--quiet", is_flag=True)
+def standard(cin, cout, kernel, quiet):
+    click.echo((cin * kernel * kernel + 1) * cout)
+
+standard()
+"""
+
+LOADED = """
+import sys
+from convcalc.cli import cli
+cli.main(sys.argv[1:], standalone_mode=False)
+names = sorted(name for name in sys.modules if name.startswith("convcalc."))
+sys.stderr.write("\\nloaded: " + " ".join(names) + "\\n")
+"""
+
+# Imports the given modules with the real dataclasses module ("on") or with a
+# stand-in ("off") whose records get one shared __init__ and no generated methods:
+# the difference is what creating the frozen dataclasses costs, importing the
+# dataclasses module included.
+DATACLASSES = """
+import importlib, sys, types
+
+def dataclass(cls=None, **options):
+    def plain(c):
+        names = list(vars(c).get("__annotations__", {}))
+        def __init__(self, *args, **kwargs):
+            values = {**dict(zip(names, args)), **kwargs}
+            for name in names:
+                object.__setattr__(self, name, values.get(name, getattr(c, name, None)))
+        c.__init__ = __init__
+        return c
+    return plain(cls) if cls else plain
+
+if sys.argv[1] == "off":
+    stand_in = types.ModuleType("dataclasses")
+    stand_in.dataclass = dataclass
+    stand_in.field = lambda **kw: kw.get("default")
+    stand_in.replace = stand_in.asdict = None
+    sys.modules["dataclasses"] = stand_in
+modules = [importlib.import_module(name) for name in sys.argv[2:]]
+classes = {
+    value
+    for module in modules
+    for value in vars(module).values()
+    if isinstance(value, type) and "__dataclass_fields__" in vars(value)
+}
+sys.stderr.write(f"\\nclasses: {len(classes)}\\n")
 """
 
 TORCH = """
@@ -98,20 +162,70 @@ def instructions(command: Sequence[str]) -> int | None:
 
 
 def report_instructions(
-    name: str, ours: Sequence[str], floor: Sequence[str], target: float
-) -> None:
+    name: str, ours: Sequence[str], floor: Sequence[str], target: float | None = None
+) -> float | None:
+    """Print the instruction counts of ours and the floor; their ratio, or None
+    without valgrind."""
     a, b = instructions(ours), instructions(floor)
     if a is None or b is None:
+        return None
+    verdict = "" if target is None else f"  {_verdict(a / b, target)}"
+    print(f"{name:<44} {a / 1e6:8.1f} M  vs {b / 1e6:8.1f} M   {a / b:5.2f}x{verdict}")
+    return a / b
+
+
+def startup(name: str, ours: Sequence[str], floor: Sequence[str], runs: int) -> bool:
+    """One start-up row: wall medians, then instruction counts, which decide the
+    verdict where valgrind is installed (wall medians on a shared machine move by
+    more than the margins at stake), then the dataclasses' share."""
+    wall_ours, wall_floor = side_by_side(ours, floor, runs)
+    print(
+        f"{name:<44} {wall_ours * 1000:8.1f} ms vs {wall_floor * 1000:8.1f} ms  "
+        f"{wall_ours / wall_floor:5.2f}x"
+    )
+    counted = report_instructions("  instructions", ours, floor, STARTUP_TARGET)
+    ratio = wall_ours / wall_floor if counted is None else counted
+    if counted is None:
+        print(f"{'':<44} {_verdict(ratio, STARTUP_TARGET)}")
+    report_dataclasses(ours[1:], floor, STARTUP_TARGET)
+    return ratio <= STARTUP_TARGET
+
+
+def _verdict(ratio: float, target: float) -> str:
+    return f"(target <= {target}x: {'meets' if ratio <= target else 'MISSES'})"
+
+
+def _tail(command: Sequence[str], prefix: str) -> str:
+    done = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True
+    )
+    return done.stderr.rsplit(prefix, 1)[1].strip()
+
+
+def report_dataclasses(args: Sequence[str], floor: Sequence[str], target: float) -> None:
+    """How much of the floor creating convcalc's frozen dataclasses costs on this
+    path by itself, beside what the target allows on top of the floor."""
+    modules = _tail([PYTHON, "-c", LOADED, *args], "loaded:").split()
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "dataclasses_cost.py"
+        script.write_text(DATACLASSES)
+        on = instructions([PYTHON, str(script), "on", *modules])
+        off = instructions([PYTHON, str(script), "off", *modules])
+        base = instructions(floor)
+        count = _tail([PYTHON, str(script), "on", *modules], "classes:")
+    if on is None or off is None or base is None:
         return
-    print(f"{'  instructions':<44} {a / 1e6:8.1f} M  vs {b / 1e6:8.1f} M   {a / b:5.2f}x")
+    print(
+        f"{f'  of which {count} frozen dataclasses':<44} {(on - off) / 1e6:8.1f} M  "
+        f"= {(on - off) / base:.1%} of the floor (the target allows {target - 1:.0%} in all)"
+    )
 
 
 def report(name: str, ours: float, floor: float, target: float) -> bool:
     ratio = ours / floor
-    verdict = "meets" if ratio <= target else "MISSES"
     print(
         f"{name:<44} {ours * 1000:8.1f} ms vs {floor * 1000:8.1f} ms  "
-        f"{ratio:5.2f}x  (target <= {target}x: {verdict})"
+        f"{ratio:5.2f}x  {_verdict(ratio, target)}"
     )
     return ratio <= target
 
@@ -191,24 +305,21 @@ def main() -> int:
         floor.write_text(FLOOR_TABLE)
         compare = [CONVCALC, "compare", "--cin", "64", "--cout", "128", "-k", "3"]
         results.append(
-            report(
-                "compare --cin 64 --cout 128 -k 3",
-                *side_by_side(compare, [PYTHON, str(floor)], args.runs),
-                1.15,
-            )
+            startup("compare --cin 64 --cout 128 -k 3", compare, [PYTHON, str(floor)], args.runs)
         )
-        report_instructions("compare", compare, [PYTHON, str(floor)], 1.15)
         bare_import = [PYTHON, "-c", "import click, json"]
         for flag in (["--format", "json"], ["-q"]):
             standard = [CONVCALC, "standard", "--cin", "64", "--cout", "128", "-k", "3", *flag]
             results.append(
-                report(
-                    f"standard ... {' '.join(flag)}",
-                    *side_by_side(standard, bare_import, args.runs),
-                    1.15,
-                )
+                startup(f"standard ... {' '.join(flag)}", standard, bare_import, args.runs)
             )
-            report_instructions("standard", standard, bare_import, 1.15)
+        command = workdir / "click_command.py"
+        command.write_text(CLICK_COMMAND)
+        report_instructions(
+            "a 4-option Click command, for reference",
+            [PYTHON, str(command), "--cin", "64", "--cout", "128", "-k", "3", "-q"],
+            bare_import,
+        )
         results.append(batch("network", network_lines(args.lines), workdir, args.batch_runs))
         results.append(batch("all-different", unique_lines(args.lines), workdir, args.batch_runs))
         try:
