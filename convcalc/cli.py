@@ -367,20 +367,23 @@ PROFILERS = (
 not import the profilers' rules (a test keeps the two the same)."""
 
 
-def analysis_options(f: F) -> F:
-    """Other tools' figures and the cost of training."""
+def profiler_options(f: F) -> F:
+    """Other tools' figures."""
+    return click.option(
+        "--reported-by",
+        "reported_by",
+        type=click.Choice([*PROFILERS, "all"]),
+        multiple=True,
+        metavar="TOOL",
+        help=f"Also show what a profiler would print (repeatable): {', '.join(PROFILERS)}, or all.",
+    )(f)
+
+
+def training_options(f: F) -> F:
+    """The cost of a training step."""
     return _apply(
         f,
         [
-            click.option(
-                "--reported-by",
-                "reported_by",
-                type=click.Choice([*PROFILERS, "all"]),
-                multiple=True,
-                metavar="TOOL",
-                help=f"Also show what a profiler would print (repeatable): "
-                f"{', '.join(PROFILERS)}, or all.",
-            ),
             click.option(
                 "--training",
                 is_flag=True,
@@ -687,7 +690,7 @@ def _emit_block(cost: Any, opts: dict[str, Any]) -> None:
     def data() -> dict[str, Any]:
         from dataclasses import asdict
 
-        from .serialize import block_json
+        from .serialize import block_json, training_json
 
         result = block_json(cost, convention=convention, framework=framework)
         result["fold_bn"] = opts["fold_bn"]
@@ -697,7 +700,7 @@ def _emit_block(cost: Any, opts: dict[str, Any]) -> None:
                 for name, r in reports().items()
             }
         if train is not None:
-            result["training"] = {**asdict(train), "total_bytes": train.total_bytes}
+            result["training"] = training_json(train)
         return result
 
     emit(opts, tables, data, csv_tables=lambda: tables()[:1])
@@ -815,7 +818,7 @@ def _variant_command(name: str) -> click.Command:
                 help="Extra output size of a transposed convolution.",
             ),
         ]
-    decorators += [CONVENTION_OPTION, framework_options, analysis_options]
+    decorators += [CONVENTION_OPTION, framework_options, profiler_options, training_options]
     decorators += [output_options("Print only the total parameter count."), check_options]
     command = click.command(
         name,

@@ -6,6 +6,7 @@ time the command is used, so that a variant command never loads these.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import click
@@ -31,6 +32,7 @@ from .cli import (
     implied_dims,
     input_options,
     output_options,
+    training_options,
 )
 from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block
 
@@ -145,6 +147,7 @@ def model_command() -> click.Command:
       convcalc model mobilenet_v1 --width 0.5 --resolution 160
       convcalc model mobilenet_v1 --as standard
       convcalc model osnet_x1_0 --depth 2
+      convcalc model osnet_x1_0 --training --optimizer adam --batch 64
       convcalc model examples/tiny_resnet.toml --format json --max-macs 1G
     """,
     )
@@ -180,6 +183,7 @@ def model_command() -> click.Command:
         help="Element type for memory  [default: the spec's, else fp32]",
     )
     @CONVENTION_OPTION
+    @training_options
     @output_options("Print only the total parameter count.")
     @check_options
     def model_cmd(**opts: Any) -> None:
@@ -221,38 +225,78 @@ def model_command() -> click.Command:
             from . import netviews
 
             depth, batch, convention = opts["depth"], opts["batch"], opts["convention"]
+            train = _network_training(opts, dtype)
             if swapped is not None:
+                trainings = (train(cost), train(swapped)) if train else None
                 tables = [netviews.swap_table(cost, swapped, variant, depth=depth)]
+                if trainings:
+                    from .views import training_table
+
+                    tables += [
+                        training_table(trainings[0], f"Training step: {cost.name}"),
+                        training_table(trainings[1], f"Training step: {cost.name} as {variant}"),
+                    ]
                 emit(
                     opts,
                     lambda: tables,
                     lambda: netviews.swap_json(
-                        cost, swapped, variant, dtype=dtype, batch=batch, convention=convention
+                        cost,
+                        swapped,
+                        variant,
+                        dtype=dtype,
+                        batch=batch,
+                        convention=convention,
+                        training=trainings,
                     ),
+                    csv_tables=lambda: tables[:1],
                 )
             else:
-                emit(
-                    opts,
-                    lambda: [
+
+                def network_tables() -> list[Any]:
+                    found = [
                         netviews.network_table(
                             cost, depth=depth, dtype=dtype, batch=batch, convention=convention
                         ),
                         netviews.breakdown_table(cost),
-                    ],
+                    ]
+                    if train:
+                        from .views import training_table
+
+                        found.append(training_table(train(cost), f"Training step: {cost.name}"))
+                    return found
+
+                emit(
+                    opts,
+                    network_tables,
                     lambda: netviews.network_json(
-                        cost, dtype=dtype, batch=batch, convention=convention
+                        cost,
+                        dtype=dtype,
+                        batch=batch,
+                        convention=convention,
+                        training=train(cost) if train else None,
                     ),
-                    csv_tables=lambda: [
-                        netviews.network_table(
-                            cost, depth=depth, dtype=dtype, batch=batch, convention=convention
-                        )
-                    ],
+                    csv_tables=lambda: network_tables()[:1],
                 )
         check_gates(
             checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"]
         )
 
     return model_cmd
+
+
+def _network_training(opts: dict[str, Any], dtype: str) -> Any:
+    """With --training, a function from a traced network to its training step."""
+    if not opts["training"]:
+        return None
+    from .conventions import network_training
+
+    return partial(
+        network_training,
+        batch=opts["batch"],
+        dtype=dtype,
+        optimizer=opts["optimizer"],
+        frozen=opts["frozen"],
+    )
 
 
 def _read_spec(spec: str, hint: str = "'SPEC'") -> tuple[dict[str, Any], str | None]:

@@ -1,18 +1,24 @@
 """Framework conventions (Keras, folded BatchNorm) and the cost of a training step.
 
-Every function here reads the core's blocks and :class:`~convcalc.cost.BlockCost`
-figures and returns new ones: a convention changes how a figure is stated,
+Every function here reads the core's blocks and their measured figures
+(:class:`~convcalc.cost.BlockCost`, a network's :class:`~convcalc.network.NodeCost`)
+and returns new ones: a convention changes how a figure is stated,
 never what was computed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from math import prod
+from typing import TYPE_CHECKING
 
 from .core import BatchNorm, Block, Conv, ConvCalcError, Layer
 from .cost import DTYPES, BlockCost
 
-__all__ = ["OPTIMIZERS", "Training", "fold_bn", "keras_block", "training"]
+if TYPE_CHECKING:
+    from .network import NodeCost
+
+__all__ = ["OPTIMIZERS", "Training", "fold_bn", "keras_block", "network_training", "training"]
 
 
 def fold_bn(block: Block) -> Block:
@@ -89,22 +95,68 @@ def training(cost: BlockCost, *, optimizer: str = "sgd", frozen: bool = False) -
     >>> t.step_macs, t.optimizer_bytes
     (693633024, 590848)
     """
-    if optimizer not in OPTIMIZERS:
-        raise ConvCalcError(
-            f"unknown optimizer {optimizer!r}: use {', '.join(OPTIMIZERS)}", option="optimizer"
-        )
-    size = DTYPES[cost.dtype]
-    trainable = 0 if frozen else cost.params * size
     kept = None
     if cost.has_input:
         assert cost.input_bytes is not None and cost.activation_bytes is not None
         kept = cost.input_bytes + cost.activation_bytes
+    return _training(
+        params=cost.params,
+        buffers=cost.buffers,
+        macs=cost.macs,
+        kept_bytes=kept,
+        dtype=cost.dtype,
+        optimizer=optimizer,
+        frozen=frozen,
+    )
+
+
+def network_training(
+    cost: NodeCost, *, batch: int, dtype: str, optimizer: str = "sgd", frozen: bool = False
+) -> Training:
+    """Training-step compute and memory for a traced network (see :func:`training`):
+    the activations kept are the input and every layer's output.
+
+    >>> from convcalc.core import standard
+    >>> from convcalc.network import Network, Seq, trace
+    >>> body = Seq(children=(standard(cin=3, cout=4),))
+    >>> net = Network(name="n", input_shape=(3, 8, 8), body=body)
+    >>> t = network_training(trace(net), batch=1, dtype="fp32")
+    >>> t.step_macs, t.activation_bytes
+    (20736, 1792)
+    """
+    return _training(
+        params=cost.params,
+        buffers=cost.buffers,
+        macs=cost.macs,
+        kept_bytes=batch * prod(cost.input_shape) * DTYPES[dtype] + cost.activation_bytes,
+        dtype=dtype,
+        optimizer=optimizer,
+        frozen=frozen,
+    )
+
+
+def _training(
+    *,
+    params: int,
+    buffers: int,
+    macs: int | None,
+    kept_bytes: int | None,
+    dtype: str,
+    optimizer: str,
+    frozen: bool,
+) -> Training:
+    if optimizer not in OPTIMIZERS:
+        raise ConvCalcError(
+            f"unknown optimizer {optimizer!r}: use {', '.join(OPTIMIZERS)}", option="optimizer"
+        )
+    size = DTYPES[dtype]
+    trainable = 0 if frozen else params * size
     return Training(
-        step_macs=None if cost.macs is None else (2 if frozen else 3) * cost.macs,
-        weight_bytes=cost.weight_bytes,
+        step_macs=None if macs is None else (2 if frozen else 3) * macs,
+        weight_bytes=(params + buffers) * size,
         gradient_bytes=trainable,
         optimizer_bytes=trainable * OPTIMIZERS[optimizer],
-        activation_bytes=kept,
+        activation_bytes=kept_bytes,
         optimizer=optimizer,
         frozen=frozen,
     )

@@ -4,12 +4,15 @@ side-by-side of ``--as``, and JSON. Nothing here imports Rich."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core import decimal_text, fmt, ratio_float
 from .cost import DTYPES
 from .network import NodeCost, breakdown
 from .views import Column, Table, human_bytes, shape_text
+
+if TYPE_CHECKING:
+    from .conventions import Training
 
 __all__ = [
     "breakdown_table",
@@ -211,11 +214,17 @@ def _node_json(node: NodeCost) -> dict[str, Any]:
 
 
 def network_json(
-    cost: NodeCost, *, dtype: str, batch: int, convention: str = "macs"
+    cost: NodeCost,
+    *,
+    dtype: str,
+    batch: int,
+    convention: str = "macs",
+    training: Training | None = None,
 ) -> dict[str, Any]:
-    """The JSON object of ``model``: totals, the layer tree and the breakdown."""
+    """The JSON object of ``model``: totals, the layer tree and the breakdown, and
+    the training step when asked for."""
     size = DTYPES[dtype]
-    return {
+    data = {
         "name": cost.name,
         "input_shape": list(cost.input_shape),
         "output_shape": list(cost.output_shape),
@@ -243,6 +252,11 @@ def network_json(
             for row in breakdown_rows(cost)
         ],
     }
+    if training is not None:
+        from .serialize import training_json
+
+        data["training"] = training_json(training)
+    return data
 
 
 def _float_percent(value: tuple[int, int] | None) -> float | None:
@@ -334,13 +348,26 @@ def swap_table(a: NodeCost, b: NodeCost, variant: str, *, depth: int) -> Table:
 
 
 def swap_json(
-    a: NodeCost, b: NodeCost, variant: str, *, dtype: str, batch: int, convention: str = "macs"
+    a: NodeCost,
+    b: NodeCost,
+    variant: str,
+    *,
+    dtype: str,
+    batch: int,
+    convention: str = "macs",
+    training: tuple[Training, Training] | None = None,
 ) -> dict[str, Any]:
-    """The JSON object of ``model --as``: both networks and their ratios."""
+    """The JSON object of ``model --as``: both networks and their ratios, and each
+    one's training step when asked for."""
+    train_a, train_b = training or (None, None)
     return {
         "as": variant,
-        "original": network_json(a, dtype=dtype, batch=batch, convention=convention),
-        "swapped": network_json(b, dtype=dtype, batch=batch, convention=convention),
+        "original": network_json(
+            a, dtype=dtype, batch=batch, convention=convention, training=train_a
+        ),
+        "swapped": network_json(
+            b, dtype=dtype, batch=batch, convention=convention, training=train_b
+        ),
         "params_ratio": ratio_float(b.params, a.params),
         "macs_ratio": ratio_float(b.macs, a.macs) if a.macs else None,
     }

@@ -13,9 +13,10 @@ from .core import BatchNorm, Conv, Layer, ratio_float
 
 if TYPE_CHECKING:
     from .comparison import Comparison
+    from .conventions import Training
     from .cost import BlockCost, LayerCost
 
-__all__ = ["block_json", "compare_json", "layer_type", "reduction"]
+__all__ = ["block_json", "compare_json", "layer_type", "reduction", "training_json"]
 
 
 def layer_type(layer: Layer) -> str:
@@ -123,6 +124,13 @@ def block_json(
     if main.transposed:
         data["output_padding"] = list(main.output_padding)
     return data
+
+
+def training_json(train: Training) -> dict[str, Any]:
+    """The ``"training"`` object of a variant command or of ``model``."""
+    from dataclasses import asdict
+
+    return {**asdict(train), "total_bytes": train.total_bytes}
 
 
 def reduction(value: int, baseline: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:

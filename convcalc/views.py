@@ -666,7 +666,7 @@ def reported_table(reports: dict[str, Any], cost: BlockCost) -> Table:
     )
 
 
-def training_table(train: Any) -> Table:
+def training_table(train: Any, title: str = "Training step") -> Table:
     """A training step's compute and memory."""
     state = {"sgd": "none", "momentum": "1 × params", "adam": "2 × params"}[train.optimizer]
     rows = (
@@ -679,7 +679,7 @@ def training_table(train: Any) -> Table:
     )
     factor = "2 × (frozen weights)" if train.frozen else "3 ×"
     return Table(
-        title="Training step",
+        title=title,
         columns=(Column("item", "Item"), Column("text", "Amount", "text")),
         rows=tuple(
             {

@@ -159,6 +159,48 @@ def test_training_step() -> None:
     assert "Training step" in run(*CONV, "--training").stdout
 
 
+TINY_NET = {
+    "name": "tiny",
+    "input": [3, 8, 8],
+    "layers": [
+        {"type": "standard", "cout": 4},
+        {"type": "pool", "kind": "avg", "global": True},
+        {"type": "linear", "cout": 2},
+    ],
+}
+
+
+def test_model_training_step(tmp_path: Path) -> None:
+    spec = tmp_path / "tiny.json"
+    spec.write_text(json.dumps(TINY_NET))
+    args = ["model", str(spec), "--training", "--batch", "2"]
+    data = as_json(*args, "--optimizer", "adam")["training"]
+    # conv 3→4, 3×3 on 8×8: (3·9+1)·4 = 112 params, 4·64·27 = 6,912 MACs a sample;
+    # global pool: no MACs; linear 4→2: 10 params, 8 MACs.
+    params, macs = 112 + 10, 2 * (6_912 + 8)
+    assert data["step_macs"] == 3 * macs
+    assert data["weight_bytes"] == data["gradient_bytes"] == params * 4
+    assert data["optimizer_bytes"] == 2 * params * 4
+    # Kept for backward, both samples: the input (3·64), the conv's output (4·64),
+    # the pool's (4) and the linear's (2).
+    assert data["activation_bytes"] == 2 * (192 + 256 + 4 + 2) * 4
+    assert data["total_bytes"] == 4 * params * 4 + 2 * 454 * 4
+    frozen = as_json(*args, "--frozen", "--optimizer", "momentum")["training"]
+    assert frozen["step_macs"] == 2 * macs
+    assert frozen["gradient_bytes"] == frozen["optimizer_bytes"] == 0
+    assert "Training step: tiny" in run(*args).stdout
+    # --as: each network's own step. As separable, the conv becomes a depthwise 3×3
+    # (3·64·9 = 1,728 MACs) and a pointwise 3→4 (4·64·3 = 768), with 3·64 more kept.
+    both = as_json(*args, "--as", "separable")
+    assert both["original"]["training"]["step_macs"] == 3 * macs
+    assert both["swapped"]["training"]["step_macs"] == 3 * 2 * (1_728 + 768 + 8)
+    assert both["swapped"]["training"]["activation_bytes"] == 2 * (454 + 192) * 4
+    table = run(*args, "--as", "separable").stdout
+    assert "Training step: tiny as separable" in table
+    # Without --training the JSON has no training object.
+    assert "training" not in as_json("model", str(spec))
+
+
 def test_intensity() -> None:
     data = as_json(*CONV)
     moved = 73_856 * 4 + 64 * 56 * 56 * 4 + 128 * 56 * 56 * 4
