@@ -579,6 +579,7 @@ Examples:
     @click.option("--resolution", type=SIZE, metavar="SIZE", help="With --model: input size.")
     @click.option("--max-params", type=COUNT, metavar="N", help="Parameter budget (30M, 1.5G).")
     @click.option("--max-macs", type=COUNT, metavar="N", help="MAC budget (needs --input).")
+    @CONVENTION_OPTION
     @output_options(
         "Print only the answer: the largest cout (a line per variant without VARIANT), "
         "or the width with --model."
@@ -590,7 +591,8 @@ Examples:
         VARIANT (or of every variant) with the other parts fixed; a depthwise
         layer grows by its multiplier, a grouped one by whole groups. With
         --model: the largest width multiplier α, in steps of 0.001. Exits 1 when
-        nothing fits.
+        nothing fits. The budget is in MACs whatever --convention says; the
+        convention adds the answer's compute as it states it.
         """
         from .fit import Budget
 
@@ -647,12 +649,25 @@ def _fit_layer(opts: dict[str, Any], budget: Any) -> None:
             cout = found[0] if found else 0
             click.echo(cout if variant else f"{name} {cout}")
     else:
-        emit(opts, lambda: [_fit_table(rows, budget)], lambda: _fit_json(rows, budget))
+        convention = opts["convention"]
+        emit(
+            opts,
+            lambda: [_fit_table(rows, budget, convention)],
+            lambda: _fit_json(rows, budget, convention),
+        )
     if all(found is None for _, found in rows):
         raise CheckFailed("nothing fits the budget, not even cout = 1")
 
 
-def _fit_table(rows: list[tuple[str, Any]], budget: Any) -> Any:
+def _compute_column(convention: str) -> tuple[Any, ...]:
+    """The column of the compute in a convention other than MACs, if one was asked for."""
+    from .cost import CONVENTIONS
+    from .views import Column
+
+    return () if convention == "macs" else (Column("compute", CONVENTIONS[convention][2], "count"),)
+
+
+def _fit_table(rows: list[tuple[str, Any]], budget: Any, convention: str) -> Any:
     from .views import Column, Table
 
     bounds = []
@@ -667,6 +682,7 @@ def _fit_table(rows: list[tuple[str, Any]], budget: Any) -> Any:
             Column("cout", "Largest cout", "count"),
             Column("params", "Params", "count"),
             Column("macs", "MACs", "count"),
+            *_compute_column(convention),
         ),
         rows=tuple(
             {
@@ -674,6 +690,7 @@ def _fit_table(rows: list[tuple[str, Any]], budget: Any) -> Any:
                 "cout": found[0] if found else None,
                 "params": found[1].params if found else None,
                 "macs": found[1].macs if found else None,
+                "compute": found[1].compute(convention) if found else None,
             }
             for name, found in rows
         ),
@@ -681,7 +698,7 @@ def _fit_table(rows: list[tuple[str, Any]], budget: Any) -> Any:
     )
 
 
-def _fit_json(rows: list[tuple[str, Any]], budget: Any) -> dict[str, Any]:
+def _fit_json(rows: list[tuple[str, Any]], budget: Any, convention: str) -> dict[str, Any]:
     from .serialize import block_json
 
     return {
@@ -689,7 +706,7 @@ def _fit_json(rows: list[tuple[str, Any]], budget: Any) -> dict[str, Any]:
         "fits": [
             {"variant": name, "cout": None}
             if found is None
-            else {**block_json(found[1]), "cout": found[0]}
+            else {**block_json(found[1], convention=convention), "cout": found[0]}
             for name, found in rows
         ],
     }
@@ -717,6 +734,7 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
         raise CheckFailed(f"{spec}: no width that can be built (from 0.001 up) fits the budget")
     alpha, cost = found
     text = f"{float(alpha):g}"
+    convention = opts["convention"]
     if opts["quiet"]:
         click.echo(text)
         return
@@ -731,8 +749,16 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
                     Column("width", "Width α"),
                     Column("params", "Params", "count"),
                     Column("macs", "MACs", "count"),
+                    *_compute_column(convention),
                 ),
-                rows=({"width": text, "params": cost.params, "macs": cost.macs},),
+                rows=(
+                    {
+                        "width": text,
+                        "params": cost.params,
+                        "macs": cost.macs,
+                        "compute": cost.compute(convention),
+                    },
+                ),
                 notes=(
                     "Widths are tried in steps of 0.001 up to 4; channels = max(int(c × α), "
                     "min_channels), as TF-slim rounds them.",
@@ -749,5 +775,7 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
             "width": text,
             "params": cost.params,
             "macs": cost.macs,
+            "convention": convention,
+            "compute": cost.compute(convention),
         },
     )

@@ -227,6 +227,20 @@ def test_fit_the_issues_example() -> None:
     assert data["fits"][0]["macs"] == 64 * 56 * 56 * 9 + 64 * 56 * 56 * 40
 
 
+def test_fit_states_compute_in_the_convention_but_budgets_in_macs() -> None:
+    args = ["fit", "separable", "--cin", "64", "--input", "56", "--max-macs", "10M"]
+    fit = as_json(*args, "--convention", "flops+bias")["fits"][0]
+    # The same answer as in MACs: cout = 40, 9,834,496 MACs.
+    assert fit["cout"] == 40 and fit["macs"] == 64 * 56 * 56 * (9 + 40)
+    # 2 per MAC, plus one add per output element of each biased convolution.
+    assert fit["convention"] == "flops+bias"
+    assert fit["compute"] == 2 * fit["macs"] + 64 * 56 * 56 + 40 * 56 * 56
+    assert "FLOPs+bias" in run(*args, "--convention", "flops+bias").stdout
+    assert "FLOPs" not in run(*args).stdout
+    width = as_json("fit", "--model", "mobilenet_v1", "--max-macs", "300M", "--convention", "flops")
+    assert width["convention"] == "flops" and width["compute"] == 2 * width["macs"]
+
+
 def test_fit_every_variant_by_params() -> None:
     data = as_json("fit", "--cin", "64", "-k", "3", "--max-params", "50k")
     fits = {row["variant"]: row["cout"] for row in data["fits"]}
