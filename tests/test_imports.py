@@ -60,3 +60,42 @@ def test_table_path_does_import_rich() -> None:
         "    cli.main(['standard', '--cin', '64', '--cout', '128'], standalone_mode=False)"
     )
     assert "rich" in loaded_after(code)
+
+
+def test_only_the_program_tunes_the_garbage_collector() -> None:
+    """The program raises gc's threshold before Click is imported; a process that
+    imports or invokes the CLI itself (tests, library users) keeps its own."""
+    probe = (
+        "import gc, sys\n"
+        "default = gc.get_threshold()\n"
+        "{body}\n"
+        "print(gc.get_threshold() != default, 'click' in sys.modules, file=sys.stderr)"
+    )
+    in_process = probe.format(
+        body="from convcalc.cli import cli\ncli.main(['standard', '--cin', '8', '--cout', '8', "
+        "'-q'], standalone_mode=False)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", in_process], capture_output=True, text=True, check=True
+    )
+    assert done.stderr.split() == ["False", "True"]
+    # The entry point tunes gc first, then imports the CLI: check at import of click.
+    program = (
+        "import builtins, gc, sys\n"
+        "seen = []\n"
+        "real = builtins.__import__\n"
+        "def spy(name, *args, **kwargs):\n"
+        "    if name == 'click' and not seen:\n"
+        "        seen.append(gc.get_threshold()[0])\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = spy\n"
+        "sys.argv = ['convcalc', 'standard', '--cin', '8', '--cout', '8', '-q']\n"
+        "from convcalc.__main__ import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    print(seen, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.stdout == "584\n"  # (8·9 + 1)·8
+    assert done.stderr.strip() == "[100000]"
