@@ -677,7 +677,13 @@ def training_table(train: Any, title: str = "Training step") -> Table:
         {"item": "activations kept for backward", "value": train.activation_bytes},
         {"item": "total memory", "value": train.total_bytes},
     )
-    factor = "2 × (frozen weights)" if train.frozen else "3 ×"
+    note = (
+        "Step MACs ≈ 2 × the forward MACs with frozen weights: the backward pass computes "
+        "gradients for the activations only."
+        if train.frozen
+        else "Step MACs ≈ 3 × the forward MACs: the backward pass computes gradients for "
+        "the activations and for the weights."
+    )
     return Table(
         title=title,
         columns=(Column("item", "Item"), Column("text", "Amount", "text")),
@@ -692,8 +698,5 @@ def training_table(train: Any, title: str = "Training step") -> Table:
             }
             for row in rows
         ),
-        notes=(
-            f"Step MACs ≈ {factor} the forward MACs: the backward pass computes gradients "
-            "for the activations and, unless frozen, for the weights.",
-        ),
+        notes=(note,),
     )
