@@ -17,7 +17,7 @@ from typing import Any
 
 from .core import ConvCalcError, make_block, parse_size
 from .cost import measure
-from .serialize import block_json
+from .serialize import block_json, reported_json, training_json
 
 __all__ = ["CSV_COLUMNS", "BatchError", "evaluate", "records"]
 
@@ -127,6 +127,46 @@ def _text(value: Any, key: str) -> str:
     return value.strip().lower()
 
 
+def _training(value: Any, key: str) -> bool | dict[str, Any]:
+    if isinstance(value, dict):
+        # A result fed back in: its training object holds the optimizer and whether
+        # the weights were frozen.
+        return {
+            "optimizer": _optimizer(value.get("optimizer", "sgd"), f"{key}.optimizer"),
+            "frozen": _bool(value.get("frozen", False), f"{key}.frozen"),
+        }
+    return _bool(value, key)
+
+
+def _optimizer(value: Any, key: str) -> str:
+    from .conventions import OPTIMIZERS
+
+    name = _text(value, key)
+    if name not in OPTIMIZERS:
+        raise BatchError(f"{key}: unknown optimizer {name!r}: use {', '.join(OPTIMIZERS)}")
+    return name
+
+
+def _tools(value: Any, key: str) -> tuple[str, ...]:
+    from .profilers import TOOLS
+
+    if isinstance(value, dict):
+        names = list(value)  # a result's reported_by object, fed back in
+    elif isinstance(value, str):
+        names = value.replace(",", " ").split()
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        names = value
+    else:
+        raise BatchError(f'{key}: expected tool names like "thop" or ["thop", "fvcore"]')
+    names = [name.strip().lower() for name in names]
+    if "all" in names:
+        return tuple(TOOLS)
+    for name in names:
+        if name not in TOOLS:
+            raise BatchError(f"{key}: unknown tool {name!r}: use {', '.join(TOOLS)} or all")
+    return tuple(dict.fromkeys(names))
+
+
 def _positive(value: Any, key: str) -> int:
     number = _int(value, key)
     if number < 1:
@@ -157,6 +197,10 @@ READERS: dict[str, tuple[Any, str]] = {
     "convention": (_text, "convention"),
     "framework": (_text, "framework"),
     "fold_bn": (_bool, "fold_bn"),
+    "reported_by": (_tools, "reported_by"),
+    "training": (_training, "training"),
+    "optimizer": (_optimizer, "optimizer"),
+    "frozen": (_bool, "frozen"),
 }
 INPUT_KEYS = set(READERS)
 
@@ -192,6 +236,13 @@ def evaluate(record: dict[str, Any]) -> dict[str, Any]:
     convention = options.pop("convention", "macs")
     framework = options.pop("framework", "pytorch")
     fold = options.pop("fold_bn", False)
+    tools = options.pop("reported_by", ())
+    train = options.pop("training", False)
+    if isinstance(train, dict):
+        options = {**train, **options}
+        train = True
+    optimizer = options.pop("optimizer", "sgd")
+    frozen = options.pop("frozen", False)
     if framework not in ("pytorch", "keras"):
         raise BatchError(f"framework: {framework!r}: use pytorch or keras")
     if "dims" not in options:
@@ -207,6 +258,14 @@ def evaluate(record: dict[str, Any]) -> dict[str, Any]:
     cost = measure(block, input=size, batch=batch, dtype=dtype)
     result = block_json(cost, convention=convention, framework=framework)
     result["fold_bn"] = fold
+    if tools:
+        from .profilers import reported_by
+
+        result["reported_by"] = reported_json(reported_by(cost, tools))
+    if train:
+        from .conventions import training
+
+        result["training"] = training_json(training(cost, optimizer=optimizer, frozen=frozen))
     return result
 
 

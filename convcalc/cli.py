@@ -688,17 +688,12 @@ def _emit_block(cost: Any, opts: dict[str, Any]) -> None:
         return found
 
     def data() -> dict[str, Any]:
-        from dataclasses import asdict
-
-        from .serialize import block_json, training_json
+        from .serialize import block_json, reported_json, training_json
 
         result = block_json(cost, convention=convention, framework=framework)
         result["fold_bn"] = opts["fold_bn"]
         if tools:
-            result["reported_by"] = {
-                name: {k: v for k, v in asdict(r).items() if k != "tool"}
-                for name, r in reports().items()
-            }
+            result["reported_by"] = reported_json(reports())
         if train is not None:
             result["training"] = training_json(train)
         return result

@@ -385,7 +385,8 @@ def batch_command() -> click.Command:
       printf '{"variant": "lite", "cin": 64, "cout": 128, "input": 56}\\n' | convcalc batch
     \b
     Input keys: variant, cin, cout, kernel (or k), groups, multiplier, bias, bn,
-    stride, padding, dilation, transposed, output_padding, dims, input, batch, dtype.
+    stride, padding, dilation, transposed, output_padding, dims, input, batch, dtype,
+    convention, framework, fold_bn, reported_by, training, optimizer, frozen.
     """,
     )
     @click.argument("file", type=InputFile("r", encoding="utf-8", errors="replace"), default="-")

@@ -15,8 +15,16 @@ if TYPE_CHECKING:
     from .comparison import Comparison
     from .conventions import Training
     from .cost import BlockCost, LayerCost
+    from .profilers import Report
 
-__all__ = ["block_json", "compare_json", "layer_type", "reduction", "training_json"]
+__all__ = [
+    "block_json",
+    "compare_json",
+    "layer_type",
+    "reduction",
+    "reported_json",
+    "training_json",
+]
 
 
 def layer_type(layer: Layer) -> str:
@@ -131,6 +139,16 @@ def training_json(train: Training) -> dict[str, Any]:
     from dataclasses import asdict
 
     return {**asdict(train), "total_bytes": train.total_bytes}
+
+
+def reported_json(reports: dict[str, Report]) -> dict[str, dict[str, Any]]:
+    """The ``"reported_by"`` object: each tool's figures under the tool's name."""
+    from dataclasses import asdict
+
+    return {
+        name: {key: value for key, value in asdict(report).items() if key != "tool"}
+        for name, report in reports.items()
+    }
 
 
 def reduction(value: int, baseline: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:

@@ -100,6 +100,50 @@ def test_batch_reads_back_its_own_output() -> None:
     assert json.loads(again.stdout) == json.loads(first.stdout)
 
 
+def test_batch_takes_the_analysis_options_too() -> None:
+    """training, optimizer, frozen and reported_by are keys as they are options. The
+    profilers' figures for Conv2d(64→128, k=3, bias) on 56×56 are those they print
+    (issue #6): torchinfo 231,612,416, fvcore 231,211,008."""
+    config = {"variant": "standard", "cin": 64, "cout": 128, "input": 56, "batch": 2}
+    lines = jsonl(
+        {**config, "training": True, "optimizer": "adam", "reported_by": "torchinfo,fvcore"},
+        {**config, "training": "true", "frozen": True},
+        {**config, "optimizer": "lion"},
+        {**config, "reported_by": ["nvprof"]},
+    )
+    out = [json.loads(line) for line in run("batch", stdin=lines).stdout.splitlines()]
+    macs = 128 * 56 * 56 * 64 * 9
+    assert out[0]["training"]["step_macs"] == 3 * 2 * macs
+    assert out[0]["training"]["optimizer_bytes"] == 2 * 73_856 * 4
+    assert {k: v["compute"] for k, v in out[0]["reported_by"].items()} == {
+        "torchinfo": 2 * 231_612_416,
+        "fvcore": 2 * 231_211_008,
+    }
+    assert out[1]["training"]["step_macs"] == 2 * 2 * macs and "reported_by" not in out[1]
+    assert "unknown optimizer 'lion'" in out[2]["error"]
+    assert "unknown tool 'nvprof'" in out[3]["error"]
+    # The same object as the variant command's, and its own output reads back the same.
+    command = run(
+        "standard", "--cin", "64", "--cout", "128", "--input", "56", "--batch", "2",
+        "--training", "--optimizer", "adam", "--reported-by", "torchinfo",
+        "--reported-by", "fvcore", "--format", "json",
+    )  # fmt: skip
+    assert {k: v for k, v in out[0].items() if k != "line"} == json.loads(command.stdout)
+    first = run("batch", stdin=jsonl(out[0], out[1]))
+    assert [json.loads(line) for line in first.stdout.splitlines()] == out[:2]
+
+
+def test_batch_help_and_readme_name_every_input_key() -> None:
+    from convcalc.batch import READERS
+
+    help_text = " ".join(run("batch", "--help").stdout.split())
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme_section = readme.split("### Many layers in one process", 1)[1].split("###", 1)[0]
+    for key in READERS:
+        assert key in help_text, key
+        assert f"`{key}`" in readme_section, key
+
+
 def test_batch_thousand_configs_in_one_call(tmp_path: Path) -> None:
     records = [
         {"variant": v, "cin": c, "cout": 2 * c, "kernel": k}
