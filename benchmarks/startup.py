@@ -15,9 +15,10 @@ see the same machine, and the medians are compared:
 - the same figure from PyTorch, by building the layer, if torch is installed.
 
 Where valgrind is installed, each start-up row also gets instruction counts, which
-unlike wall time are the same on every run, and they decide its verdict; the share of them spent creating
-convcalc's frozen dataclasses (Python compiles each one's generated methods at
-import); and, for reference, what a bare four-option Click command costs.
+unlike wall time are the same on every run, and they decide its verdict; the share
+of them spent creating convcalc's frozen dataclasses (Python compiles each one's
+generated methods at import); and, for reference, what a bare four-option Click
+command costs.
 
 It needs the ``convcalc`` command installed beside this interpreter.
 """

@@ -17,6 +17,7 @@ import click
 from click.testing import CliRunner
 from hypothesis import strategies as st
 
+from convcalc.batch import READERS
 from convcalc.cli import cli
 
 COMMANDS = cli.list_commands(click.Context(cli))
@@ -112,10 +113,7 @@ json_values: st.SearchStrategy[Any] = st.recursive(
     ),
     max_leaves=12,
 )
-KEYS = [
-    "variant", "cin", "cout", "kernel", "k", "groups", "multiplier", "bias", "bn", "stride",
-    "padding", "dilation", "transposed", "output_padding", "dims", "input", "batch", "dtype",
-]  # fmt: skip
+KEYS = list(READERS)  # every key batch reads, so a new one is fuzzed too
 batch_records = st.dictionaries(st.sampled_from([*KEYS, "colour"]), json_values, max_size=8)
 batch_lines = st.lists(
     st.one_of(batch_records.map(json.dumps), st.text(max_size=30)), min_size=1, max_size=8
