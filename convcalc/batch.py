@@ -205,7 +205,7 @@ READERS: dict[str, tuple[Any, str]] = {
 INPUT_KEYS = set(READERS)
 
 
-def evaluate(record: dict[str, Any]) -> dict[str, Any]:
+def evaluate(record: dict[str, Any], *, layers: bool = True) -> dict[str, Any]:
     """One config (the CLI's option names) to its JSON contract object.
 
     >>> evaluate({"variant": "separable", "cin": 64, "cout": 128})["params"]
@@ -256,7 +256,7 @@ def evaluate(record: dict[str, Any]) -> dict[str, Any]:
         if framework == "keras":
             block = keras_block(block)
     cost = measure(block, input=size, batch=batch, dtype=dtype)
-    result = block_json(cost, convention=convention, framework=framework)
+    result = block_json(cost, convention=convention, framework=framework, layers=layers)
     result["fold_bn"] = fold
     if tools:
         from .profilers import reported_by
@@ -368,7 +368,7 @@ def run(
             try:
                 if isinstance(record, BatchError):
                     raise record
-                result = evaluate(record)
+                result = evaluate(record, layers=output_format != "csv")
             except ConvCalcError as problem:
                 error = str(problem)
             else:

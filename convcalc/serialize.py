@@ -83,7 +83,7 @@ def as_list(shape: Sequence[int] | None) -> list[int] | None:
 
 
 def block_json(
-    cost: BlockCost, *, convention: str = "macs", framework: str = "pytorch"
+    cost: BlockCost, *, convention: str = "macs", framework: str = "pytorch", layers: bool = True
 ) -> dict[str, Any]:
     """The JSON object of a variant command (the documented contract).
 
@@ -124,8 +124,9 @@ def block_json(
         "activation_bytes": cost.activation_bytes,
         "peak_activation_bytes": cost.peak_activation_bytes,
         "intensity": _intensity(cost.macs, cost.bytes_moved),
-        "layers": [_layer_json(layer, convention, keras) for layer in cost.layers],
     }
+    if layers:
+        data["layers"] = [_layer_json(layer, convention, keras) for layer in cost.layers]
     if keras:
         data["trainable_params"] = cost.params
         data["non_trainable_params"] = cost.buffers
