@@ -504,6 +504,11 @@ class ConvcalcGroup(click.Group):
         except CheckFailed as error:
             click.echo(f"convcalc: check failed: {_one_line(error.format_message())}", err=True)
             code = error.exit_code
+        except click.exceptions.NoArgsIsHelpError as error:
+            # `convcalc` alone asks for nothing wrong: show the whole help, as Click
+            # does, rather than squeezing it onto one error line.
+            click.echo(error.format_message(), err=True)
+            code = error.exit_code
         except click.ClickException as error:
             ctx = getattr(error, "ctx", None)
             where = ctx.command_path if ctx is not None else "convcalc"

@@ -367,6 +367,13 @@ def test_bad_input_is_one_line_on_stderr_with_exit_2(args: list[str], named: str
     assert "Traceback" not in result.stderr
 
 
+def test_no_command_shows_the_whole_help() -> None:
+    result = run()
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("Usage: convcalc [OPTIONS] COMMAND")
+    assert "\nCommands:\n" in result.stderr and "  compare " in result.stderr
+
+
 def test_help_lists_commands_and_aliases() -> None:
     out = ok("--help").stdout
     for name in [*VARIANT_COMMANDS, "compare", "model", "mobilenet", "osnet"]:
