@@ -14,8 +14,16 @@ PLAIN_WIDTH = 200
 """Width used when stdout is not a terminal, so that piped output never depends on it."""
 
 
-COLUMN_STYLES = {"params": "cyan", "macs": "magenta", "label": "bold", "layer": "bold"}
-"""Colours for the columns people look for first; Rich drops them where colour is off."""
+COLUMN_STYLES = {
+    "params": "cyan",
+    "macs": "magenta",
+    "flops": "magenta",
+    "compute": "magenta",
+    "label": "bold",
+    "layer": "bold",
+}
+"""Colours for the columns people look for first (compute in one colour, whichever
+convention states it); Rich drops them where colour is off."""
 
 
 def make_console(file: TextIO | None = None) -> Console:
