@@ -252,13 +252,13 @@ def model_command() -> click.Command:
                 )
             else:
 
+                def layer_table() -> Any:
+                    return netviews.network_table(
+                        cost, depth=depth, dtype=dtype, batch=batch, convention=convention
+                    )
+
                 def network_tables() -> list[Any]:
-                    found = [
-                        netviews.network_table(
-                            cost, depth=depth, dtype=dtype, batch=batch, convention=convention
-                        ),
-                        netviews.breakdown_table(cost),
-                    ]
+                    found = [layer_table(), netviews.breakdown_table(cost)]
                     if train:
                         from .views import training_table
 
@@ -275,7 +275,7 @@ def model_command() -> click.Command:
                         convention=convention,
                         training=train(cost) if train else None,
                     ),
-                    csv_tables=lambda: network_tables()[:1],
+                    csv_tables=lambda: [layer_table()],
                 )
         check_gates(
             checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"]
