@@ -662,10 +662,9 @@ def _fit_layer(opts: dict[str, Any], budget: Any) -> None:
 
 def _compute_column(convention: str) -> tuple[Any, ...]:
     """The column of the compute in a convention other than MACs, if one was asked for."""
-    from .cost import CONVENTIONS
-    from .views import Column
+    from .views import compute_column
 
-    return () if convention == "macs" else (Column("compute", CONVENTIONS[convention][2], "count"),)
+    return () if convention == "macs" else (compute_column(convention),)
 
 
 def _fit_table(rows: list[tuple[str, Any]], budget: Any, convention: str) -> Any:

@@ -23,6 +23,7 @@ __all__ = [
     "Table",
     "block_table",
     "compare_tables",
+    "compute_column",
     "human_bytes",
     "to_csv",
     "to_markdown",
@@ -441,11 +442,21 @@ COMPARE_MACHINE_COLUMNS: tuple[Column, ...] = (
 )
 
 
+def compute_column(convention: str) -> Column:
+    """The column of a figure's compute as ``convention`` states it, headed by its name.
+
+    >>> compute_column("flops+bias").header
+    'FLOPs+bias'
+    """
+    from .cost import CONVENTIONS
+
+    return Column("compute", CONVENTIONS[convention][2], "count")
+
+
 def compare_tables(
     groups: Sequence[Sequence[Comparison]], *, convention: str = "macs"
 ) -> list[Table]:
     """One table per channel pair, rows in the post's order."""
-    from .cost import CONVENTIONS
 
     tables = []
     for rows in groups:
@@ -462,7 +473,7 @@ def compare_tables(
             columns = (*COMPARE_COLUMNS, Column("variant", "Variant"), *COMPARE_INPUT_COLUMNS)
             compute, memory = COMPARE_PARTS
             if convention not in ("macs", "flops"):
-                columns = (*columns, Column("compute", CONVENTIONS[convention][2], "count"))
+                columns = (*columns, compute_column(convention))
                 compute = (compute[0], (*compute[1][:4], "compute", *compute[1][4:]))
             if any(row.paper_ratio is not None for row in rows):
                 compute = (compute[0], (*compute[1], "paper_ratio"))
