@@ -494,8 +494,6 @@ class ConvcalcGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        # Figures are exact at any size, so their decimal digits may be many.
-        sys.set_int_max_str_digits(0)
         try:
             result = super().main(
                 args, prog_name or "convcalc", complete_var, standalone_mode=False, **extra

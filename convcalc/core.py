@@ -17,6 +17,8 @@ from functools import cached_property
 from math import prod
 from typing import Literal
 
+from .limits import MAX_DIGITS, too_large
+
 __all__ = [
     "ALIASES",
     "VARIANTS",
@@ -77,6 +79,8 @@ def _sizes(value: SizeArg, dims: int, what: str, *, minimum: int = 1) -> tuple[i
             raise ConvCalcError(f"{what} must be whole numbers, got {size!r}", option=what)
         if size < minimum:
             raise ConvCalcError(f"{what} must be >= {minimum}, got {size}", option=what)
+        if too_large(size):
+            raise ConvCalcError(f"{what} has more than {MAX_DIGITS} digits", option=what)
     return sizes
 
 
@@ -90,6 +94,8 @@ def _count(value: int, what: str) -> int:
         raise ConvCalcError(f"{what} must be a whole number, got {value!r}", option=what)
     if value < 1:
         raise ConvCalcError(f"{what} must be >= 1, got {value}", option=what)
+    if too_large(value):
+        raise ConvCalcError(f"{what} has more than {MAX_DIGITS} digits", option=what)
     return value
 
 
