@@ -360,8 +360,11 @@ class Conv:
     def macs_output_based(self, shape: Shape) -> int:
         """MACs as several profilers count them: weight elements × output positions.
 
-        For a transposed convolution with stride s this overcounts by about s
-        per dimension; for an ordinary convolution it equals :meth:`macs`.
+        For a transposed convolution this is :meth:`macs` × prod(output size) /
+        prod(input size): more whenever the output is larger than the input (about
+        the product of the strides on a large input, but a 7×7 kernel on a 1×1 input
+        at stride 1 gives 49 ×), less when padding makes it smaller. For an ordinary
+        convolution it equals :meth:`macs`.
         """
         return self.weights * prod(self.output_shape(shape)[1:])
 

@@ -2,10 +2,12 @@
 
 Each profiler in the PyTorch world counts a little differently: one multiply-add
 is one operation to some and two to others, some add the bias, some charge
-BatchNorm as compute, and some count a transposed convolution over its output.
-The rules below were read from each tool's source (the versions named in
-:data:`TOOLS`) and are checked against the installed tools by
-``benchmarks/profilers.py``; nothing here imports them.
+BatchNorm as compute, and some count a transposed convolution per output element
+instead of per input element. Each rule below states a tool's figure as convcalc's
+MACs plus named terms (:class:`Term`), and each note is those terms written out, so
+a note accounts for every difference it sits beside. The rules were read from each
+tool's source (the versions named in :data:`TOOLS`) and are checked against the
+installed tools by ``benchmarks/profilers.py``; nothing here imports them.
 
 All counts are for the whole batch: per-sample counts times the batch.
 """
@@ -14,12 +16,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from math import prod
+from typing import Literal
 
-from .core import BatchNorm, Conv, Shape
+from .core import BatchNorm, Conv, Shape, fmt
 from .cost import BlockCost, LayerCost
 
-__all__ = ["TOOLS", "Report", "Tool", "reported_by"]
+__all__ = ["TOOLS", "Report", "Term", "Tool", "reported_by"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Term:
+    """One reason a tool's figure differs from convcalc's, with the amount it accounts for.
+
+    >>> Term(figure="compute", amount=-768, reason="bias additions").text
+    '− 768 bias additions'
+    """
+
+    figure: Literal["params", "compute"]
+    """The figure it changes: the parameter count or the compute figure."""
+    amount: int
+    """What the tool adds to convcalc's figure; negative for what it leaves out."""
+    reason: str
+
+    @property
+    def text(self) -> str:
+        """The term as a note states it: sign, amount, reason."""
+        sign = "+" if self.amount >= 0 else "−"
+        unit = " parameters:" if self.figure == "params" else ""
+        return f"{sign} {fmt(abs(self.amount))}{unit} {self.reason}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,10 +59,16 @@ class Report:
     unit: str | None
     """What the tool calls its figure ("MACs", "FLOPs", "Mult-Adds"), or None."""
     note: str
-    """Why it differs from convcalc's MACs, in one line."""
+    """Why it differs from convcalc's parameters and MACs: its terms, in one line."""
+    terms: tuple[Term, ...] = ()
+    """The differences: each figure is convcalc's plus the amounts of its terms."""
 
 
-Rule = Callable[[Conv | BatchNorm, Shape, Shape], int]
+Terms = list[tuple[int, str]]
+"""(amount, reason) pairs for one layer and one sample: what a tool adds to the
+layer's true MACs (none for BatchNorm)."""
+
+Rule = Callable[[Conv | BatchNorm, Shape, Shape], Terms]
 
 
 @dataclass(frozen=True)
@@ -47,18 +79,22 @@ class Tool:
     version: str
     unit: str | None
     conv: Rule | None
-    """Compute of a (transposed) convolution; None for a tool that prints no compute."""
+    """What the tool adds to a (transposed) convolution's MACs; None for a tool that
+    prints no compute."""
     bn: Rule | None
     """Compute charged for an inference BatchNorm; None if it charges nothing."""
     per_sample: bool = False
     """Whether the tool prints a figure for one sample whatever the batch."""
 
 
-def _out_positions(shape: Shape) -> int:
-    return prod(shape[1:])
+# Each rule states a tool's figure as the layer's true MACs plus named terms, so
+# that the figure and the note explaining it are computed from the same facts.
+
+DOUBLED = "for FLOPs = 2 × MACs (a multiply and an add each)"
+BIAS = "bias additions (one per output element)"
 
 
-def _macs(conv: Conv, x: Shape, y: Shape) -> int:
+def _macs(conv: Conv, x: Shape) -> int:
     """True multiply-accumulates: transposed counted from the input side."""
     return conv.cost(x)[1]
 
@@ -67,37 +103,68 @@ def _bias(conv: Conv, y: Shape) -> int:
     return prod(y) if conv.bias else 0
 
 
-def _torchinfo(layer: Conv | BatchNorm, x: Shape, y: Shape) -> int:
+def _sizes(sizes: Iterable[int]) -> str:
+    return "×".join(map(str, sizes))
+
+
+def _output_side(conv: Conv, x: Shape, y: Shape, times: int = 1) -> Terms:
+    """Counting a transposed convolution per output element, as
+    cout × prod(output) × (cin / groups) × prod(kernel), instead of per input element:
+    its MACs times prod(output size) / prod(input size), which is more whenever the
+    output is larger than the input (at any stride, or a kernel wider than its
+    padding) and less when padding makes it smaller."""
+    if not conv.transposed:
+        return []  # the same count: a convolution's MACs are per output element
+    over = prod(y) * (conv.cin // conv.groups) * prod(conv.kernel)
+    ratio = Fraction(prod(y[1:]), prod(x[1:]))
+    factor = f"{ratio.numerator:,}" + (f"/{ratio.denominator:,}" if ratio.denominator > 1 else "")
+    reason = (
+        "from counting the transposed convolution per output element: "
+        f"× {factor} ({_sizes(y[1:])} output / {_sizes(x[1:])} input)"
+    )
+    if times == 2:
+        reason += ", doubled"
+    return [(times * (over - _macs(conv, x)), reason)]
+
+
+def _torchinfo(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
     # Every parameter of a Conv times the output positions; of any other layer, once.
     if isinstance(layer, Conv):
-        return (layer.weights + (layer.cout if layer.bias else 0)) * _out_positions(y)
-    return layer.params
+        return [*_output_side(layer, x, y), (_bias(layer, y), BIAS)]
+    return [(layer.params, "for BatchNorm: its parameters (2 per channel), once per sample")]
 
 
-def _ptflops(layer: Conv | BatchNorm, x: Shape, y: Shape) -> int:
+def _ptflops(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
     if isinstance(layer, Conv):
-        return _macs(layer, x, y) + _bias(layer, y)
-    return 2 * prod(x)  # affine BatchNorm: a multiply and an add per element
+        return [(_bias(layer, y), BIAS)]
+    # affine BatchNorm: a multiply and an add per element
+    return [(2 * prod(x), "for BatchNorm: 2 operations per element")]
 
 
-def _ptflops_aten(layer: Conv | BatchNorm, x: Shape, y: Shape) -> int:
+def _ptflops_aten(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
+    return [(_bias(layer, y), BIAS)] if isinstance(layer, Conv) else []
+
+
+def _fvcore(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
     if isinstance(layer, Conv):
-        return _macs(layer, x, y) + _bias(layer, y)
-    return 0
+        if isinstance(layer.padding, str):
+            # padding="same"/"valid" traces to aten::_convolution_mode, which it skips.
+            reason = (
+                f"for the convolution with padding={layer.padding!r}, which traces to "
+                "aten::_convolution_mode and is not counted"
+            )
+            return [(-_macs(layer, x), reason)]
+        return []
+    # eval mode; a model left in training mode is charged 5 per element
+    return [(2 * prod(x), "for BatchNorm: 2 operations per element (eval mode)")]
 
 
-def _fvcore(layer: Conv | BatchNorm, x: Shape, y: Shape) -> int:
-    if isinstance(layer, Conv):
-        # padding="same"/"valid" traces to aten::_convolution_mode, which it skips.
-        return 0 if isinstance(layer.padding, str) else _macs(layer, x, y)
-    return 2 * prod(x)  # eval mode; a model left in training mode is charged 5 per element
-
-
-def _thop(layer: Conv | BatchNorm, x: Shape, y: Shape) -> int:
+def _thop(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
     if isinstance(layer, Conv):
         # Output elements × (cin / groups) × kernel: over the output even when transposed.
-        return prod(y) * (layer.cin // layer.groups) * prod(layer.kernel)
-    return 4 * prod(x)  # 2 per element, doubled for the affine scale and shift
+        return _output_side(layer, x, y)
+    # 2 per element, doubled for the affine scale and shift
+    return [(4 * prod(x), "for BatchNorm: 4 operations per element")]
 
 
 def _calflops_sizes(conv: Conv, x: Shape) -> list[int]:
@@ -112,33 +179,72 @@ def _calflops_sizes(conv: Conv, x: Shape) -> list[int]:
     return sizes
 
 
-def _calflops(layer: Conv | BatchNorm, x: Shape, y: Shape) -> int:
+def _calflops(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
     if isinstance(layer, BatchNorm):
-        return 2 * prod(x)
-    window = prod(layer.kernel)
+        return [(2 * prod(x), "for BatchNorm: 2 operations per element")]
+    window, macs, bias = prod(layer.kernel), _macs(layer, x), _bias(layer, y)
+    sizes = _calflops_sizes(layer, x)
+    terms = [(macs, DOUBLED)]
     if layer.transposed:
         # Its "out_channels" is weight.shape[1], already cout / groups, and is then
         # divided by the groups again; the bias uses the forward output formula.
         per_group = layer.cout // layer.groups
-        macs = window * layer.cin * (per_group // layer.groups) * prod(x[1:])
-        bias = per_group * prod(_calflops_sizes(layer, x)) if layer.bias else 0
-        return 2 * macs + bias
-    positions = prod(_calflops_sizes(layer, x))
-    macs = window * layer.cin * (layer.cout // layer.groups) * positions
-    return 2 * macs + (layer.cout * positions if layer.bias else 0)
+        counted = window * layer.cin * (per_group // layer.groups) * prod(x[1:])
+        terms.append(
+            (
+                2 * (counted - macs),
+                "from dividing the grouped transposed convolution's MACs by its "
+                f"{layer.groups} groups a second time, doubled",
+            )
+        )
+        if layer.bias:
+            added = per_group * prod(sizes)
+            reason = BIAS
+            if added != bias:
+                reason = (
+                    "bias additions, sized by the forward formula: "
+                    f"{per_group:,} × {prod(sizes):,}, where the output has "
+                    f"{layer.cout:,} × {prod(y[1:]):,} elements"
+                )
+            terms.append((added, reason))
+        return terms
+    positions = prod(sizes)
+    counted = 2 * window * layer.cin * (layer.cout // layer.groups) * positions
+    counted += layer.cout * positions if layer.bias else 0
+    terms.append((bias, BIAS))
+    terms.append(
+        (
+            counted - 2 * macs - bias,
+            "from taking 'same' padding as (d·(k−1))//2 a side: output "
+            f"{_sizes(sizes)}, not {_sizes(y[1:])} (MACs doubled, bias added)",
+        )
+    )
+    return terms
 
 
-def _torchscan(layer: Conv | BatchNorm, x: Shape, y: Shape) -> int:
+def _torchscan(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
     if isinstance(layer, BatchNorm):
         # Per channel: add eps, sqrt; per element: subtract, divide, scale, shift.
-        return 2 * layer.channels + 4 * prod(x)
-    terms = prod(layer.kernel) * (layer.cin // layer.groups)
-    flops = prod(y) * (2 * terms - 1 + int(layer.bias))
-    return flops + (8 * layer.dims if layer.transposed else 0)
+        return [
+            (
+                2 * layer.channels + 4 * prod(x),
+                "for BatchNorm: 4 operations per element and 2 per channel",
+            )
+        ]
+    # Per output element: n products summed by n − 1 additions, + 1 for a bias.
+    terms = [
+        (_macs(layer, x), DOUBLED),
+        *_output_side(layer, x, y, times=2),
+        (-prod(y), "additions: n products take n − 1 (one fewer per output element)"),
+        (_bias(layer, y), BIAS),
+    ]
+    if layer.transposed:
+        terms.append((8 * layer.dims, "torchscan's constant for a transposed convolution"))
+    return terms
 
 
-def _flop_counter_mode(layer: Conv | BatchNorm, x: Shape, y: Shape) -> int:
-    return 2 * _macs(layer, x, y) if isinstance(layer, Conv) else 0
+def _flop_counter_mode(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
+    return [(_macs(layer, x), DOUBLED)] if isinstance(layer, Conv) else []
 
 
 TOOLS: dict[str, Tool] = {
@@ -164,84 +270,93 @@ def keras_params(cost: BlockCost) -> tuple[int, int]:
     return keras_block(cost.block).params, cost.buffers
 
 
-def _notes(tool: Tool, cost: BlockCost) -> str:
-    layers = list(cost.layers)
-    convs = [c.layer for c in layers if isinstance(c.layer, Conv)]
-    has_bias = any(c.bias for c in convs)
-    has_bn = any(isinstance(c.layer, BatchNorm) for c in layers)
-    transposed = [c for c in convs if c.transposed]
-    strided_t = any(any(s > 1 for s in c.stride) for c in transposed)
-    grouped_t = any(c.groups > 1 for c in transposed)
-    same = any(c.padding == "same" for c in convs)
-    name = tool.name
-    if name == "keras":
-        parts = ["prints no compute"]
-        if has_bn:
-            parts.append("counts BatchNorm's moving mean and variance as parameters (4 × C)")
-        if cost.block.variant == "separable" and not cost.block.bn and has_bias:
-            parts.append("SeparableConv2D has one bias, not two")
-        return "; ".join(parts)
-    parts = []
-    if name in ("calflops", "flopcountermode", "torchscan"):
-        parts.append(
-            "FLOPs = 2 × MACs" + (" − 1 per output, + 1 for a bias" if name == "torchscan" else "")
-        )
-    if name == "torchinfo":
-        parts.append("weight and bias elements × output positions")
-    if has_bias and name in ("torchinfo", "ptflops", "ptflops-aten", "calflops"):
-        parts.append("adds one bias addition per output element")
-    if has_bn and tool.bn is not None:
-        parts.append("charges BatchNorm as compute")
-    if transposed and name in ("torchinfo", "thop", "torchscan") and strided_t:
-        parts.append("counts the strided transposed convolution over its output (too many)")
-    if grouped_t and name == "calflops":
-        parts.append("divides a grouped transposed convolution by its groups twice")
-    if transposed and name == "calflops":
-        parts.append("sizes a transposed layer's bias with the forward formula")
-    if same and name == "calflops":
-        parts.append("takes 'same' padding as (d·(k−1))//2 a side, one short for even kernels")
-    if name == "fvcore" and any(isinstance(c.padding, str) for c in convs):
-        parts.append("skips a convolution with padding='same'/'valid' (aten::_convolution_mode)")
-    if tool.per_sample and cost.batch > 1:
-        parts.append("prints the figure for one sample")
-    if not parts:
-        parts.append("multiply-accumulates, as convcalc counts them")
+def _keras_terms(cost: BlockCost) -> list[Term]:
+    trainable, non_trainable = keras_params(cost)
+    terms = [
+        Term(
+            figure="params",
+            amount=trainable - cost.params,
+            reason="Keras' separable convolution has one bias, not two (none depthwise)",
+        ),
+        Term(
+            figure="params",
+            amount=non_trainable,
+            reason="BatchNorm's moving mean and variance, which Keras counts (non-trainable)",
+        ),
+    ]
+    return [term for term in terms if term.amount]
+
+
+def _compute_terms(tool: Tool, cost: BlockCost) -> tuple[int, list[Term]]:
+    """The tool's compute figure for the batch, and the terms that make it differ
+    from convcalc's MACs: each layer's terms, added up by reason."""
+    by_reason: dict[str, int] = {}
+    for layer in cost.layers:
+        for amount, reason in _rule(tool, layer):
+            by_reason[reason] = by_reason.get(reason, 0) + amount
+    assert cost.macs is not None
+    batch = cost.batch
+    per_sample = cost.macs // batch + sum(by_reason.values())
+    terms = [
+        Term(figure="compute", amount=batch * amount, reason=reason)
+        for reason, amount in by_reason.items()
+        if amount
+    ]
+    if tool.per_sample and batch > 1:
+        left_out = (batch - 1) * per_sample
+        reason = f"for printing one sample's figure, not the batch of {batch:,}"
+        terms.append(Term(figure="compute", amount=-left_out, reason=reason))
+        return per_sample, terms
+    return batch * per_sample, terms
+
+
+def _note(tool: Tool, terms: list[Term], has_input: bool) -> str:
+    parts = [term.text for term in terms]
+    if tool.conv is None:
+        parts.insert(0, "prints no compute")
+    elif not has_input:
+        parts.insert(0, "compute needs an input size")
+    elif not any(term.figure == "compute" for term in terms):
+        parts.insert(0, "counts MACs as convcalc does")
+    compute = [term.amount for term in terms if term.figure == "compute"]
+    if compute and sum(compute) == 0:
+        parts.insert(0, "the same compute figure, its differences cancelling")
     return "; ".join(parts)
 
 
 def reported_by(cost: BlockCost, tools: Iterable[str]) -> dict[str, Report]:
-    """Each named tool's figures for a measured block (with an input, for compute).
+    """Each named tool's figures for a measured block (with an input, for compute),
+    each with the terms by which it differs from convcalc's.
 
     >>> from convcalc.core import standard
     >>> from convcalc.cost import measure
     >>> cost = measure(standard(cin=64, cout=128, k=3), input=56)
     >>> {t: r.compute for t, r in reported_by(cost, ["torchinfo", "fvcore"]).items()}
     {'torchinfo': 231612416, 'fvcore': 231211008}
+    >>> reported_by(cost, ["torchinfo"])["torchinfo"].note
+    '+ 401,408 bias additions (one per output element)'
     """
     reports = {}
     for name in tools:
         tool = TOOLS[name]
-        if name == "keras":
-            trainable, non_trainable = keras_params(cost)
-            reports[name] = Report(
-                tool=name,
-                params=trainable + non_trainable,
-                compute=None,
-                unit=None,
-                note=_notes(tool, cost),
-            )
-            continue
         compute: int | None = None
-        if cost.has_input:
-            batch = 1 if tool.per_sample else cost.batch
-            compute = sum(batch * _rule(tool, layer) for layer in cost.layers)
+        terms: list[Term] = []
+        if tool.conv is None:
+            terms = _keras_terms(cost)
+        elif cost.has_input:
+            compute, terms = _compute_terms(tool, cost)
         reports[name] = Report(
-            tool=name, params=cost.params, compute=compute, unit=tool.unit, note=_notes(tool, cost)
+            tool=name,
+            params=cost.params + sum(t.amount for t in terms if t.figure == "params"),
+            compute=compute,
+            unit=tool.unit,
+            note=_note(tool, terms, cost.has_input),
+            terms=tuple(terms),
         )
     return reports
 
 
-def _rule(tool: Tool, layer: LayerCost) -> int:
+def _rule(tool: Tool, layer: LayerCost) -> Terms:
     assert layer.input_shape is not None and layer.output_shape is not None
     rule = tool.conv if isinstance(layer.layer, Conv) else tool.bn
-    return 0 if rule is None else rule(layer.layer, layer.input_shape, layer.output_shape)
+    return [] if rule is None else rule(layer.layer, layer.input_shape, layer.output_shape)

@@ -660,9 +660,13 @@ def reported_table(reports: dict[str, Any], cost: BlockCost) -> Table:
         }
         for name, report in reports.items()
     ]
-    notes: tuple[str, ...] = ()
+    figures = f"{fmt(cost.params)} parameters"
     if cost.macs is not None:
-        notes = (f"convcalc: {fmt(cost.params)} parameters, {fmt(cost.macs)} MACs.",)
+        figures += f", {fmt(cost.macs)} MACs"
+    notes = (
+        f"convcalc: {figures}. Each note's terms add up to the difference between "
+        "the tool's figures and these.",
+    )
     return Table(
         title="As other tools report it",
         columns=(
