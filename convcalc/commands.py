@@ -393,7 +393,7 @@ def batch_command() -> click.Command:
     convention, framework, fold_bn, reported_by, training, optimizer, frozen.
     """,
     )
-    @click.argument("file", type=InputFile("r", encoding="utf-8", errors="replace"), default="-")
+    @click.argument("file", type=InputFile("rb"), default="-")
     @click.option(
         "--input-format",
         type=click.Choice(["jsonl", "csv"]),
@@ -420,12 +420,13 @@ def batch_command() -> click.Command:
         """Many layer configs in one process, one result a line.
 
         Results come out in input order. Each line is a JSON object (JSON
-        Lines) or a CSV row under a header, with the variant commands' option
-        names as keys. A line that cannot be computed
+        Lines) or a CSV record under a header row that names its columns, with the
+        variant commands' option names as keys; one line (or CSV record) holds at
+        most 1 MiB. A record that cannot be computed
         gives an error record {"line": N, "error": "..."}, so the output has exactly
-        as many records as the input has lines; --strict stops at it instead.
+        as many records as the input; --strict stops at it instead.
         """
-        from .batch import CSV_COLUMNS, run
+        from .batch import CSV_COLUMNS, StopBatch, run
 
         if input_format is None:
             input_format = (
@@ -434,12 +435,16 @@ def batch_command() -> click.Command:
         if format_ == "csv":
             output.write(",".join(CSV_COLUMNS) + "\n")
         failed = total = 0
-        for total, text, error in run(file, input_format, format_):
-            if error is not None:
-                failed += 1
-                if strict:
-                    raise click.UsageError(f"line {total}: {error}")
-            output.write(text)
+        try:
+            for total, line, text, error in run(file, input_format, format_):
+                if error is not None:
+                    failed += 1
+                    if strict:
+                        record = "" if line == total else f" (record {total})"
+                        raise click.UsageError(f"line {line}{record}: {error}")
+                output.write(text)
+        except StopBatch as error:
+            raise click.UsageError(str(error)) from None
         if failed:
             click.echo(f"convcalc batch: {failed} of {total} lines had errors", err=True)
 
