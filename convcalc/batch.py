@@ -1,9 +1,12 @@
 """Many layer configs in one process: records in (JSON Lines or CSV), records out.
 
-Each input line gives one output record, in order; a line that cannot be
+Each input record gives one output record, in order; a record that cannot be
 computed gives ``{"line": N, "error": "..."}`` instead, so the output always has
-exactly as many records as the input has lines. No I/O happens here: the CLI
-hands in lines and writes out what comes back.
+exactly as many records as the input. The input is a byte stream read one bounded
+line at a time (:data:`convcalc.limits.MAX_LINE_BYTES`) and never held whole; input
+that cannot be read past (a line over the limit, a CSV header that names no columns
+or bad ones) stops the run with :class:`StopBatch`. Nothing is written here: the CLI
+writes what comes back.
 """
 
 from __future__ import annotations
@@ -11,15 +14,25 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import IO, Any, NamedTuple
 
-from .core import ConvCalcError, make_block, parse_size
-from .cost import measure
+from .core import (
+    ALIASES,
+    VARIANTS,
+    ConvCalcError,
+    make_block,
+    over_limit,
+    read_size,
+    read_whole,
+    shown,
+)
+from .cost import CONVENTIONS, DTYPES, measure
+from .limits import MAX_DIGITS, MAX_LINE_BYTES
 from .serialize import block_json, reported_json, training_json
 
-__all__ = ["CSV_COLUMNS", "BatchError", "evaluate", "records"]
+__all__ = ["CSV_COLUMNS", "BatchError", "StopBatch", "evaluate", "read", "run"]
 
 # Keys that convcalc itself writes: a result fed back in is read as its config.
 OUTPUT_KEYS = {
@@ -79,77 +92,91 @@ _FALSE = {"false", "0", "no", "off"}
 
 
 class BatchError(ConvCalcError):
-    """A line that cannot be read as a layer config."""
+    """A record that cannot be read as a layer config."""
 
 
-def _size(value: Any, key: str) -> int | tuple[int, ...]:
-    if isinstance(value, bool):
-        raise BatchError(f"{key}: expected a size, got a boolean")
-    if isinstance(value, int):
-        return value
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        return tuple(value)
-    size = parse_size(value) if isinstance(value, str) else None
-    if size is not None:
-        return size
-    raise BatchError(f"{key}: expected a size like 3, 3x5 or [3, 5], got {value!r}")
+class StopBatch(ConvCalcError):
+    """Input that stops the whole run: nothing past it can be read as records."""
 
 
-def _int(value: Any, key: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value):
-        return int(value)
-    raise BatchError(f"{key}: expected a whole number, got {value!r}")
+# --- reading one key ------------------------------------------------------------
+# Each key is read as the command line reads its option (the same numbers, sizes,
+# ranges and names), so that batch and the CLI accept and refuse the same values.
 
 
-def _bool(value: Any, key: str) -> bool:
+def _whole(value: Any) -> int:
+    return read_whole(value)
+
+
+def _dims(value: Any) -> int:
+    return read_whole(value, minimum=1, maximum=3)
+
+
+def _size(value: Any) -> int | tuple[int, ...]:
+    return read_size(value)
+
+
+def _size0(value: Any) -> int | tuple[int, ...]:
+    return read_size(value, minimum=0)
+
+
+def _padding(value: Any) -> int | tuple[int, ...] | str:
+    if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+        return value.strip().lower()
+    return read_size(value, minimum=0)
+
+
+def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    raise BatchError(f"{key}: expected true or false, got {value!r}")
+    raise ConvCalcError(f"expected true or false, got {shown(value)}")
 
 
-def _padding(value: Any, key: str) -> int | tuple[int, ...] | str:
-    if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
-        return value.strip().lower()
-    return _size(value, key)
-
-
-def _text(value: Any, key: str) -> str:
-    if not isinstance(value, str):
-        raise BatchError(f"{key}: expected a string, got {value!r}")
-    return value.strip().lower()
-
-
-def _training(value: Any, key: str) -> bool | dict[str, Any]:
-    if isinstance(value, dict):
-        # A result fed back in: its training object holds the optimizer and whether
-        # the weights were frozen.
-        return {
-            "optimizer": _optimizer(value.get("optimizer", "sgd"), f"{key}.optimizer"),
-            "frozen": _bool(value.get("frozen", False), f"{key}.frozen"),
-        }
-    return _bool(value, key)
-
-
-def _optimizer(value: Any, key: str) -> str:
-    from .conventions import OPTIMIZERS
-
-    name = _text(value, key)
-    if name not in OPTIMIZERS:
-        raise BatchError(f"{key}: unknown optimizer {name!r}: use {', '.join(OPTIMIZERS)}")
+def _name(value: Any, names: Any, what: str) -> str:
+    """One of ``names``; case and surrounding spaces do not matter, as on the command line."""
+    name = value.strip().lower() if isinstance(value, str) else ""
+    if name not in names:
+        raise ConvCalcError(f"unknown {what} {shown(value)}: use {', '.join(names)}")
     return name
 
 
-def _tools(value: Any, key: str) -> tuple[str, ...]:
+def _variant(value: Any) -> str:
+    name = _name(value, [*VARIANTS, *ALIASES], "variant")
+    return ALIASES.get(name, name)
+
+
+def _dtype(value: Any) -> str:
+    return _name(value, DTYPES, "dtype")
+
+
+def _convention(value: Any) -> str:
+    return _name(value, CONVENTIONS, "convention")
+
+
+def _framework(value: Any) -> str:
+    return _name(value, ("pytorch", "keras"), "framework")
+
+
+def _optimizer(value: Any) -> str:
+    from .conventions import OPTIMIZERS
+
+    return _name(value, OPTIMIZERS, "optimizer")
+
+
+def _training(value: Any) -> bool | tuple[str, bool]:
+    if isinstance(value, dict):
+        # A result fed back in: its training object holds the optimizer and whether
+        # the weights were frozen.
+        return (_optimizer(value.get("optimizer", "sgd")), _bool(value.get("frozen", False)))
+    return _bool(value)
+
+
+def _tools(value: Any) -> tuple[str, ...]:
     from .profilers import TOOLS
 
+    allowed = [*TOOLS, "all"]
     if isinstance(value, dict):
         names = list(value)  # a result's reported_by object, fed back in
     elif isinstance(value, str):
@@ -157,45 +184,35 @@ def _tools(value: Any, key: str) -> tuple[str, ...]:
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         names = value
     else:
-        raise BatchError(f'{key}: expected tool names like "thop" or ["thop", "fvcore"]')
-    names = [name.strip().lower() for name in names]
-    if "all" in names:
-        return tuple(TOOLS)
-    for name in names:
-        if name not in TOOLS:
-            raise BatchError(f"{key}: unknown tool {name!r}: use {', '.join(TOOLS)} or all")
-    return tuple(dict.fromkeys(names))
-
-
-def _positive(value: Any, key: str) -> int:
-    number = _int(value, key)
-    if number < 1:
-        raise BatchError(f"{key} must be >= 1, got {number}")
-    return number
+        raise ConvCalcError('expected tool names like "thop" or ["thop", "fvcore"]')
+    if not names:
+        raise ConvCalcError(f"{shown(value)} names no tool: use {', '.join(allowed)}")
+    found = [_name(name, allowed, "tool") for name in names]
+    return tuple(TOOLS) if "all" in found else tuple(dict.fromkeys(found))
 
 
 # How each input key is read, and the make_block/measure argument it feeds.
 READERS: dict[str, tuple[Any, str]] = {
-    "variant": (_text, "variant"),
-    "dtype": (_text, "dtype"),
-    "cin": (_positive, "cin"),
-    "cout": (_positive, "cout"),
-    "groups": (_positive, "groups"),
-    "multiplier": (_positive, "multiplier"),
-    "batch": (_positive, "batch"),
-    "dims": (_int, "dims"),
+    "variant": (_variant, "variant"),
+    "dtype": (_dtype, "dtype"),
+    "cin": (_whole, "cin"),
+    "cout": (_whole, "cout"),
+    "groups": (_whole, "groups"),
+    "multiplier": (_whole, "multiplier"),
+    "batch": (_whole, "batch"),
+    "dims": (_dims, "dims"),
     "kernel": (_size, "k"),
     "k": (_size, "k"),
     "stride": (_size, "stride"),
     "dilation": (_size, "dilation"),
-    "output_padding": (_size, "output_padding"),
+    "output_padding": (_size0, "output_padding"),
     "input": (_size, "input"),
     "padding": (_padding, "padding"),
     "bias": (_bool, "bias"),
     "bn": (_bool, "bn"),
     "transposed": (_bool, "transposed"),
-    "convention": (_text, "convention"),
-    "framework": (_text, "framework"),
+    "convention": (_convention, "convention"),
+    "framework": (_framework, "framework"),
     "fold_bn": (_bool, "fold_bn"),
     "reported_by": (_tools, "reported_by"),
     "training": (_training, "training"),
@@ -204,6 +221,78 @@ READERS: dict[str, tuple[Any, str]] = {
 }
 INPUT_KEYS = set(READERS)
 
+# What an option is when a record leaves it out; a config leaves these out too, so
+# that records saying the same thing in different words share one cached result.
+DEFAULTS: dict[str, Any] = {
+    "groups": 1,
+    "multiplier": 1,
+    "bias": True,
+    "bn": False,
+    "transposed": False,
+    "batch": 1,
+    "dtype": "fp32",
+    "convention": "macs",
+    "framework": "pytorch",
+    "fold_bn": False,
+    "reported_by": (),
+    "training": False,
+    "optimizer": "sgd",
+    "frozen": False,
+}
+
+Config = tuple[tuple[str, Any], ...]
+"""A record read and checked: (option, value) pairs, sorted; small and hashable."""
+
+
+def read(record: dict[str, Any]) -> Config:
+    """A record's config, each key read as the command line reads its option.
+
+    Records that say the same thing (in another order, spelling or case, or with
+    defaults written out) give the same config.
+
+    >>> read({"variant": "mobilenet", "cin": "64", "cout": 128, "bias": "TRUE"})
+    (('cin', 64), ('cout', 128), ('variant', 'separable'))
+    """
+    options: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    for key, value in record.items():
+        reader = READERS.get(key)
+        if reader is None:
+            if key in OUTPUT_KEYS:
+                continue
+            raise BatchError(
+                f"unknown key {shown(key)}: use {', '.join(sorted(INPUT_KEYS - {'k'}))}"
+            )
+        if value is None or value == "":
+            continue
+        read_value, name = reader
+        if name in given:
+            raise BatchError(f"{given[name]} and {key} are the same option: give one")
+        given[name] = key
+        try:
+            options[name] = read_value(value)
+        except ConvCalcError as error:
+            raise BatchError(f"{key}: {error}") from None
+    if "variant" not in options:
+        raise BatchError("variant is required (standard, depthwise, pointwise, separable, lite)")
+    if "cin" not in options:
+        raise BatchError("cin is required")
+    shape = record.get("input_shape")
+    if "input" not in options and isinstance(shape, list):
+        # A result fed back in: its channels-first input shape holds the input size.
+        try:
+            options["input"] = read_size(shape[1:])
+        except ConvCalcError as error:
+            raise BatchError(f"input_shape: {error}") from None
+    train = options.get("training")
+    if isinstance(train, tuple):
+        options["training"] = True
+        options.setdefault("optimizer", train[0])
+        options.setdefault("frozen", train[1])
+    return tuple(
+        sorted((k, v) for k, v in options.items() if k not in DEFAULTS or DEFAULTS[k] != v)
+    )
+
 
 def evaluate(record: dict[str, Any], *, layers: bool = True) -> dict[str, Any]:
     """One config (the CLI's option names) to its JSON contract object.
@@ -211,40 +300,22 @@ def evaluate(record: dict[str, Any], *, layers: bool = True) -> dict[str, Any]:
     >>> evaluate({"variant": "separable", "cin": 64, "cout": 128})["params"]
     8960
     """
-    options: dict[str, Any] = {}
-    for key, value in record.items():
-        reader = READERS.get(key)
-        if reader is None:
-            if key in OUTPUT_KEYS:
-                continue
-            raise BatchError(f"unknown key {key!r}: use {', '.join(sorted(INPUT_KEYS - {'k'}))}")
-        if value is None or value == "":
-            continue
-        read, name = reader
-        options[name] = read(value, key)
-    if "variant" not in options:
-        raise BatchError("variant is required (standard, depthwise, pointwise, separable, lite)")
-    if "cin" not in options:
-        raise BatchError("cin is required")
+    return _compute(read(record), layers=layers)
+
+
+def _compute(config: Config, *, layers: bool) -> dict[str, Any]:
+    options = {**DEFAULTS, **dict(config)}
     variant = options.pop("variant")
     size = options.pop("input", None)
-    if size is None and isinstance(record.get("input_shape"), list):
-        # A result fed back in: its channels-first input shape holds the input size.
-        size = _size(record["input_shape"][1:], "input_shape")
-    batch = options.pop("batch", 1)
-    dtype = options.pop("dtype", "fp32")
-    convention = options.pop("convention", "macs")
-    framework = options.pop("framework", "pytorch")
-    fold = options.pop("fold_bn", False)
-    tools = options.pop("reported_by", ())
-    train = options.pop("training", False)
-    if isinstance(train, dict):
-        options = {**train, **options}
-        train = True
-    optimizer = options.pop("optimizer", "sgd")
-    frozen = options.pop("frozen", False)
-    if framework not in ("pytorch", "keras"):
-        raise BatchError(f"framework: {framework!r}: use pytorch or keras")
+    batch = options.pop("batch")
+    dtype = options.pop("dtype")
+    convention = options.pop("convention")
+    framework = options.pop("framework")
+    fold = options.pop("fold_bn")
+    tools = options.pop("reported_by")
+    train = options.pop("training")
+    optimizer = options.pop("optimizer")
+    frozen = options.pop("frozen")
     if "dims" not in options:
         options["dims"] = _rank(options, size)
     block = make_block(variant, **options)
@@ -282,53 +353,165 @@ def _rank(options: dict[str, Any], size: Any) -> int | None:
 RANKED = {"k", "stride", "dilation", "output_padding", "padding"}
 
 
-Record = tuple[str, dict[str, Any] | BatchError]
+# --- reading the input ------------------------------------------------------------
+
+Record = tuple[int, dict[str, Any] | BatchError]
+"""The file line a record starts on, and its config dict or the error that stops it
+being one."""
 
 
-def records(lines: Iterable[str], input_format: str) -> Iterator[Record]:
-    """(line text, config dict or the error that stops it being one) for each line.
+def _lines(stream: IO[bytes]) -> Iterator[tuple[int, int, str]]:
+    """(file line number, bytes, text) for each line of a UTF-8 byte stream (a
+    byte-order mark skipped, any line end read as \\n), never reading more than one
+    line over the limit: a line longer than MAX_LINE_BYTES stops the run, since
+    skipping it could mean reading for ever (/dev/zero has no line end)."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline=None)
+    try:
+        number = 0
+        while line := text.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            body = line.removesuffix("\n")
+            # A character takes at most 4 bytes: count the bytes of long lines only.
+            size = len(body) if len(body) <= MAX_LINE_BYTES // 4 else len(body.encode())
+            if size > MAX_LINE_BYTES:
+                raise StopBatch(
+                    f"line {number} is over the limit of {MAX_LINE_BYTES:,} bytes for one line"
+                )
+            yield number, size, line
+    finally:
+        if not stream.closed:  # the stream is the caller's to close
+            text.detach()
 
-    CSV takes its keys from a header row, which is not a record.
-    """
-    if input_format == "csv":
-        yield from _csv_records(lines)
-        return
-    for text in lines:
-        yield text, _json_record(text)
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's keys and values, refusing a key given twice (the last would
+    silently win)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise BatchError(f"duplicate key {shown(key)}: give each key once")
+        found[key] = value
+    return found
+
+
+def _json_int(text: str) -> int:
+    """A JSON integer, refused before conversion if it has too many digits."""
+    problem = over_limit(text)
+    if problem:
+        raise BatchError(problem)
+    return int(text)
+
+
+def _json_records(lines: Iterator[tuple[int, int, str]]) -> Iterator[Record]:
+    for number, _, text in lines:
+        yield number, _json_record(text)
 
 
 def _json_record(text: str) -> dict[str, Any] | BatchError:
     if not text.strip():
         return BatchError("empty line")
     try:
-        value = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as error:
-        return BatchError(f"invalid JSON: {getattr(error, 'msg', 'nested too deeply')}")
+        # A byte-order mark can start any line of files joined with cat.
+        value = json.loads(
+            text.removeprefix("\ufeff"), object_pairs_hook=_unique, parse_int=_json_int
+        )
+    except BatchError as error:
+        return error
+    except json.JSONDecodeError as error:
+        return BatchError(f"invalid JSON: {error.msg}")
+    except RecursionError:
+        return BatchError("invalid JSON: nested too deeply")
+    except ValueError:
+        # Python's guard on int/str conversion, should a number reach it: _json_int
+        # refuses long numbers first.
+        return BatchError(f"a number is over the limit of {MAX_DIGITS} digits")
     if not isinstance(value, dict):
         return BatchError('expected a JSON object like {"variant": "standard", ...}')
     return value
 
 
-def _csv_records(lines: Iterable[str]) -> Iterator[Record]:
-    iterator = iter(lines)
-    header_line = next(iterator, None)
-    if header_line is None:
-        return
-    header = [h.strip() for h in next(csv.reader([header_line]), [])]
-    for text in iterator:
-        yield text, _csv_record(text, header)
+class _Feed:
+    """The lines of a CSV file for :func:`csv.reader`, which gathers one record from
+    as many lines as its quoted cells span: the lines of one record are bounded
+    together as one line is, and the line each record starts on is kept."""
+
+    def __init__(self, lines: Iterator[tuple[int, int, str]]) -> None:
+        self.lines = lines
+        self.line = self.start = self.size = 0
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        self.line, size, text = next(self.lines)
+        self.size += size
+        if self.size > MAX_LINE_BYTES:
+            raise StopBatch(
+                f"the record from line {self.start} is over the limit of "
+                f"{MAX_LINE_BYTES:,} bytes for one record"
+            )
+        return text
+
+    def next_record(self) -> None:
+        self.start, self.size = self.line + 1, 0
 
 
-def _csv_record(text: str, header: list[str]) -> dict[str, Any] | BatchError:
-    if not text.strip():
-        return BatchError("empty line")
+def _csv_records(lines: Iterator[tuple[int, int, str]]) -> Iterator[Record]:
+    """Records under a header row that names their keys. A missing or bad header stops
+    the run: no record could be read right under it."""
+    feed = _Feed(lines)
+    reader = csv.reader(feed)
+    feed.next_record()
     try:
-        cells = next(csv.reader([text]))
+        header = next(reader, None)
     except csv.Error as error:
-        return BatchError(f"invalid CSV: {error}")
-    if len(cells) != len(header):
-        return BatchError(f"expected {len(header)} cells as in the header, got {len(cells)}")
-    return dict(zip(header, cells, strict=True))
+        raise StopBatch(f"line 1: the CSV header cannot be read: {error}") from None
+    if not header:
+        raise StopBatch(
+            "the CSV input has no header: its first line must name the columns, "
+            "such as variant,cin,cout"
+        )
+    names = [name.strip() for name in header]
+    _check_header(names)
+    while True:
+        feed.next_record()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield feed.start, BatchError(f"invalid CSV: {error}")
+            continue
+        if not cells:
+            yield feed.start, BatchError("empty line")
+        elif len(cells) != len(names):
+            yield (
+                feed.start,
+                BatchError(f"expected {len(names)} cells as in the header, got {len(cells)}"),
+            )
+        else:
+            yield feed.start, dict(zip(names, cells, strict=True))
+
+
+def _check_header(names: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for column, name in enumerate(names, start=1):
+        if not name:
+            raise StopBatch(f"line 1: CSV header column {column} has no name: name each column")
+        if name not in INPUT_KEYS and name not in OUTPUT_KEYS:
+            raise StopBatch(
+                f"line 1: unknown CSV column {shown(name)}: "
+                f"use {', '.join(sorted(INPUT_KEYS - {'k'}))}"
+            )
+        option = READERS[name][1] if name in READERS else name
+        if option in seen:
+            if seen[option] == name:
+                raise StopBatch(f"line 1: CSV header names {name!r} twice: name each column once")
+            raise StopBatch(
+                f"line 1: CSV header names both {seen[option]!r} and {name!r}, the same "
+                "option: give one"
+            )
+        seen[option] = name
 
 
 def _csv_rest(result: dict[str, Any]) -> str:
@@ -352,40 +535,60 @@ def _csv_error(line: int, error: str) -> str:
     return out.getvalue()
 
 
-def run(
-    lines: Iterable[str], input_format: str, output_format: str, *, cache_size: int = 4096
-) -> Iterator[tuple[int, str, str | None]]:
-    """(line number, output text, error or None) for each input line, in order.
+class Outcome(NamedTuple):
+    """What one input record gave."""
 
-    Identical input lines give identical results, so the text of recent ones is
-    kept and reused: a batch drawn from a few networks repeats most of its layers.
+    number: int
+    """The record's number: the output's ``line``."""
+    line: int
+    """The file line the record starts on."""
+    text: str
+    """The output record, with its line end."""
+    error: str | None
+    """Why the record could not be computed, or None."""
+
+
+def run(
+    stream: IO[bytes], input_format: str, output_format: str, *, cache_size: int = 1024
+) -> Iterator[Outcome]:
+    """An :class:`Outcome` for each input record, in order; :class:`StopBatch` for
+    input that cannot be read past.
+
+    Records that give the same config give the same result, so the results of recent
+    configs are kept and reused (at most ``cache_size`` of them, keyed by the config,
+    never by the text): a batch drawn from a few networks repeats most of its layers.
     """
-    cache: dict[str, str] = {}
-    for number, (key, record) in enumerate(records(lines, input_format), start=1):
-        rest = cache.get(key) if not isinstance(record, BatchError) else None
+    cache: OrderedDict[Config, str] = OrderedDict()
+    source = _csv_records if input_format == "csv" else _json_records
+    for number, (line, record) in enumerate(source(_lines(stream)), start=1):
         error: str | None = None
-        if rest is None:
-            try:
-                if isinstance(record, BatchError):
-                    raise record
-                result = evaluate(record, layers=output_format != "csv")
-            except ConvCalcError as problem:
-                error = str(problem)
-            else:
+        try:
+            if isinstance(record, BatchError):
+                raise record
+            config = read(record)
+            rest = cache.get(config)
+            if rest is None:
+                result = _compute(config, layers=output_format != "csv")
                 if output_format == "csv":
                     rest = _csv_rest(result)
                 else:
                     rest = json.dumps(result, ensure_ascii=False)[1:]
-                if len(cache) >= cache_size:
-                    cache.clear()
-                cache[key] = rest
-        if error is not None:
-            if output_format == "csv":
-                yield number, _csv_error(number, error), error
+                cache[config] = rest
+                if len(cache) > cache_size:
+                    cache.popitem(last=False)
             else:
-                text = json.dumps({"line": number, "error": error}, ensure_ascii=False)
-                yield number, text + "\n", error
+                cache.move_to_end(config)
+        except ConvCalcError as problem:
+            error = str(problem)
+        if error is not None:
+            # A CSV record's number is not its line in the file: name that too.
+            said = error if line == number else f"file line {line}: {error}"
+            if output_format == "csv":
+                yield Outcome(number, line, _csv_error(number, said), error)
+            else:
+                text = json.dumps({"line": number, "error": said}, ensure_ascii=False)
+                yield Outcome(number, line, text + "\n", error)
         elif output_format == "csv":
-            yield number, f"{number},{rest}", None
+            yield Outcome(number, line, f"{number},{rest}", None)
         else:
-            yield number, f'{{"line": {number}, {rest}\n', None
+            yield Outcome(number, line, f'{{"line": {number}, {rest}\n', None)

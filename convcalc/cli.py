@@ -15,7 +15,19 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block, parse_size
+from .core import (
+    ALIASES,
+    VARIANTS,
+    ConvCalcError,
+    fmt,
+    make_block,
+    over_limit,
+    read_decimal,
+    read_size,
+    read_whole,
+    shown,
+)
+from .limits import MAX_DIGITS, too_large, whole
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,7 +82,8 @@ else:  # ParamType became generic in Click 8.3; stay importable on 8.2.
 
 
 class SizeType(ParamBase):
-    """``3`` or one size per dimension, ``3x5`` or ``16x112x112``."""
+    """``3`` or one size per dimension, ``3x5`` or ``16x112x112`` (or ``3×5``, as
+    convcalc prints sizes)."""
 
     name = "size"
 
@@ -80,17 +93,10 @@ class SizeType(ParamBase):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int | tuple):
             return value
-        size = parse_size(str(value))
-        if size is None:
-            self.fail(
-                f"{value!r} is not a size: use a whole number like 3, or one per "
-                "dimension like 3x5 or 3x3x3",
-                param,
-                ctx,
-            )
-        if any(s < self.minimum for s in ((size,) if isinstance(size, int) else size)):
-            self.fail(f"{value!r}: every size must be >= {self.minimum}", param, ctx)
-        return size
+        try:
+            return read_size(str(value), minimum=self.minimum)
+        except ConvCalcError as error:
+            self.fail(str(error), param, ctx)
 
 
 class PaddingType(SizeType):
@@ -107,6 +113,20 @@ class PaddingType(SizeType):
         return super().convert(value, param, ctx)
 
 
+class SizesType(ParamBase):
+    """Comma-separated sizes: ``3,5,7`` or ``3x5,1x7``; at least one."""
+
+    name = "sizes"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        parts = [part for part in str(value).split(",") if part.strip()]
+        if not parts:
+            self.fail(f"{shown(value)} names no size: use sizes like 3,5,7 or 3x5", param, ctx)
+        return tuple(SIZE.convert(part, param, ctx) for part in parts)
+
+
 class ListType(ParamBase):
     """Comma-separated positive whole numbers: ``128`` or ``128,64``."""
 
@@ -115,13 +135,16 @@ class ListType(ParamBase):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, tuple):
             return value
-        parts = str(value).split(",")
-        if not all(re.fullmatch(r"\s*[0-9]+\s*", p) for p in parts):
-            self.fail(f"{value!r} is not a list of whole numbers like 128 or 128,64", param, ctx)
-        numbers = tuple(int(p) for p in parts)
-        if any(n < 1 for n in numbers):
-            self.fail(f"{value!r}: every value must be >= 1", param, ctx)
-        return numbers
+        numbers = []
+        for part in str(value).split(","):
+            try:
+                numbers.append(read_whole(part))
+            except ConvCalcError as error:
+                problem = over_limit(part) or (
+                    f"{shown(value)} is not a list of whole numbers >= 1 like 128 or 128,64"
+                )
+                self.fail(problem if whole(part) is None else str(error), param, ctx)
+        return tuple(numbers)
 
 
 class RangeType(ParamBase):
@@ -136,10 +159,13 @@ class RangeType(ParamBase):
             return value
         numbers: list[int] = []
         for part in str(value).split(","):
+            problem = over_limit(part)
+            if problem:
+                self.fail(problem, param, ctx)
             match = re.fullmatch(r"\s*([0-9]+)(?::([0-9]+)(?::(x?)([0-9]+))?)?\s*", part)
             if not match:
                 self.fail(
-                    f"{part!r} is not a number or range: use 16,32,64, 32:512:x2 or 8:64:8",
+                    f"{shown(part)} is not a number or range: use 16,32,64, 32:512:x2 or 8:64:8",
                     param,
                     ctx,
                 )
@@ -149,7 +175,7 @@ class RangeType(ParamBase):
             geometric = bool(match[3])
             if start < 1 or stop < start or (geometric and step < 2) or step < 1:
                 self.fail(
-                    f"{part!r}: start >= 1, stop >= start, and a step >= 1 (x2 or more)",
+                    f"{shown(part)}: start >= 1, stop >= start, and a step >= 1 (x2 or more)",
                     param,
                     ctx,
                 )
@@ -157,39 +183,59 @@ class RangeType(ParamBase):
             while n <= stop:
                 numbers.append(n)
                 if len(numbers) > self.limit:
-                    self.fail(f"{value!r} gives more than {self.limit:,} values", param, ctx)
+                    self.fail(f"{shown(value)} gives more than {self.limit:,} values", param, ctx)
                 n = n * step if geometric else n + step
         return tuple(numbers)
 
 
 _SI = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+_COUNT = re.compile(r"\s*([0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.([0-9]+))?([kKmMgGtT]?)\s*")
 
 
 class CountType(ParamBase):
-    """A whole count, optionally with an SI suffix: ``73856``, ``30M``, ``1.5G``."""
+    """A whole count, optionally with an SI suffix: ``73856``, ``73,856``, ``30M``,
+    ``1.5G``."""
 
     name = "count"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int):
             return value
-        text = str(value).strip().replace(",", "").replace("_", "")
-        match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([kKmMgGtT]?)", text)
+        text = str(value)
+        match = _COUNT.fullmatch(text)
         if match:
-            from decimal import Decimal, InvalidOperation  # only here: decimal is slow to load
-
-            try:
-                number = Decimal(match[1]) * _SI[match[2].lower()]
-            except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
-                number = Decimal("NaN")
-            if number == number.to_integral_value():
-                return int(number)
+            digits = match[1].replace(",", "") + (match[2] or "")
+            if len(digits) > MAX_DIGITS:
+                self.fail(
+                    f"a number of {len(digits):,} digits is over the limit of {MAX_DIGITS} digits",
+                    param,
+                    ctx,
+                )
+            # Integers throughout: decimal arithmetic would round past 28 digits.
+            scaled, unit = int(digits) * _SI[match[3].lower()], 10 ** len(match[2] or "")
+            if scaled % unit == 0:
+                if too_large(scaled // unit):
+                    self.fail(f"{shown(text)} is over the limit of {MAX_DIGITS} digits", param, ctx)
+                return scaled // unit
         self.fail(
-            f"{value!r} is not a whole count: use digits, optionally with k, M, G or T "
-            "(73856, 30M, 1.5G)",
+            f"{shown(text)} is not a whole count: use the digits 0-9 (73856 or 73,856), "
+            "optionally with k, M, G or T (30M, 1.5G)",
             param,
             ctx,
         )
+
+
+class DecimalType(ParamBase):
+    """A decimal number in the digits 0-9, such as ``0.75``; passed on as written."""
+
+    name = "decimal"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            read_decimal(str(value))
+        except ConvCalcError as error:
+            self.fail(str(error), param, ctx)
+        return str(value).strip()
 
 
 class InputFile(click.File):
@@ -210,27 +256,36 @@ class OutputPath(click.Path):
         return super().convert(value, param, ctx)
 
 
-class PositiveType(ParamBase):
-    """A whole number >= 1, with an error that says so."""
+class WholeType(ParamBase):
+    """A whole number from ``minimum`` (to ``maximum``), with an error that says so."""
 
-    name = "integer"
+    def __init__(self, minimum: int = 1, maximum: int | None = None, name: str = "integer") -> None:
+        self.minimum, self.maximum, self.name = minimum, maximum, name
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif re.fullmatch(r"\s*\+?[0-9]+\s*", str(value)):
-            number = int(str(value))
-        else:
-            self.fail(f"{value!r} is not a whole number: use one >= 1", param, ctx)
-        if number < 1:
-            self.fail(f"{number} is not allowed: use a whole number >= 1", param, ctx)
-        return number
+        try:
+            return read_whole(value, minimum=self.minimum, maximum=self.maximum)
+        except ConvCalcError as error:
+            self.fail(str(error), param, ctx)
 
 
-POSITIVE = PositiveType()
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """A closed set, read as batch reads it: case and surrounding spaces do not matter."""
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        super().__init__(choices, case_sensitive=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return super().convert(value.strip() if isinstance(value, str) else value, param, ctx)
+
+
+POSITIVE = WholeType()
+DIMS = WholeType(1, 3, name="dims")
 SIZE = SizeType()
 SIZE0 = SizeType(minimum=0)
+SIZES = SizesType()
 COUNT = CountType()
+DECIMAL = DecimalType()
 
 
 # --- shared option groups --------------------------------------------------
@@ -308,13 +363,13 @@ def input_options(f: F) -> F:
             ),
             click.option(
                 "--dims",
-                type=click.IntRange(1, 3),
+                type=DIMS,
                 help="Conv1d, 2d or 3d  [default: 2, or as many as the kernel or input has]",
             ),
             click.option("--batch", type=POSITIVE, default=1, help="Samples per batch."),
             click.option(
                 "--dtype",
-                type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
+                type=Choice(["fp32", "fp16", "bf16", "int8"]),
                 default="fp32",
                 help="Element type for weight and activation bytes.",
             ),
@@ -324,7 +379,7 @@ def input_options(f: F) -> F:
 
 CONVENTION_OPTION = click.option(
     "--convention",
-    type=click.Choice(["macs", "macs+bias", "flops", "flops+bias"]),
+    type=Choice(["macs", "macs+bias", "flops", "flops+bias"]),
     default="macs",
     help="How compute is stated: multiply-accumulates or FLOPs (2 per MAC), with or "
     "without one addition per output element for a bias.",
@@ -338,7 +393,7 @@ def framework_options(f: F) -> F:
         [
             click.option(
                 "--framework",
-                type=click.Choice(["pytorch", "keras"]),
+                type=Choice(["pytorch", "keras"]),
                 default="pytorch",
                 help="Count parameters as this framework does (Keras: BatchNorm's moving "
                 "statistics are parameters; SeparableConv2D has one bias).",
@@ -372,7 +427,7 @@ def profiler_options(f: F) -> F:
     return click.option(
         "--reported-by",
         "reported_by",
-        type=click.Choice([*PROFILERS, "all"]),
+        type=Choice([*PROFILERS, "all"]),
         multiple=True,
         metavar="TOOL",
         help=f"Also show what a profiler would print (repeatable): {', '.join(PROFILERS)}, or all.",
@@ -394,7 +449,7 @@ def training_options(f: F) -> F:
             ),
             click.option(
                 "--optimizer",
-                type=click.Choice(["sgd", "momentum", "adam"]),
+                type=Choice(["sgd", "momentum", "adam"]),
                 default="sgd",
                 help="With --training: the optimizer whose state is kept.",
             ),

@@ -16,10 +16,13 @@ from .cli import (
     CONTEXT_SETTINGS,
     CONVENTION_OPTION,
     COUNT,
+    DECIMAL,
     KERNEL_OPTION,
     POSITIVE,
     SIZE,
+    SIZES,
     CheckFailed,
+    Choice,
     InputFile,
     ListType,
     RangeType,
@@ -34,7 +37,7 @@ from .cli import (
     output_options,
     training_options,
 )
-from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block
+from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block, shown
 
 
 def compare_command() -> click.Command:
@@ -155,6 +158,7 @@ def model_command() -> click.Command:
     @click.option("--list", "list_", is_flag=True, help="List the built-in presets and exit.")
     @click.option(
         "--width",
+        type=DECIMAL,
         metavar="ALPHA",
         help="Width multiplier α: every convolution's channels × α (a preset's own by default).",
     )
@@ -179,7 +183,7 @@ def model_command() -> click.Command:
     @click.option("--batch", type=POSITIVE, default=1, help="Samples per batch.")
     @click.option(
         "--dtype",
-        type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
+        type=Choice(["fp32", "fp16", "bf16", "int8"]),
         help="Element type for memory  [default: the spec's, else fp32]",
     )
     @CONVENTION_OPTION
@@ -389,7 +393,7 @@ def batch_command() -> click.Command:
     convention, framework, fold_bn, reported_by, training, optimizer, frozen.
     """,
     )
-    @click.argument("file", type=InputFile("r", encoding="utf-8", errors="replace"), default="-")
+    @click.argument("file", type=InputFile("rb"), default="-")
     @click.option(
         "--input-format",
         type=click.Choice(["jsonl", "csv"]),
@@ -416,12 +420,13 @@ def batch_command() -> click.Command:
         """Many layer configs in one process, one result a line.
 
         Results come out in input order. Each line is a JSON object (JSON
-        Lines) or a CSV row under a header, with the variant commands' option
-        names as keys. A line that cannot be computed
+        Lines) or a CSV record under a header row that names its columns, with the
+        variant commands' option names as keys; one line (or CSV record) holds at
+        most 1 MiB. A record that cannot be computed
         gives an error record {"line": N, "error": "..."}, so the output has exactly
-        as many records as the input has lines; --strict stops at it instead.
+        as many records as the input; --strict stops at it instead.
         """
-        from .batch import CSV_COLUMNS, run
+        from .batch import CSV_COLUMNS, StopBatch, run
 
         if input_format is None:
             input_format = (
@@ -430,12 +435,16 @@ def batch_command() -> click.Command:
         if format_ == "csv":
             output.write(",".join(CSV_COLUMNS) + "\n")
         failed = total = 0
-        for total, text, error in run(file, input_format, format_):
-            if error is not None:
-                failed += 1
-                if strict:
-                    raise click.UsageError(f"line {total}: {error}")
-            output.write(text)
+        try:
+            for total, line, text, error in run(file, input_format, format_):
+                if error is not None:
+                    failed += 1
+                    if strict:
+                        record = "" if line == total else f" (record {total})"
+                        raise click.UsageError(f"line {line}{record}: {error}")
+                output.write(text)
+        except StopBatch as error:
+            raise click.UsageError(str(error)) from None
         if failed:
             click.echo(f"convcalc batch: {failed} of {total} lines had errors", err=True)
 
@@ -460,6 +469,7 @@ def sweep_command() -> click.Command:
     @click.option(
         "-k",
         "--kernel",
+        type=SIZES,
         default="3",
         metavar="SIZES",
         help="Kernel sizes, comma-separated (3,5,7 or 3x5).",
@@ -486,15 +496,20 @@ def sweep_command() -> click.Command:
         """
         from .cost import measure
 
-        kernels = [SIZE.convert(k, None, None) for k in opts["kernel"].split(",") if k.strip()]
+        kernels = opts["kernel"]
+        allowed = ", ".join([*VARIANTS, *ALIASES])
         names = [
             ALIASES.get(v.strip(), v.strip()) for v in opts["variants"].split(",") if v.strip()
         ]
+        if not names:
+            # An empty selection would print an empty result and exit 0.
+            raise click.BadParameter(
+                f"{shown(opts['variants'])} names no variant: use {allowed}",
+                param_hint="'--variants'",
+            )
         for name in names:
             if name not in VARIANTS:
-                raise click.BadParameter(
-                    f"{name!r}: use {', '.join([*VARIANTS, *ALIASES])}", param_hint="'--variants'"
-                )
+                raise click.BadParameter(f"{shown(name)}: use {allowed}", param_hint="'--variants'")
         points = len(opts["cin"]) * len(opts["cout"]) * len(kernels)
         if points * len(names) > 100_000:
             raise click.UsageError(f"the sweep has {points * len(names):,} rows: at most 100,000")
