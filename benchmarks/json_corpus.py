@@ -48,23 +48,18 @@ def commands() -> list[list[str]]:
             [*base, "-p", "same", "--input", "9", "-d", "2"],
         ]
     found += [
-        ["standard", "--cin", "16", "--cout", "8", "-k", "4", "-s", "2", "--transposed",
-         "--input", "8", "--output-padding", "1", "-p", "1"],
-        ["standard", "--cin", "4", "--cout", "4", "-k", "7", "-p", "0", "--transposed",
-         "--input", "1", "--reported-by", "all"],
+        "standard --cin 16 --cout 8 -k 4 -s 2 --transposed --input 8 --output-padding 1".split(),
+        "standard --cin 4 --cout 4 -k 7 -p 0 --transposed --input 1 --reported-by all".split(),
         ["standard", "--cin", "32", "--cout", "64", "-g", "4", "--input", "14"],
         ["pointwise", "--cin", "32", "--cout", "64", "-g", "4", "-s", "2", "--input", "14"],
         ["compare", "--cin", "64", "--cout", "128", "-k", "3"],
         ["compare", "--cin", "64", "--cout", "128,64", "-k", "3"],
         ["compare", "--cin", "64", "--cout", "128", "-k", "3", "--input", "56", "--all"],
-        ["compare", "--cin", "16,32", "--cout", "64", "-k", "5", "--input", "28", "--bn",
-         "--no-bias", "--convention", "flops"],
-        ["compare", "--cin", "64", "--cout", "128", "--input", "56", "--fold-bn", "--bn",
-         "--framework", "keras"],
+        "compare --cin 16,32 --cout 64 -k 5 --input 28 --bn --no-bias --convention flops".split(),
+        "compare --cin 64 --cout 128 --input 56 --fold-bn --bn --framework keras".split(),
         ["sweep", "--cin", "64", "--cout", "32:512:x2", "-k", "3"],
         ["sweep", "--cin", "16,32", "--cout", "64:256:64", "-k", "3,5", "--input", "28"],
-        ["sweep", "--cin", "8", "--cout", "8", "--variants", "lite,mobilenet", "--input", "7",
-         "--convention", "flops+bias"],
+        "sweep --cin 8 --cout 8 --variants lite,mobilenet --input 7 --convention flops".split(),
         ["fit", "separable", "--cin", "64", "-k", "3", "--input", "56", "--max-macs", "10M"],
         ["fit", "--cin", "64", "-k", "3", "--max-params", "50k"],
         ["fit", "standard", "--cin", "64", "-g", "4", "--max-params", "50k"],
@@ -98,13 +93,38 @@ def batch_input() -> str:
         {"variant": "depthwise", "cin": 32, "multiplier": 2, "input": [28, 14]},
         {"variant": "pointwise", "cin": 32, "cout": 64, "groups": 4, "stride": 2, "input": 9},
         {"variant": "separable", "cin": 8, "cout": 8, "k": "3x3x3", "input": "4x8x8"},
-        {"variant": "standard", "cin": 16, "cout": 8, "k": 4, "stride": 2, "transposed": True,
-         "output_padding": 1, "padding": 1, "input": 8, "reported_by": ["thop", "fvcore"]},
-        {"variant": "mobilenet", "cin": 64, "cout": 64, "input": 14, "training": True,
-         "optimizer": "adam", "dtype": "fp16", "batch": 2},
+        {
+            "variant": "standard",
+            "cin": 16,
+            "cout": 8,
+            "k": 4,
+            "stride": 2,
+            "transposed": True,
+            "output_padding": 1,
+            "padding": 1,
+            "input": 8,
+            "reported_by": ["thop", "fvcore"],
+        },
+        {
+            "variant": "mobilenet",
+            "cin": 64,
+            "cout": 64,
+            "input": 14,
+            "training": True,
+            "optimizer": "adam",
+            "dtype": "fp16",
+            "batch": 2,
+        },
         {"variant": "osnet", "cin": 64, "cout": 64, "input": 14, "fold_bn": True, "bn": True},
-        {"variant": "standard", "cin": 64, "cout": 64, "input": 14, "framework": "keras",
-         "bn": True, "convention": "flops+bias"},
+        {
+            "variant": "standard",
+            "cin": 64,
+            "cout": 64,
+            "input": 14,
+            "framework": "keras",
+            "bn": True,
+            "convention": "flops+bias",
+        },
         {"variant": "standard", "cin": 6, "cout": 8, "groups": 4},
         {"variant": "nope", "cin": 1},
     ]
@@ -121,7 +141,10 @@ def run(args: list[str], stdin: str | None = None) -> str:
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
         timeout=120,
     )
-    return f"$ convcalc {' '.join(args)}\nexit {done.returncode}\n--- stderr\n{done.stderr}--- stdout\n{done.stdout}"
+    return (
+        f"$ convcalc {' '.join(args)}\nexit {done.returncode}\n"
+        f"--- stderr\n{done.stderr}--- stdout\n{done.stdout}"
+    )
 
 
 def main() -> None:
