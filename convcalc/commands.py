@@ -153,6 +153,7 @@ def model_command() -> click.Command:
     )
     @click.argument("spec", required=False, metavar="SPEC")
     @click.option("--list", "list_", is_flag=True, help="List the built-in presets and exit.")
+    @SPEC_FORMAT_OPTION
     @click.option(
         "--width",
         metavar="ALPHA",
@@ -205,7 +206,9 @@ def model_command() -> click.Command:
                 f"give a spec file or a preset ({', '.join(PRESETS)}), or --list"
             )
         variant = ALIASES.get(opts["as_variant"] or "", opts["as_variant"])
-        network = _load_network(opts["spec"], opts["width"], opts["resolution"])
+        network = _load_network(
+            opts["spec"], opts["width"], opts["resolution"], opts["spec_format"]
+        )
         dtype = opts["dtype"] or network.dtype
         try:
             cost = trace(network, batch=opts["batch"], dtype=dtype)
@@ -299,35 +302,54 @@ def _network_training(opts: dict[str, Any], dtype: str) -> Any:
     )
 
 
-def _read_spec(spec: str, hint: str = "'SPEC'") -> tuple[dict[str, Any], str | None]:
-    """A preset's or a spec file's data, and the preset's own width."""
-    from pathlib import Path
+SPEC_FORMAT_OPTION = click.option(
+    "--spec-format",
+    type=click.Choice(["toml", "json"]),
+    help="How the spec is written  [default: by its suffix, else JSON if it starts with {]",
+)
 
-    from .spec import PRESETS, load, load_preset
+
+def _read_spec(
+    spec: str, hint: str = "'SPEC'", fmt: str | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """A preset's or a spec file's data (``-`` reads standard input), and the preset's
+    own width."""
+    import os
+    import sys
+
+    from .spec import PRESETS, SpecNotFound, load, load_preset, parse, read_bounded
 
     if "\0" in spec:
         raise click.BadParameter(
             f"{spec!r} is not a file name (it holds a NUL byte)", param_hint=hint
         )
     try:
-        if spec in PRESETS and not Path(spec).exists():
+        if spec == "-":
+            stdin = getattr(sys.stdin, "buffer", None)
+            if stdin is None:
+                raise click.BadParameter("- reads standard input, which is closed", param_hint=hint)
+            return parse(read_bounded(stdin, "<stdin>"), "<stdin>", fmt=fmt), None
+        # os.path.exists, unlike Path.exists, answers False for a name the system
+        # refuses (too long, a loop of links): reading it then says why.
+        if spec in PRESETS and not os.path.exists(spec):
             return load_preset(spec)
-        if not Path(spec).is_file():
-            raise click.BadParameter(
-                f"{spec!r} is neither a file nor a preset ({', '.join(PRESETS)})",
-                param_hint=hint,
-            )
-        return load(spec), None
+        return load(spec, fmt=fmt), None
+    except SpecNotFound:
+        raise click.BadParameter(
+            f"{spec!r} is neither a file nor a preset ({', '.join(PRESETS)}); - reads "
+            "standard input",
+            param_hint=hint,
+        ) from None
     except RecursionError:
-        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
+        raise click.UsageError(f"{spec}: nested too deeply to read") from None
     except ConvCalcError as error:
         raise click.UsageError(str(error)) from None
 
 
-def _load_network(spec: str, width: str | None, resolution: Any) -> Any:
+def _load_network(spec: str, width: str | None, resolution: Any, fmt: str | None = None) -> Any:
     from .spec import build
 
-    data, preset_width = _read_spec(spec)
+    data, preset_width = _read_spec(spec, fmt=fmt)
     try:
         return build(data, spec, width=width or preset_width, resolution=resolution)
     except RecursionError:
@@ -578,6 +600,7 @@ Examples:
         help="Fit a network's width multiplier instead: a preset or a spec file.",
     )
     @click.option("--resolution", type=SIZE, metavar="SIZE", help="With --model: input size.")
+    @SPEC_FORMAT_OPTION
     @click.option("--max-params", type=COUNT, metavar="N", help="Parameter budget (30M, 1.5G).")
     @click.option("--max-macs", type=COUNT, metavar="N", help="MAC budget (needs --input).")
     @CONVENTION_OPTION
@@ -718,7 +741,7 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
     from .spec import build as build_spec
 
     spec = opts["model_spec"]
-    data, _ = _read_spec(spec, "'--model'")
+    data, _ = _read_spec(spec, "'--model'", opts["spec_format"])
 
     def build(alpha: Any) -> Any:
         network = build_spec(data, spec, width=alpha, resolution=opts["resolution"])

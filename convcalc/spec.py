@@ -9,20 +9,33 @@ key (``layers[3].cout``) for a wrong value.
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .core import VARIANTS, BatchNorm, ConvCalcError, make_block
 from .cost import DTYPES
+from .limits import MAX_DIGITS, MAX_SPEC_BYTES, too_large
 from .network import Gate, Linear, Network, Node, Parallel, Pool, Residual, Seq, Shared
 
-__all__ = ["PRESETS", "SpecError", "build", "load", "load_preset", "parse"]
+__all__ = [
+    "PRESETS",
+    "SpecError",
+    "SpecNotFound",
+    "build",
+    "load",
+    "load_preset",
+    "parse",
+    "read_bounded",
+]
 
 
 class SpecError(ConvCalcError):
@@ -77,33 +90,165 @@ TOP_KEYS = {"name", "input", "defaults", "layers", "min_channels", "about"}
 DEFAULT_KEYS = {"bias", "bn", "dtype", "padding"}
 
 
-def parse(text: str, source: str, *, fmt: str | None = None) -> dict[str, Any]:
-    """Parse spec text as TOML or JSON (by ``fmt``, else by ``source``'s suffix)."""
-    kind = fmt or ("json" if source.lower().endswith(".json") else "toml")
+def parse(text: str | bytes, source: str, *, fmt: str | None = None) -> dict[str, Any]:
+    """Parse spec text as TOML or JSON.
+
+    The format is ``fmt``, else the suffix of ``source`` (``.json``, ``.toml``), else
+    sniffed: JSON if the first character that is not blank is ``{``, which no TOML
+    document starts with. Bytes must be UTF-8; a leading byte-order mark is skipped.
+    A JSON object that gives a key twice is refused, as TOML refuses it, and so is a
+    whole number of more than :data:`~convcalc.limits.MAX_DIGITS` digits.
+
+    >>> parse('{"input": [3, 8, 8]}', "stdin")
+    {'input': [3, 8, 8]}
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise SpecError(
+                f"{source}: not UTF-8 text (byte {error.start + 1:,} cannot be read): "
+                "write the spec in UTF-8"
+            ) from None
+    text = text.removeprefix("\ufeff")
+    kind = fmt or _format(source, text)
     try:
-        data = json.loads(text) if kind == "json" else tomllib.loads(text)
+        if kind == "json":
+            data = json.loads(text, object_pairs_hook=_JsonObject.of, parse_int=_json_int)
+        else:
+            data = tomllib.loads(text)
     except json.JSONDecodeError as error:
         raise SpecError(
             f"{source}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise SpecError(f"{source}: invalid TOML: {error}") from None
+    except _TooManyDigits as error:
+        raise SpecError(f"{source}: {error}") from None
+    except ValueError:
+        # tomllib hands a long run of digits to int(), which Python's guard refuses.
+        raise SpecError(
+            f"{source}: a whole number has more than {MAX_DIGITS} digits: "
+            f"numbers have at most {MAX_DIGITS} digits"
+        ) from None
     except RecursionError:
         raise SpecError(f"{source}: nested too deeply to read") from None
     if not isinstance(data, dict):
         raise SpecError(f"{source}: the spec must be a table (an object) at the top")
+    _check_values(data, source)
     return data
 
 
-def load(path: str | Path) -> dict[str, Any]:
-    """Read and parse a spec file."""
-    path = Path(path)
+def _format(source: str, text: str) -> str:
+    suffix = source.lower().rpartition(".")[2] if "." in source else ""
+    if suffix in ("json", "toml"):
+        return suffix
+    return "json" if text.lstrip().startswith("{") else "toml"
+
+
+class _TooManyDigits(ValueError):
+    pass
+
+
+def _json_int(digits: str) -> int:
+    # Checked before int() runs: Python's guard would refuse only past 4,300 digits.
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _TooManyDigits(
+            f"a whole number has {len(digits.lstrip('-')):,} digits: "
+            f"numbers have at most {MAX_DIGITS} digits"
+        )
+    return int(digits)
+
+
+class _JsonObject(dict[str, Any]):
+    """A JSON object that gave a key twice: ``json`` keeps the last silently, so the
+    object is built here and marked, and :func:`_check_values` says where it is."""
+
+    duplicate: str = ""
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        data = dict(pairs)
+        if len(data) == len(pairs):
+            return data
+        marked = cls(data)
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                marked.duplicate = key
+                break
+            seen.add(key)
+        return marked
+
+
+def _check_values(data: dict[str, Any], source: str) -> None:
+    """Refuse a duplicated JSON key or a number beyond the digit limit, naming its place;
+    a walk with its own stack, as a spec may be nested as deep as the parser allows."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            if isinstance(value, _JsonObject):
+                place = f"{where}: " if where else "at the top level: "
+                raise SpecError(
+                    f"{source}: {place}the key {value.duplicate!r} is given twice: "
+                    "give each key once"
+                )
+            dotted = f"{where}." if where else ""
+            stack.extend((f"{dotted}{k}", v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, int) and too_large(value):
+            raise SpecError(
+                f"{source}: {where}: a whole number of more than {MAX_DIGITS} digits: "
+                f"numbers have at most {MAX_DIGITS} digits"
+            )
+
+
+def read_bounded(handle: BinaryIO, source: str) -> bytes:
+    """At most :data:`~convcalc.limits.MAX_SPEC_BYTES` from a file, pipe or stream;
+    a regular file known to be larger is refused without reading it."""
+    limit = f"the limit is {MAX_SPEC_BYTES >> 20} MiB"
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise SpecError(f"{path}: cannot read the spec: {reason}", option="spec") from None
-    return parse(text, str(path))
+        status = os.fstat(handle.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        status = None  # a stream without a file behind it, such as a test's stdin
+    if status is not None and stat.S_ISREG(status.st_mode) and status.st_size > MAX_SPEC_BYTES:
+        raise SpecError(f"{source}: the spec is {status.st_size:,} bytes: {limit}", option="spec")
+    try:
+        data = handle.read(MAX_SPEC_BYTES + 1)
+    except OSError as error:
+        raise SpecError(
+            f"{source}: cannot read the spec: {_reason(error)}", option="spec"
+        ) from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"{source}: the spec is over {MAX_SPEC_BYTES:,} bytes: {limit}", option="spec"
+        )
+    return data
+
+
+class SpecNotFound(SpecError):
+    """No file of that name."""
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def load(path: str | Path, *, fmt: str | None = None) -> dict[str, Any]:
+    """Read and parse a spec file: a regular file, a FIFO or ``/dev/stdin``."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = read_bounded(handle, source)
+    except FileNotFoundError:
+        raise SpecNotFound(f"{source}: no such file", option="spec") from None
+    except OSError as error:
+        raise SpecError(
+            f"{source}: cannot read the spec: {_reason(error)}", option="spec"
+        ) from None
+    return parse(data, source, fmt=fmt)
 
 
 def load_preset(name: str) -> tuple[dict[str, Any], str | None]:
