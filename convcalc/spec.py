@@ -14,8 +14,8 @@ import json
 import os
 import stat
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from .core import VARIANTS, BatchNorm, ConvCalcError, make_block
 from .cost import DTYPES
-from .limits import MAX_DIGITS, MAX_SPEC_BYTES, too_large
+from .limits import MAX_DIGITS, MAX_NODES, MAX_REPEAT, MAX_SPEC_BYTES, too_large
 from .network import Gate, Linear, Network, Node, Parallel, Pool, Residual, Seq, Shared
 
 __all__ = [
@@ -268,14 +268,155 @@ def load_preset(name: str) -> tuple[dict[str, Any], str | None]:
 # --- building ---------------------------------------------------------------
 
 
+@dataclass(eq=False)
+class _Module:
+    """A shared module as declared: its spec, and the modules its own layers can use,
+    those declared beside it and around it (a module sees what is in scope where it is
+    written, not where it is used)."""
+
+    name: str
+    path: str
+    spec: Any
+    scope: dict[str, _Module]
+    instance: int = 0
+    """Which build of the declaring block: a repeated block's modules are its own."""
+
+    @property
+    def key(self) -> str:
+        """The module's identity across its uses (the trace counts its weights once)."""
+        return f"{self.path}#{self.instance}"
+
+
+def _scope(
+    outer: dict[str, _Module], shared: Any, where: str, instance: int = 0
+) -> dict[str, _Module]:
+    """The modules in scope inside a parallel block that declares ``shared``."""
+    if not isinstance(shared, dict) or not shared:
+        return outer
+    scope = dict(outer)
+    for name, spec in shared.items():
+        path = f"{where}.shared.{name}"
+        scope[name] = _Module(name=name, path=path, spec=spec, scope=scope, instance=instance)
+    return scope
+
+
+def _lookup(scope: dict[str, _Module], name: Any) -> _Module | None:
+    return scope.get(name) if isinstance(name, str) else None
+
+
+_Step = Generator[Any, int, int]
+
+
+def _run(step: _Step) -> int:
+    """Run a recursive counting step with a stack of its own: a spec's modules may use
+    each other in chains longer than Python's recursion allows."""
+    stack = [step]
+    value: int | None = None
+    while stack:
+        try:
+            call = stack[-1].send(value)  # type: ignore[arg-type]
+        except StopIteration as done:
+            stack.pop()
+            value = done.value
+            continue
+        stack.append(call)
+        value = None
+    assert value is not None
+    return value
+
+
+@dataclass
+class _Counter:
+    """Counts the layers a spec expands to, before any is built: each layer once per
+    time it is built (× its repeat, × each use of a shared module holding it), a
+    residual or parallel block one besides its layers. A module's count is worked out
+    once; a module that uses itself, directly or through others, is named."""
+
+    source: str
+    sizes: dict[str, int] = field(default_factory=dict)
+    active: list[_Module] = field(default_factory=list)
+
+    def check(self, count: int, where: str) -> None:
+        if count > MAX_NODES:
+            raise SpecError(
+                f"{self.source}: {where}: the network grows past {MAX_NODES:,} layers once "
+                f"repeats and shared modules are expanded: at most {MAX_NODES:,}"
+            )
+
+    def items(self, items: Any, where: str, scope: dict[str, _Module]) -> _Step:
+        total = 0
+        for index, item in enumerate(items if isinstance(items, list) else ()):
+            total += yield self.layer(item, f"{where}[{index}]", scope)
+            self.check(total, f"{where}[{index}]")
+        return total
+
+    def layer(self, item: Any, where: str, scope: dict[str, _Module]) -> _Step:
+        if not isinstance(item, dict):
+            return 1  # not a layer: building it says so
+        if "use" in item:
+            return (yield self.use(item["use"], where, scope))
+        repeat = item.get("repeat", 1)
+        if not _whole(repeat):
+            repeat = 1  # building it says what is wrong
+        elif repeat > MAX_REPEAT:
+            raise SpecError(
+                f"{self.source}: {where}.repeat: repeat = {repeat:,} is over the limit "
+                f"of {MAX_REPEAT:,}"
+            )
+        inner = 0
+        if item.get("type") == "residual":
+            inner += yield self.items(item.get("layers"), f"{where}.layers", scope)
+            inner += yield self.items(item.get("shortcut"), f"{where}.shortcut", scope)
+        elif item.get("type") == "parallel":
+            streams = item.get("streams")
+            inside = _scope(scope, item.get("shared"), where)
+            for index, stream in enumerate(streams if isinstance(streams, list) else ()):
+                inner += yield self.items(stream, f"{where}.streams[{index}]", inside)
+                self.check(inner, where)
+        count: int = repeat * (1 + inner)
+        self.check(count, where)
+        return count
+
+    def use(self, name: Any, where: str, scope: dict[str, _Module]) -> _Step:
+        module = _lookup(scope, name)
+        if module is None:
+            return 1  # building it says what is missing
+        if module.path in self.sizes:
+            return self.sizes[module.path]
+        if module in self.active:
+            cycle = self.active[self.active.index(module) :]
+            first = cycle[0]
+            if len(cycle) == 1:
+                message = f"shared module {first.name!r} uses itself"
+            else:
+                names = " -> ".join(m.name for m in [*cycle, first])
+                message = f"shared modules use each other in a cycle: {names}"
+            raise SpecError(
+                f"{self.source}: {first.path}: {message}: a module cannot contain itself"
+            )
+        self.active.append(module)
+        count = yield self.layer(module.spec, module.path, module.scope)
+        self.active.pop()
+        self.sizes[module.path] = count
+        return count
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 @dataclass
 class _Builder:
     source: str
     defaults: dict[str, Any]
     width: Fraction
     min_channels: int
-    shared: dict[str, tuple[str, dict[str, Any]]]
+    shared: dict[str, _Module] = field(default_factory=dict)
     dims: int = 2
+    instances: int = 0
+    """Parallel blocks built so far, to tell the modules of each build apart."""
+    first_use: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Per shared module (by key), the channels it runs on and where it first ran."""
 
     def fail(self, where: str, message: str) -> SpecError:
         return SpecError(f"{self.source}: {where}: {message}")
@@ -431,10 +572,8 @@ class _Builder:
         if not isinstance(shared, dict):
             raise self.fail(f"{where}.shared", "expected a table of named modules")
         outer = self.shared
-        self.shared = {
-            **outer,
-            **{key: (f"{where}.shared.{key}", spec) for key, spec in shared.items()},
-        }
+        self.instances += 1
+        self.shared = _scope(outer, shared, where, self.instances)
         streams_spec = item.get("streams")
         if not isinstance(streams_spec, list) or not streams_spec:
             raise self.fail(f"{where}.streams", "expected a non-empty list of layer lists")
@@ -454,17 +593,32 @@ class _Builder:
         return Parallel(streams=tuple(streams), merge=merge, name=name), cout
 
     def use(self, item: dict[str, Any], where: str, cin: int) -> tuple[list[Node], int]:
-        key = item["use"]
+        name = item["use"]
         if set(item) - {"use"}:
             raise self.fail(where, "a 'use' entry takes no other keys")
-        if key not in self.shared:
+        module = _lookup(self.shared, name)
+        if module is None:
             known = ", ".join(self.shared) or "none"
-            raise self.fail(f"{where}.use", f"no shared module {key!r} here (declared: {known})")
-        path, spec = self.shared[key]
-        nodes, cout = self.layer(spec, path, cin)
+            raise self.fail(
+                f"{where}.use", f"no shared module {_brief(name)} here (declared: {known})"
+            )
+        # One module, one set of weights: every use must feed it the same channels.
+        key = module.key
+        first = self.first_use.setdefault(key, (cin, where))
+        if first[0] != cin:
+            raise self.fail(
+                where,
+                f"shared module {module.name!r} runs on {cin} channels here but on "
+                f"{first[0]} channels at {first[1]}: one module's weights fit one channel count",
+            )
+        outer, self.shared = self.shared, module.scope
+        try:
+            nodes, cout = self.layer(module.spec, module.path, cin)
+        finally:
+            self.shared = outer
         if len(nodes) != 1:
-            raise self.fail(path, "a shared module cannot repeat")
-        return [Shared(key=path, node=nodes[0], name=key)], cout
+            raise self.fail(module.path, "a shared module cannot repeat")
+        return [Shared(key=key, node=nodes[0], name=module.name)], cout
 
     def wrap(self, where: str, build: Callable[[], Any]) -> Any:
         try:
@@ -476,6 +630,12 @@ class _Builder:
 
 _KEYS = set().union(*CONV_KEYS.values(), *OTHER_KEYS.values())
 """Spec keys a core error may name, so that the error points at the key."""
+
+
+def _brief(value: Any) -> str:
+    """A value for an error message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _kind(value: Any) -> str:
@@ -583,10 +743,14 @@ def build(
     min_channels = data.get("min_channels", 1)
     if isinstance(min_channels, bool) or not isinstance(min_channels, int) or min_channels < 1:
         raise SpecError(f"{source}: min_channels: expected a whole number >= 1")
+    _run(_Counter(source).items(data.get("layers"), "layers", {}))
     builder = _Builder(
-        source=source, defaults=defaults, width=alpha, min_channels=min_channels, shared={}
+        source=source,
+        defaults=defaults,
+        width=alpha,
+        min_channels=min_channels,
+        dims=len(shape) - 1,
     )
-    builder.dims = len(shape) - 1
     body, _ = builder.seq(data.get("layers"), "layers", shape[0], "body")
     name = data.get("name", Path(source).stem)
     return Network(name=str(name), input_shape=tuple(shape), body=body, dtype=dtype)

@@ -226,3 +226,177 @@ def test_spec_number_with_too_many_digits(tmp_path: Path, digits: int, fmt: str)
         text = POINTWISE_TOML.replace("cout = 8", f"cout = {number}")
     path = spec_file(tmp_path, text, f"big.{fmt}")
     refused(convcalc("model", str(path), timeout=30), "100 digits")
+
+
+# --- a few bytes that expand without bound -----------------------------------------
+
+
+def test_repeat_of_a_billion_is_refused(tmp_path: Path) -> None:
+    text = 'input = [4, 8, 8]\n[[layers]]\ntype = "pointwise"\ncout = 4\nrepeat = 1000000000\n'
+    path = spec_file(tmp_path, text, "repeat.toml")
+    assert path.stat().st_size < 90
+    done = convcalc("model", str(path), memory=GIB // 2, timeout=30)
+    refused(done, str(path), "layers[0].repeat", "1,000,000,000", "10,000")
+
+
+def test_repeat_at_the_limit_is_built(tmp_path: Path) -> None:
+    text = 'input = [4, 8, 8]\n[[layers]]\ntype = "pointwise"\ncout = 4\nrepeat = 10000\n'
+    path = spec_file(tmp_path, text, "repeat.toml")
+    # 10,000 pointwise 4 -> 4 layers with bias: 10,000 × (4 + 1) × 4 parameters.
+    assert succeeded(run("model", str(path), "-q")) == f"{10_000 * (4 + 1) * 4}\n"
+
+
+def doubling_modules(levels: int) -> dict[str, object]:
+    """Shared modules that each use the one before twice: 2 ** levels pointwise layers."""
+    shared: dict[str, object] = {"m0": {"type": "pointwise", "cout": 4}}
+    for level in range(1, levels + 1):
+        twice = [{"use": f"m{level - 1}"}, {"use": f"m{level - 1}"}]
+        shared[f"m{level}"] = {"type": "residual", "layers": twice}
+    stream = [{"use": f"m{levels}"}]
+    return {
+        "input": [4, 8, 8],
+        "layers": [{"type": "parallel", "shared": shared, "streams": [stream]}],
+    }
+
+
+@pytest.mark.parametrize("levels", [20, 40, 400])
+def test_nested_shared_modules_are_counted_before_they_are_built(
+    tmp_path: Path, levels: int
+) -> None:
+    path = spec_file(tmp_path, doubling_modules(levels))
+    done = convcalc("model", str(path), memory=GIB // 2, timeout=30)
+    refused(done, str(path), "100,000 layers")
+
+
+def test_layer_count_is_exact_at_the_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from convcalc import spec
+
+    # A residual of two pointwise layers, three times: 3 × (1 + 2) = 9 layers; then a
+    # parallel (1) whose two streams each use a module of one residual and one pointwise
+    # layer (2 each): 1 + 2 + 2 = 5. In all 14.
+    pointwise = {"type": "pointwise", "cout": 4}
+    data = {
+        "input": [4, 8, 8],
+        "layers": [
+            {"type": "residual", "layers": [pointwise, pointwise], "repeat": 3},
+            {
+                "type": "parallel",
+                "shared": {"m": {"type": "residual", "layers": [pointwise]}},
+                "streams": [[{"use": "m"}], [{"use": "m"}]],
+            },
+        ],
+    }
+    path = spec_file(tmp_path, data)
+    monkeypatch.setattr(spec, "MAX_NODES", 14)
+    succeeded(run("model", str(path), "-q"))
+    monkeypatch.setattr(spec, "MAX_NODES", 13)
+    refused(run("model", str(path)), "layers[1]", "13 layers")
+
+
+def shared_spec(shared: dict[str, object], use: str = "a") -> dict[str, object]:
+    return {
+        "input": [4, 8, 8],
+        "layers": [{"type": "parallel", "shared": shared, "streams": [[{"use": use}]]}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("shared", "named"),
+    [
+        ({"a": {"use": "a"}}, "shared module 'a' uses itself"),
+        ({"a": {"type": "residual", "layers": [{"use": "a"}]}}, "shared module 'a' uses itself"),
+        (
+            {
+                "a": {"type": "residual", "layers": [{"use": "b"}]},
+                "b": {"type": "residual", "layers": [{"use": "a"}]},
+            },
+            "a -> b -> a",
+        ),
+        (
+            {
+                "a": {"type": "residual", "layers": [{"use": "b"}]},
+                "b": {"type": "residual", "layers": [{"use": "c"}]},
+                "c": {
+                    "type": "parallel",
+                    "streams": [[{"use": "a"}]],
+                    "shared": {"d": {"type": "pointwise", "cout": 4}},
+                },
+            },
+            "a -> b -> c -> a",
+        ),
+    ],
+    ids=["use", "residual", "two", "three"],
+)
+def test_self_referencing_shared_modules_name_the_cycle(
+    tmp_path: Path, shared: dict[str, object], named: str
+) -> None:
+    path = spec_file(tmp_path, shared_spec(shared))
+    refused(run("model", str(path)), str(path), "layers[0].shared.a", named)
+
+
+@pytest.mark.parametrize("use", [[], {}, 3, None])
+def test_use_of_a_name_that_is_not_a_string(tmp_path: Path, use: object) -> None:
+    data = {"input": [4, 8, 8], "layers": [{"use": use}]}
+    refused(run("model", str(spec_file(tmp_path, data))), "layers[0].use")
+
+
+# --- shared modules ----------------------------------------------------------------
+
+
+def test_shared_module_on_two_channel_counts_is_refused(tmp_path: Path) -> None:
+    data = {
+        "input": [4, 8, 8],
+        "layers": [
+            {
+                "type": "parallel",
+                "merge": "concat",
+                "shared": {"pw": {"type": "pointwise", "cout": 8}},
+                "streams": [[{"use": "pw"}], [{"type": "pointwise", "cout": 16}, {"use": "pw"}]],
+            }
+        ],
+    }
+    path = spec_file(tmp_path, data)
+    refused(run("model", str(path)), "'pw'", "4 channels", "16 channels", "layers[0].streams[1][1]")
+
+
+def test_repeated_block_has_its_own_shared_modules(tmp_path: Path) -> None:
+    # A gate on 16 channels with reduction 4: fc1 16 -> 4 with bias, 16 × 4 + 4 = 68;
+    # fc2 4 -> 16 with bias, 4 × 16 + 16 = 80; 148 in all. Shared by the two streams of
+    # one block, but the block is repeated: two blocks, two gates, 2 × 148.
+    data = {
+        "input": [16, 8, 8],
+        "layers": [
+            {
+                "type": "parallel",
+                "repeat": 2,
+                "shared": {"g": {"type": "gate", "reduction": 4}},
+                "streams": [[{"use": "g"}], [{"use": "g"}]],
+            }
+        ],
+    }
+    assert succeeded(run("model", str(spec_file(tmp_path, data)), "-q")) == f"{2 * 148}\n"
+
+
+def test_shared_module_sees_the_modules_where_it_is_declared(tmp_path: Path) -> None:
+    # Module m uses x. Where m is declared, x is a pointwise 4 -> 4, (4 + 1) × 4 = 20
+    # parameters; the inner block that uses m declares an x of its own (a 3×3 4 -> 4,
+    # (4 × 9 + 1) × 4 = 148), which m does not see.
+    inner = {
+        "type": "parallel",
+        "shared": {"x": {"type": "standard", "cout": 4, "kernel": 3}},
+        "streams": [[{"use": "m"}]],
+    }
+    data = {
+        "input": [4, 8, 8],
+        "layers": [
+            {
+                "type": "parallel",
+                "shared": {
+                    "x": {"type": "pointwise", "cout": 4},
+                    "m": {"type": "residual", "layers": [{"use": "x"}]},
+                },
+                "streams": [[inner]],
+            }
+        ],
+    }
+    assert succeeded(run("model", str(spec_file(tmp_path, data)), "-q")) == "20\n"
