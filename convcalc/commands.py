@@ -22,6 +22,7 @@ from .cli import (
     CheckFailed,
     InputFile,
     ListType,
+    ParamBase,
     RangeType,
     check_gates,
     check_options,
@@ -156,8 +157,10 @@ def model_command() -> click.Command:
     @SPEC_FORMAT_OPTION
     @click.option(
         "--width",
+        type=WidthType(),
         metavar="ALPHA",
-        help="Width multiplier α: every convolution's channels × α (a preset's own by default).",
+        help="Width multiplier α, a decimal from 0.001 to 4: every convolution's channels × α "
+        "(a preset's own by default).",
     )
     @click.option(
         "--resolution",
@@ -302,6 +305,24 @@ def _network_training(opts: dict[str, Any], dtype: str) -> Any:
     )
 
 
+class WidthType(ParamBase):
+    """A width multiplier: a plain decimal from 0.001 to 4, read exactly."""
+
+    name = "width"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from fractions import Fraction
+
+        from .spec import parse_width
+
+        if isinstance(value, Fraction):
+            return value
+        try:
+            return parse_width(str(value))
+        except ConvCalcError as error:
+            self.fail(str(error), param, ctx)
+
+
 SPEC_FORMAT_OPTION = click.option(
     "--spec-format",
     type=click.Choice(["toml", "json"]),
@@ -346,12 +367,13 @@ def _read_spec(
         raise click.UsageError(str(error)) from None
 
 
-def _load_network(spec: str, width: str | None, resolution: Any, fmt: str | None = None) -> Any:
+def _load_network(spec: str, width: Any, resolution: Any, fmt: str | None = None) -> Any:
     from .spec import build
 
     data, preset_width = _read_spec(spec, fmt=fmt)
     try:
-        return build(data, spec, width=width or preset_width, resolution=resolution)
+        alpha = width if width is not None else preset_width
+        return build(data, spec, width=alpha, resolution=resolution)
     except RecursionError:
         raise click.UsageError(f"{spec}: blocks nested too deeply") from None
     except ConvCalcError as error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Callable, Generator, Mapping
@@ -23,7 +24,15 @@ from typing import Any, BinaryIO
 
 from .core import VARIANTS, BatchNorm, ConvCalcError, make_block
 from .cost import DTYPES
-from .limits import MAX_DIGITS, MAX_NODES, MAX_REPEAT, MAX_SPEC_BYTES, too_large
+from .limits import (
+    MAX_DIGITS,
+    MAX_NODES,
+    MAX_REPEAT,
+    MAX_SPEC_BYTES,
+    MAX_WIDTH_TEXT,
+    MIN_WIDTH_TEXT,
+    too_large,
+)
 from .network import Gate, Linear, Network, Node, Parallel, Pool, Residual, Seq, Shared
 
 __all__ = [
@@ -34,6 +43,7 @@ __all__ = [
     "load",
     "load_preset",
     "parse",
+    "parse_width",
     "read_bounded",
 ]
 
@@ -756,15 +766,41 @@ def build(
     return Network(name=str(name), input_shape=tuple(shape), body=body, dtype=dtype)
 
 
+MIN_WIDTH = Fraction(MIN_WIDTH_TEXT)
+MAX_WIDTH = Fraction(MAX_WIDTH_TEXT)
+_DECIMAL = re.compile(r"\s*\+?([0-9]*)(?:\.([0-9]*))?\s*")
+
+
+def parse_width(text: str) -> Fraction:
+    """A width multiplier written as a plain decimal, from 0.001 to 4.
+
+    Only ASCII digits, at most :data:`~convcalc.limits.MAX_DIGITS` of them, and no
+    exponent or fraction bar, so that no width takes long to read or to use.
+
+    >>> parse_width("0.75"), parse_width(".5")
+    (Fraction(3, 4), Fraction(1, 2))
+    """
+    allowed = f"give a plain decimal from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT}, such as 0.75"
+    match = _DECIMAL.fullmatch(text)
+    whole, part = (match[1], match[2] or "") if match else ("", "")
+    if not whole + part or len(whole + part) > MAX_DIGITS:
+        reason = "has too many digits" if len(whole + part) > MAX_DIGITS else "is not a width"
+        raise ConvCalcError(f"{_brief(text)} {reason}: {allowed}", option="width")
+    return _in_range(Fraction(int(whole + part), 10 ** len(part)), text)
+
+
+def _in_range(alpha: Fraction, text: str) -> Fraction:
+    if not MIN_WIDTH <= alpha <= MAX_WIDTH:
+        raise ConvCalcError(
+            f"width {text.strip()} is out of range: from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT}",
+            option="width",
+        )
+    return alpha
+
+
 def _width(width: str | Fraction | None) -> Fraction:
     if width is None:
         return Fraction(1)
-    try:
-        alpha = Fraction(width)
-    except (ValueError, ZeroDivisionError):
-        raise ConvCalcError(
-            f"width must be a number such as 0.75, got {width!r}", option="width"
-        ) from None
-    if not 0 < alpha <= 4:
-        raise ConvCalcError(f"width must be in (0, 4], got {width}", option="width")
-    return alpha
+    if isinstance(width, str):
+        return parse_width(width)
+    return _in_range(Fraction(width), str(width))

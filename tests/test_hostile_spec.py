@@ -400,3 +400,62 @@ def test_shared_module_sees_the_modules_where_it_is_declared(tmp_path: Path) -> 
         ],
     }
     assert succeeded(run("model", str(spec_file(tmp_path, data)), "-q")) == "20\n"
+
+
+# --- the width multiplier ------------------------------------------------------------
+
+
+def test_width_with_a_huge_exponent_is_refused_at_once() -> None:
+    done = convcalc("model", "mobilenet_v1", "--width", "1e-99999999", memory=GIB // 2, timeout=30)
+    refused(done, "--width", "0.001", "4")
+
+
+@pytest.mark.parametrize(
+    "width",
+    [
+        "",
+        " ",
+        "٠.٥",  # Arabic-Indic digits: sizes refuse them, and so does the width
+        "0.５",  # a fullwidth digit
+        "0",
+        "0.0009",
+        "4.001",
+        "5",
+        "-0.5",
+        "1/2",
+        "1e-3",
+        "nan",
+        "inf",
+        "0x1",
+        "1_0",
+        "0.5.5",
+        "0." + "5" * 100,
+        "1" * 10_000,
+    ],
+)
+def test_width_that_is_not_a_plain_decimal_in_range(width: str) -> None:
+    refused(run("model", "mobilenet_v1", "--width", width), "--width", "0.001", "4")
+
+
+def test_width_bad_before_the_spec_is_read(tmp_path: Path) -> None:
+    # The option is checked as it is parsed, so the message is about the width even
+    # when the spec would fail too.
+    refused(run("model", str(tmp_path / "missing.toml"), "--width", "9"), "--width")
+
+
+@pytest.mark.parametrize(
+    ("width", "channels"),
+    [
+        ("0.001", 1),  # int(8 × 0.001) = 0, never below min_channels = 1
+        ("4", 32),
+        ("4.000", 32),
+        (".5", 4),
+        ("1.", 8),
+        (" 0.75 ", 6),
+        ("0." + "9" * 99, 7),  # 99 nines: just below 1, int(8 × 0.99…9) = 7
+    ],
+)
+def test_width_plain_decimals_in_range(tmp_path: Path, width: str, channels: int) -> None:
+    path = spec_file(tmp_path, POINTWISE_JSON)
+    # pointwise 4 -> channels with bias: (4 + 1) × channels
+    assert succeeded(run("model", str(path), "--width", width, "-q")) == f"{5 * channels}\n"
