@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
-from .core import VARIANTS, BatchNorm, ConvCalcError, make_block
+from .core import VARIANTS, BatchNorm, ConvCalcError, decimal_text, make_block
 from .cost import DTYPES
 from .limits import (
     MAX_DIGITS,
@@ -45,6 +45,7 @@ __all__ = [
     "parse",
     "parse_width",
     "read_bounded",
+    "width_text",
 ]
 
 
@@ -415,6 +416,13 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
+class _Channels(NamedTuple):
+    """Channels between layers: as built, and at width 1 as the spec writes them."""
+
+    built: int
+    written: int
+
+
 @dataclass
 class _Builder:
     source: str
@@ -431,13 +439,17 @@ class _Builder:
     def fail(self, where: str, message: str) -> SpecError:
         return SpecError(f"{self.source}: {where}: {message}")
 
+    @property
+    def width_text(self) -> str:
+        return width_text(self.width)
+
     def channels(self, cout: int) -> int:
         """A layer's output channels at the network's width (TF-slim's rounding)."""
         if self.width == 1:
             return cout
         return max(int(cout * self.width), self.min_channels)
 
-    def seq(self, items: Any, where: str, cin: int, name: str = "") -> tuple[Seq, int]:
+    def seq(self, items: Any, where: str, cin: _Channels, name: str = "") -> tuple[Seq, _Channels]:
         if not isinstance(items, list) or not items:
             raise self.fail(where, "expected a non-empty list of layers")
         children: list[Node] = []
@@ -446,7 +458,7 @@ class _Builder:
             children.extend(nodes)
         return Seq(children=tuple(children), name=name), cin
 
-    def layer(self, item: Any, where: str, cin: int) -> tuple[list[Node], int]:
+    def layer(self, item: Any, where: str, cin: _Channels) -> tuple[list[Node], _Channels]:
         if not isinstance(item, dict):
             raise self.fail(where, f"expected a table describing a layer, got {_kind(item)}")
         if "use" in item:
@@ -463,10 +475,13 @@ class _Builder:
                     f"{where}.{key}",
                     f"unknown option for a {kind} layer: use {', '.join(sorted(allowed_keys))}",
                 )
-        if "cin" in item and _int(self, item, "cin", where) != cin:
+        # A declared cin is written at width 1, as every channel count in the spec is.
+        if "cin" in item and _int(self, item, "cin", where) != cin.written:
+            at_width = "" if self.width == 1 else f" ({cin.built} at width {self.width_text})"
             raise self.fail(
                 f"{where}.cin",
-                f"declares {item['cin']} input channels but the previous layer gives {cin}",
+                f"declares {item['cin']} input channels but the previous layer gives "
+                f"{cin.written}{at_width}",
             )
         repeat = _int(self, item, "repeat", where, default=1)
         name = item.get("name", kind)
@@ -480,8 +495,8 @@ class _Builder:
         return nodes, cin
 
     def one(
-        self, item: dict[str, Any], kind: str, where: str, cin: int, name: str, *, first: bool
-    ) -> tuple[Node, int]:
+        self, item: dict[str, Any], kind: str, where: str, cin: _Channels, name: str, *, first: bool
+    ) -> tuple[Node, _Channels]:
         if kind in VARIANTS:
             return self.conv(item, kind, where, cin, name, first=first)
         if kind == "pool":
@@ -490,30 +505,34 @@ class _Builder:
             return self.linear(item, where, cin, name)
         if kind == "gate":
             reduction = _int(self, item, "reduction", where, default=16)
-            return self.wrap(where, lambda: Gate(channels=cin, reduction=reduction, name=name)), cin
+            gate = self.wrap(
+                where, lambda: Gate(channels=cin.built, reduction=reduction, name=name)
+            )
+            return gate, cin
         if kind == "residual":
             body, cout = self.seq(item.get("layers"), f"{where}.layers", cin, "body")
             shortcut_spec = item.get("shortcut", "identity")
             shortcut = None
             if shortcut_spec != "identity":
                 shortcut, short_out = self.seq(shortcut_spec, f"{where}.shortcut", cin, "shortcut")
-                if short_out != cout:
+                if short_out.built != cout.built:
                     raise self.fail(
                         f"{where}.shortcut",
-                        f"gives {short_out} channels but the body gives {cout}",
+                        f"gives {short_out.built} channels but the body gives {cout.built}",
                     )
-            elif cout != cin:
+            elif cout.built != cin.built:
                 raise self.fail(
                     f"{where}.shortcut",
-                    f"the body changes {cin} channels to {cout}: an identity shortcut cannot "
+                    f"the body changes {cin.built} channels to {cout.built}: an identity "
+                    "shortcut cannot "
                     "be added; give a shortcut list of layers",
                 )
             return Residual(body=body, shortcut=shortcut, name=name), cout
         return self.parallel(item, where, cin, name)
 
     def conv(
-        self, item: dict[str, Any], kind: str, where: str, cin: int, name: str, *, first: bool
-    ) -> tuple[Node, int]:
+        self, item: dict[str, Any], kind: str, where: str, cin: _Channels, name: str, *, first: bool
+    ) -> tuple[Node, _Channels]:
         options: dict[str, Any] = {}
         for key in ("bias", "bn", "transposed"):
             default = self.defaults.get(key, key == "bias") if key != "transposed" else False
@@ -522,7 +541,8 @@ class _Builder:
             if key in item:
                 options[key] = _int(self, item, key, where)
         if "cout" in item:
-            options["cout"] = self.channels(_int(self, item, "cout", where))
+            written = _int(self, item, "cout", where)
+            options["cout"] = self.channels(written)
         elif kind != "depthwise":
             raise self.fail(f"{where}.cout", f"a {kind} layer needs cout")
         for key in ("kernel", "stride", "dilation", "output_padding"):
@@ -533,8 +553,10 @@ class _Builder:
         padding = item.get("padding", self.defaults.get("padding"))
         if padding is not None and kind != "pointwise":
             options["padding"] = _padding(self, padding, f"{where}.padding")
-        block = self.wrap(where, lambda: make_block(kind, cin=cin, dims=self.dims, **options))
-        return replace(block, name=name), block.cout
+        block = self.wrap(where, lambda: make_block(kind, cin=cin.built, dims=self.dims, **options))
+        if "cout" not in item:  # depthwise: cin × multiplier at any width
+            written = cin.written * (block.cout // cin.built)
+        return replace(block, name=name), _Channels(block.cout, written)
 
     def pool(self, item: dict[str, Any], where: str, name: str, *, first: bool) -> Pool:
         pool_kind = item.get("kind", "max")
@@ -563,18 +585,22 @@ class _Builder:
             )
         return size
 
-    def linear(self, item: dict[str, Any], where: str, cin: int, name: str) -> tuple[Node, int]:
+    def linear(
+        self, item: dict[str, Any], where: str, cin: _Channels, name: str
+    ) -> tuple[Node, _Channels]:
         if "cout" not in item:
             raise self.fail(f"{where}.cout", "a linear layer needs cout")
         cout = _int(self, item, "cout", where)
         bias = _bool(self, item, "bias", where, default=self.defaults.get("bias", True))
-        linear = Linear(cin=cin, cout=cout, bias=bias, name=name)
+        linear = Linear(cin=cin.built, cout=cout, bias=bias, name=name)
         if _bool(self, item, "bn", where, default=False):
             norm = BatchNorm(channels=cout, name="bn")
-            return Seq(children=(linear, norm), name=name, kind="linear"), cout
-        return linear, cout
+            return Seq(children=(linear, norm), name=name, kind="linear"), _Channels(cout, cout)
+        return linear, _Channels(cout, cout)
 
-    def parallel(self, item: dict[str, Any], where: str, cin: int, name: str) -> tuple[Node, int]:
+    def parallel(
+        self, item: dict[str, Any], where: str, cin: _Channels, name: str
+    ) -> tuple[Node, _Channels]:
         merge = item.get("merge", "sum")
         if merge not in ("sum", "concat"):
             raise self.fail(f"{where}.merge", f"{merge!r}: use 'sum' or 'concat'")
@@ -595,14 +621,18 @@ class _Builder:
                 outs.append(out)
         finally:
             self.shared = outer
-        if merge == "sum" and len(set(outs)) > 1:
+        if merge == "sum" and len({out.built for out in outs}) > 1:
+            got = [out.built for out in outs]
             raise self.fail(
-                f"{where}.streams", f"summed streams must give the same channels, got {outs}"
+                f"{where}.streams", f"summed streams must give the same channels, got {got}"
             )
-        cout = sum(outs) if merge == "concat" else outs[0]
+        if merge == "concat":
+            cout = _Channels(sum(o.built for o in outs), sum(o.written for o in outs))
+        else:
+            cout = outs[0]
         return Parallel(streams=tuple(streams), merge=merge, name=name), cout
 
-    def use(self, item: dict[str, Any], where: str, cin: int) -> tuple[list[Node], int]:
+    def use(self, item: dict[str, Any], where: str, cin: _Channels) -> tuple[list[Node], _Channels]:
         name = item["use"]
         if set(item) - {"use"}:
             raise self.fail(where, "a 'use' entry takes no other keys")
@@ -614,11 +644,11 @@ class _Builder:
             )
         # One module, one set of weights: every use must feed it the same channels.
         key = module.key
-        first = self.first_use.setdefault(key, (cin, where))
-        if first[0] != cin:
+        first = self.first_use.setdefault(key, (cin.built, where))
+        if first[0] != cin.built:
             raise self.fail(
                 where,
-                f"shared module {module.name!r} runs on {cin} channels here but on "
+                f"shared module {module.name!r} runs on {cin.built} channels here but on "
                 f"{first[0]} channels at {first[1]}: one module's weights fit one channel count",
             )
         outer, self.shared = self.shared, module.scope
@@ -761,7 +791,8 @@ def build(
         min_channels=min_channels,
         dims=len(shape) - 1,
     )
-    body, _ = builder.seq(data.get("layers"), "layers", shape[0], "body")
+    channels = _Channels(shape[0], shape[0])
+    body, _ = builder.seq(data.get("layers"), "layers", channels, "body")
     name = data.get("name", Path(source).stem)
     return Network(name=str(name), input_shape=tuple(shape), body=body, dtype=dtype)
 
@@ -787,6 +818,19 @@ def parse_width(text: str) -> Fraction:
         reason = "has too many digits" if len(whole + part) > MAX_DIGITS else "is not a width"
         raise ConvCalcError(f"{_brief(text)} {reason}: {allowed}", option="width")
     return _in_range(Fraction(int(whole + part), 10 ** len(part)), text)
+
+
+def width_text(alpha: Fraction) -> str:
+    """A width as the decimal it was written as.
+
+    >>> width_text(Fraction(3, 4)), width_text(Fraction(1, 3))
+    ('0.75', '1/3')
+    """
+    for places in range(MAX_DIGITS + 1):
+        if 10**places % alpha.denominator == 0:
+            text = decimal_text(alpha.numerator, alpha.denominator, places, separators=False)
+            return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(alpha)
 
 
 def _in_range(alpha: Fraction, text: str) -> Fraction:

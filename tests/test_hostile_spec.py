@@ -459,3 +459,62 @@ def test_width_plain_decimals_in_range(tmp_path: Path, width: str, channels: int
     path = spec_file(tmp_path, POINTWISE_JSON)
     # pointwise 4 -> channels with bias: (4 + 1) × channels
     assert succeeded(run("model", str(path), "--width", width, "-q")) == f"{5 * channels}\n"
+
+
+# --- a declared cin at another width ------------------------------------------------
+
+# A 3×3 convolution 3 -> 32, then a pointwise layer that declares its 32 inputs, -> 16.
+DECLARED_CIN = {
+    "input": [3, 8, 8],
+    "layers": [
+        {"type": "standard", "cout": 32, "kernel": 3},
+        {"type": "pointwise", "cin": 32, "cout": 16},
+    ],
+}
+
+
+def test_declared_cin_scales_with_the_width(tmp_path: Path) -> None:
+    path = spec_file(tmp_path, DECLARED_CIN)
+    # Width 0.5: 3 -> 16, (3 × 9 + 1) × 16 = 448; 16 -> 8, (16 + 1) × 8 = 136.
+    assert succeeded(run("model", str(path), "--width", "0.5", "-q")) == f"{448 + 136}\n"
+    # Width 1: (3 × 9 + 1) × 32 = 896; (32 + 1) × 16 = 528.
+    assert succeeded(run("model", str(path), "-q")) == f"{896 + 528}\n"
+
+
+def test_fit_finds_a_width_for_a_spec_that_declares_cin(tmp_path: Path) -> None:
+    path = spec_file(tmp_path, DECLARED_CIN)
+    # params(α) = 28 × c1 + (c1 + 1) × c2 with c1 = int(32α), c2 = int(16α). Width 0.5
+    # gives c1 = 16, c2 = 8: 448 + 136 = 584. c1 reaches 17 at α = 17/32 = 0.53125; at
+    # 0.532, c1 = 17 and c2 = int(8.512) = 8: 476 + 144 = 620 > 584. So 0.531.
+    result = run("fit", "--model", str(path), "--max-params", "584", "-q")
+    assert succeeded(result) == "0.531\n"
+
+
+def test_wrong_declared_cin_is_refused_at_any_width(tmp_path: Path) -> None:
+    data = json.loads(json.dumps(DECLARED_CIN))
+    data["layers"][1]["cin"] = 16  # what the first layer gives at width 0.5, not at 1
+    path = spec_file(tmp_path, data)
+    refused(run("model", str(path)), "layers[1].cin", "declares 16", "gives 32")
+    refused(run("model", str(path), "--width", "0.5"), "layers[1].cin", "16 at width 0.5")
+
+
+def test_declared_cin_after_a_concatenation_and_a_linear_layer(tmp_path: Path) -> None:
+    # Two pointwise streams 4 -> 32, concatenated: 64 channels as written. At width 0.3
+    # each has int(32 × 0.3) = int(9.6) = 9 outputs: (4 + 1) × 9 = 45 each, 18 channels
+    # in all (where int(64 × 0.3) would be 19). Then pointwise cin = 64 -> int(10 × 0.3)
+    # = 3: (18 + 1) × 3 = 57. A global pool, and a linear layer declaring cin = 10 at
+    # width 1 (3 at 0.3) -> 5, which keeps its channels: (3 + 1) × 5 = 20.
+    stream = [{"type": "pointwise", "cout": 32}]
+    data = {
+        "input": [4, 8, 8],
+        "layers": [
+            {"type": "parallel", "merge": "concat", "streams": [stream, stream]},
+            {"type": "pointwise", "cin": 64, "cout": 10},
+            {"type": "pool", "global": True},
+            {"type": "linear", "cin": 10, "cout": 5},
+            {"type": "linear", "cin": 5, "cout": 2},  # (5 + 1) × 2 = 12
+        ],
+    }
+    path = spec_file(tmp_path, data)
+    result = run("model", str(path), "--width", "0.3", "-q")
+    assert succeeded(result) == f"{45 + 45 + 57 + 20 + 12}\n"
