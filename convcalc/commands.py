@@ -6,6 +6,8 @@ time the command is used, so that a variant command never loads these.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -213,17 +215,13 @@ def model_command() -> click.Command:
             opts["spec"], opts["width"], opts["resolution"], opts["spec_format"]
         )
         dtype = opts["dtype"] or network.dtype
-        try:
+        with network_errors(opts["spec"]):
             cost = trace(network, batch=opts["batch"], dtype=dtype)
             swapped = None
             if variant:
                 from .network import swap
 
                 swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
-        except ConvCalcError as error:
-            raise click.UsageError(f"{opts['spec']}: {error}") from None
-        except RecursionError:
-            raise click.UsageError(f"{opts['spec']}: blocks nested too deeply") from None
         checked = swapped or cost
         if opts["quiet"]:
             click.echo(checked.params)
@@ -371,15 +369,30 @@ def _load_network(spec: str, width: Any, resolution: Any, fmt: str | None = None
     from .spec import build
 
     data, preset_width = _read_spec(spec, fmt=fmt)
-    try:
+    with network_errors(spec):
         alpha = width if width is not None else preset_width
         return build(data, spec, width=alpha, resolution=resolution)
-    except RecursionError:
-        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
+
+
+@contextmanager
+def network_errors(spec: str) -> Iterator[None]:
+    """Building or tracing a network: whatever goes wrong is one line and exit 2, the
+    same line for ``model`` and ``fit --model``."""
+    from .spec import SpecError
+
+    try:
+        yield
     except ConvCalcError as error:
         if error.option in ("width", "resolution"):
             fail(error)
-        raise click.UsageError(str(error)) from None
+        # A spec error names the file and the place already; a trace error names a layer.
+        raise click.UsageError(
+            str(error) if isinstance(error, SpecError) else f"{spec}: {error}"
+        ) from None
+    except RecursionError:
+        raise click.UsageError(f"{spec}: layers nested too deeply to build") from None
+    except MemoryError:
+        raise click.UsageError(f"{spec}: out of memory while building the network") from None
 
 
 def _list_presets(opts: dict[str, Any]) -> None:
@@ -759,26 +772,31 @@ def _fit_json(rows: list[tuple[str, Any]], budget: Any, convention: str) -> dict
 
 def _fit_model(opts: dict[str, Any], budget: Any) -> None:
     from .fit import largest_width
+    from .limits import MAX_WIDTH_TEXT, MIN_WIDTH_TEXT
     from .network import trace
     from .spec import build as build_spec
+    from .spec import width_text
 
     spec = opts["model_spec"]
-    data, _ = _read_spec(spec, "'--model'", opts["spec_format"])
+    data, own_width = _read_spec(spec, "'--model'", opts["spec_format"])
 
     def build(alpha: Any) -> Any:
         network = build_spec(data, spec, width=alpha, resolution=opts["resolution"])
         return trace(network, batch=opts["batch"])
 
-    try:
+    with network_errors(spec):
+        # A spec that cannot be built at its own width is broken, whatever the budget:
+        # bad input, as model says, not "nothing fits". At other widths, a failure only
+        # means that width cannot be built.
+        build(own_width)
         found = largest_width(build, budget)
-    except RecursionError:
-        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
-    except ConvCalcError as error:
-        raise click.UsageError(f"{spec}: {error}") from None
     if found is None:
-        raise CheckFailed(f"{spec}: no width that can be built (from 0.001 up) fits the budget")
+        raise CheckFailed(
+            f"{spec}: no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "
+            "fits the budget"
+        )
     alpha, cost = found
-    text = f"{float(alpha):g}"
+    text = width_text(alpha)
     convention = opts["convention"]
     if opts["quiet"]:
         click.echo(text)
@@ -805,8 +823,9 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
                     },
                 ),
                 notes=(
-                    "Widths are tried in steps of 0.001 up to 4; channels = max(int(c × α), "
-                    "min_channels), as TF-slim rounds them.",
+                    "Widths are tried in steps of 0.001 up to 4, skipping those at which the "
+                    "network cannot be built; channels = max(int(c × α), min_channels), as "
+                    "TF-slim rounds them.",
                 ),
             )
         ]

@@ -518,3 +518,132 @@ def test_declared_cin_after_a_concatenation_and_a_linear_layer(tmp_path: Path) -
     path = spec_file(tmp_path, data)
     result = run("model", str(path), "--width", "0.3", "-q")
     assert succeeded(result) == f"{45 + 45 + 57 + 20 + 12}\n"
+
+
+# --- fit --model ---------------------------------------------------------------------
+
+BROKEN = [
+    pytest.param(
+        {"input": [3, 8, 8], "layers": [{"type": "pointwise", "cout": 8, "colour": 1}]},
+        "layers[0].colour",
+        id="unknown-key",
+    ),
+    pytest.param(
+        {"input": [3, 8, 8], "layers": [{"type": "linear", "cout": 8}]},
+        "pool it first",
+        id="linear-unpooled",
+    ),
+    pytest.param(
+        {
+            "input": [3, 4, 4],
+            "layers": [{"type": "standard", "cout": 8, "kernel": 7, "padding": 0}],
+        },
+        "empty output",
+        id="kernel-too-large",
+    ),
+    pytest.param(
+        {"input": [3, 8, 8], "layers": [{"type": "standard", "cout": 8, "groups": 2}]},
+        "groups",
+        id="groups-at-width-1",
+    ),
+    pytest.param(shared_spec({"a": {"use": "a"}}), "uses itself", id="cycle"),
+    pytest.param(doubling_modules(40), "100,000 layers", id="expands"),
+]
+
+
+@pytest.mark.parametrize(("data", "named"), BROKEN)
+def test_fit_model_on_a_broken_spec_is_bad_input_not_over_budget(
+    tmp_path: Path, data: dict[str, object], named: str
+) -> None:
+    path = spec_file(tmp_path, data)
+    model = refused(run("model", str(path)), named)
+    for budget in ("1", "1000000000"):
+        fit = refused(run("fit", "--model", str(path), "--max-params", budget), named)
+        # The same message model gives, behind the command's own prefix.
+        assert fit.split(": error: ", 1)[1] == model.split(": error: ", 1)[1]
+
+
+GROUPED = 'input = [3, 8, 8]\n[[layers]]\ntype = "standard"\ncout = 6\ngroups = 3\nkernel = 1\n'
+
+
+@pytest.mark.parametrize(
+    ("budget", "answer"),
+    [
+        # Params = (3/3 × 1 × 1 + 1) × cout = 2 × cout, cout = int(6α) at width α, which
+        # can be built only when 3 divides it. Budget 12: cout 6, α < 7/6: 1.166.
+        ("12", "1.166"),
+        ("17", "1.166"),  # cout 9 would be 18
+        ("18", "1.666"),  # cout 9, α < 10/6
+        # Budget 6: cout 3, α < 4/6: 0.666.
+        ("6", "0.666"),
+        ("11", "0.666"),
+    ],
+)
+def test_fit_model_skips_widths_that_cannot_be_built(
+    tmp_path: Path, budget: str, answer: str
+) -> None:
+    path = spec_file(tmp_path, GROUPED, "grp.toml")
+    assert succeeded(run("model", str(path), "-q")) == "12\n"  # 2 × 6, at width 1
+    result = run("fit", "--model", str(path), "--max-params", budget, "-q")
+    assert succeeded(result) == f"{answer}\n"
+
+
+def test_fit_model_nothing_that_can_be_built_fits(tmp_path: Path) -> None:
+    path = spec_file(tmp_path, GROUPED, "grp.toml")
+    done = run("fit", "--model", str(path), "--max-params", "5")  # cout 3 needs 6
+    assert done.exit_code == 1 and done.stderr.count("\n") == 1
+    assert "check failed" in done.stderr and "0.001" in done.stderr
+
+
+def search(buildable: set[int], budget: int, top: int) -> tuple[int | None, list[int]]:
+    """largest_width over widths n/10 (1 <= n <= top), cost n where n can be built."""
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    from convcalc.core import ConvCalcError
+    from convcalc.fit import Budget, largest_width
+
+    built: list[int] = []
+
+    def build(alpha: Fraction) -> SimpleNamespace:
+        n = int(alpha * 10)
+        built.append(n)
+        if n not in buildable:
+            raise ConvCalcError(f"cannot build {n}")
+        return SimpleNamespace(params=n, macs=0)
+
+    found = largest_width(build, Budget(max_params=budget), resolution=10, most=top // 10)
+    return (None if found is None else int(found[0] * 10)), built
+
+
+@pytest.mark.parametrize(
+    ("buildable", "budget", "answer"),
+    [
+        (set(range(1, 41)), 25, 25),  # everything can be built: plain bisection
+        ({10, 20, 30, 40}, 25, 20),  # a grid of buildable widths
+        (set(range(1, 41)) - set(range(20, 31)), 25, 19),  # a gap over the answer
+        (set(range(1, 41)) - set(range(20, 31)), 35, 35),  # a gap under it
+        ({40}, 100, 40),  # only the widest
+        ({1}, 1, 1),  # only the thinnest
+        ({1}, 0, None),
+        (set(), 100, None),  # nothing can be built
+        ({5, 6, 7}, 4, None),  # nothing that can be built fits
+    ],
+)
+def test_width_search_by_hand(buildable: set[int], budget: int, answer: int | None) -> None:
+    found, built = search(buildable, budget, 40)
+    assert found == answer
+    assert len(built) == len(set(built))  # no width is built twice
+
+
+def test_width_search_against_every_width() -> None:
+    import random
+
+    rng = random.Random(10)
+    for _ in range(300):
+        buildable = {n for n in range(1, 41) if rng.random() < rng.choice([0.05, 0.3, 0.9])}
+        budget = rng.randrange(0, 45)
+        expected = max((n for n in buildable if n <= budget), default=None)
+        found, built = search(buildable, budget, 40)
+        assert found == expected, (sorted(buildable), budget)
+        assert len(built) == len(set(built))
