@@ -217,11 +217,12 @@ def model_command() -> click.Command:
         dtype = opts["dtype"] or network.dtype
         with network_errors(opts["spec"]):
             cost = trace(network, batch=opts["batch"], dtype=dtype)
-            swapped = None
+            swapped, held = None, []
             if variant:
-                from .network import swap
+                from .network import kept, swap
 
                 swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
+                held = kept(network, variant)
         checked = swapped or cost
         if opts["quiet"]:
             click.echo(checked.params)
@@ -232,7 +233,7 @@ def model_command() -> click.Command:
             train = _network_training(opts, dtype)
             if swapped is not None:
                 trainings = (train(cost), train(swapped)) if train else None
-                tables = [netviews.swap_table(cost, swapped, variant, depth=depth)]
+                tables = [netviews.swap_table(cost, swapped, variant, depth=depth, kept=held)]
                 if trainings:
                     from .views import training_table
 
@@ -251,6 +252,7 @@ def model_command() -> click.Command:
                         batch=batch,
                         convention=convention,
                         training=trainings,
+                        kept=held,
                     ),
                     csv_tables=lambda: tables[:1],
                 )

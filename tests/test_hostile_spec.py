@@ -647,3 +647,129 @@ def test_width_search_against_every_width() -> None:
         found, built = search(buildable, budget, 40)
         assert found == expected, (sorted(buildable), budget)
         assert len(built) == len(set(built))
+
+
+# --- model --as ----------------------------------------------------------------------
+
+POOL_ONLY = {"input": [3, 8, 8], "layers": [{"type": "pool", "kind": "max", "kernel": 2}]}
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown", "html"])
+@pytest.mark.parametrize("variant", ["standard", "separable", "lite"])
+def test_swap_of_a_network_without_parameters(tmp_path: Path, fmt: str, variant: str) -> None:
+    path = spec_file(tmp_path, POOL_ONLY)
+    out = succeeded(run("model", str(path), "--as", variant, "--format", fmt))
+    if fmt == "json":
+        data = json.loads(out)
+        assert data["params_ratio"] is None and data["macs_ratio"] is None
+        assert data["original"]["params"] == data["swapped"]["params"] == 0
+    elif fmt == "table":
+        assert "× --" in out
+
+
+def test_swap_of_a_network_without_parameters_with_training(tmp_path: Path) -> None:
+    path = spec_file(tmp_path, POOL_ONLY)
+    succeeded(run("model", str(path), "--as", "standard", "--training"))
+    succeeded(run("model", str(path), "--as", "standard", "--training", "--format", "json"))
+
+
+# A transposed 4×4 convolution 16 -> 16, stride 2, padding 1: 8×8 -> (8 - 1) × 2 - 2 + 3
+# + 1 = 16×16. Weight (cin, cout, 4, 4) = 16 × 16 × 16 = 4,096, bias 16: 4,112. Then a
+# 3×3 convolution 16 -> 16: (16 × 9 + 1) × 16 = 2,320, as separable (9 + 1) × 16 +
+# (16 + 1) × 16 = 160 + 272 = 432.
+UPSAMPLE = {
+    "input": [16, 8, 8],
+    "layers": [
+        {
+            "type": "standard",
+            "name": "up",
+            "cout": 16,
+            "kernel": 4,
+            "stride": 2,
+            "padding": 1,
+            "transposed": True,
+        },
+        {"type": "standard", "name": "conv", "cout": 16, "kernel": 3},
+    ],
+}
+
+
+def test_swap_keeps_a_transposed_convolution_and_says_so(tmp_path: Path) -> None:
+    path = spec_file(tmp_path, UPSAMPLE)
+    data = json.loads(succeeded(run("model", str(path), "--as", "separable", "--format", "json")))
+    assert data["original"]["params"] == 4112 + 2320
+    assert data["swapped"]["params"] == 4112 + 432
+    up = data["swapped"]["layers"][0]
+    assert up["output_shape"] == [16, 16, 16] and up["params"] == 4112
+    assert data["swapped"]["output_shape"] == [16, 16, 16]
+    assert data["kept"] == [{"index": "1", "name": "up", "reason": "transposed"}]
+    table = succeeded(run("model", str(path), "--as", "separable"))
+    assert "standard (kept)" in table
+    assert "Kept as it is" in table and "up" in table and "transposed" in table
+
+
+def test_swap_without_anything_kept_says_nothing_of_it(tmp_path: Path) -> None:
+    data = {"input": [16, 8, 8], "layers": [UPSAMPLE["layers"][1]]}  # type: ignore[index]
+    path = spec_file(tmp_path, data)
+    out = json.loads(succeeded(run("model", str(path), "--as", "lite", "--format", "json")))
+    assert out["kept"] == []
+    assert "kept" not in succeeded(run("model", str(path), "--as", "lite"))
+
+
+def test_swap_inside_blocks_keeps_with_the_table_index(tmp_path: Path) -> None:
+    transposed = dict(UPSAMPLE["layers"][0])  # type: ignore[index]
+    # Kernel 3, stride 1, padding 1: (8 - 1) × 1 - 2 + 2 + 1 = 8, the size it was given.
+    transposed.update(kernel=3, stride=1)
+    data = {
+        "input": [16, 8, 8],
+        "layers": [
+            {"type": "pointwise", "cout": 16},
+            {"type": "residual", "layers": [{"type": "pointwise", "cout": 16}, transposed]},
+        ],
+    }
+    path = spec_file(tmp_path, data)
+    out = json.loads(succeeded(run("model", str(path), "--as", "lite", "--format", "json")))
+    # The residual is row 2; its body row 2.1; the body's second layer 2.1.2.
+    assert out["kept"] == [{"index": "2.1.2", "name": "up", "reason": "transposed"}]
+
+
+@pytest.mark.parametrize(
+    ("layer", "params"),
+    [
+        # Grouped 3×3, 4 -> 8 in 2 groups: (4/2 × 9 + 1) × 8 = 152. It is a standard
+        # convolution already: --as standard leaves it grouped.
+        ({"type": "standard", "cout": 8, "kernel": 3, "groups": 2}, 152),
+        # Separable with multiplier 2, 4 -> 8: depthwise 4 -> 8, (9 + 1) × 8 = 80; then
+        # pointwise 8 -> 8, (8 + 1) × 8 = 72: 152. --as separable keeps the multiplier.
+        ({"type": "separable", "cout": 8, "kernel": 3, "multiplier": 2}, 152),
+        # Lite 4 -> 8 on a 1D map with dilation 2: (4 + 1) × 8 + (3 + 1) × 8 = 72.
+        ({"type": "lite", "cout": 8, "kernel": 3, "dilation": 2}, 72),
+    ],
+)
+def test_swap_to_the_same_variant_changes_nothing(
+    tmp_path: Path, layer: dict[str, object], params: int
+) -> None:
+    dims = [8] if layer["type"] == "lite" else [8, 8]
+    path = spec_file(tmp_path, {"input": [4, *dims], "layers": [layer]})
+    variant = str(layer["type"])
+    assert succeeded(run("model", str(path), "-q")) == f"{params}\n"
+    assert succeeded(run("model", str(path), "--as", variant, "-q")) == f"{params}\n"
+
+
+@pytest.mark.parametrize(
+    ("variant", "params"),
+    [
+        # 3×3×3 convolution 4 -> 8, dilation 2, on a 3D map. As separable: depthwise
+        # (27 + 1) × 4 = 112, pointwise (4 + 1) × 8 = 40. As lite: (4 + 1) × 8 = 40,
+        # depthwise (27 + 1) × 8 = 224.
+        ("separable", 112 + 40),
+        ("lite", 40 + 224),
+    ],
+)
+def test_swap_keeps_dilation_and_rank(tmp_path: Path, variant: str, params: int) -> None:
+    layer = {"type": "standard", "cout": 8, "kernel": 3, "dilation": 2}
+    path = spec_file(tmp_path, {"input": [4, 9, 9, 9], "layers": [layer]})
+    out = json.loads(succeeded(run("model", str(path), "--as", variant, "--format", "json")))
+    assert out["swapped"]["params"] == params
+    # Same output: 9 + 2 × 2 - 2 × (3 - 1) = 9 on each axis (padding 2 keeps the size).
+    assert out["swapped"]["output_shape"] == out["original"]["output_shape"] == [8, 9, 9, 9]
