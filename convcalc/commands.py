@@ -6,10 +6,9 @@ time the command is used, so that a variant command never loads these.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -215,25 +214,46 @@ def model_command() -> click.Command:
             opts["spec"], opts["width"], opts["resolution"], opts["spec_format"]
         )
         dtype = opts["dtype"] or network.dtype
-        with network_errors(opts["spec"]):
+
+        def compute() -> tuple[Any, Any, list[Any]]:
+            from .network import kept, swap
+
             cost = trace(network, batch=opts["batch"], dtype=dtype)
-            swapped, held = None, []
-            if variant:
-                from .network import kept, swap
+            if not variant:
+                return cost, None, []
+            swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
+            return cost, swapped, kept(network, variant)
 
-                swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
-                held = kept(network, variant)
+        cost, swapped, held = network_step(opts["spec"], compute)
         checked = swapped or cost
-        if opts["quiet"]:
-            click.echo(checked.params)
-        else:
-            from . import netviews
+        network_step(opts["spec"], lambda: _emit_model(opts, dtype, cost, swapped, variant, held))
+        check_gates(
+            checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"]
+        )
 
-            depth, batch, convention = opts["depth"], opts["batch"], opts["convention"]
-            train = _network_training(opts, dtype)
-            if swapped is not None:
-                trainings = (train(cost), train(swapped)) if train else None
-                tables = [netviews.swap_table(cost, swapped, variant, depth=depth, kept=held)]
+    return model_cmd
+
+
+def _emit_model(
+    opts: dict[str, Any], dtype: str, cost: Any, swapped: Any, variant: str, held: list[Any]
+) -> None:
+    """Write ``model``'s figures in the format asked for; each view is built only if
+    that format needs it."""
+    if opts["quiet"]:
+        click.echo((swapped or cost).params)
+    else:
+        from . import netviews
+
+        depth, batch, convention = opts["depth"], opts["batch"], opts["convention"]
+        train = _network_training(opts, dtype)
+        if swapped is not None:
+            trainings = (train(cost), train(swapped)) if train else None
+
+            def swap_table() -> Any:
+                return netviews.swap_table(cost, swapped, variant, depth=depth, kept=held)
+
+            def swap_tables() -> list[Any]:
+                tables = [swap_table()]
                 if trainings:
                     from .views import training_table
 
@@ -241,53 +261,50 @@ def model_command() -> click.Command:
                         training_table(trainings[0], f"Training step: {cost.name}"),
                         training_table(trainings[1], f"Training step: {cost.name} as {variant}"),
                     ]
-                emit(
-                    opts,
-                    lambda: tables,
-                    lambda: netviews.swap_json(
-                        cost,
-                        swapped,
-                        variant,
-                        dtype=dtype,
-                        batch=batch,
-                        convention=convention,
-                        training=trainings,
-                        kept=held,
-                    ),
-                    csv_tables=lambda: tables[:1],
+                return tables
+
+            emit(
+                opts,
+                swap_tables,
+                lambda: netviews.swap_json(
+                    cost,
+                    swapped,
+                    variant,
+                    dtype=dtype,
+                    batch=batch,
+                    convention=convention,
+                    training=trainings,
+                    kept=held,
+                ),
+                csv_tables=lambda: [swap_table()],
+            )
+        else:
+
+            def layer_table() -> Any:
+                return netviews.network_table(
+                    cost, depth=depth, dtype=dtype, batch=batch, convention=convention
                 )
-            else:
 
-                def layer_table() -> Any:
-                    return netviews.network_table(
-                        cost, depth=depth, dtype=dtype, batch=batch, convention=convention
-                    )
+            def network_tables() -> list[Any]:
+                found = [layer_table(), netviews.breakdown_table(cost)]
+                if train:
+                    from .views import training_table
 
-                def network_tables() -> list[Any]:
-                    found = [layer_table(), netviews.breakdown_table(cost)]
-                    if train:
-                        from .views import training_table
+                    found.append(training_table(train(cost), f"Training step: {cost.name}"))
+                return found
 
-                        found.append(training_table(train(cost), f"Training step: {cost.name}"))
-                    return found
-
-                emit(
-                    opts,
-                    network_tables,
-                    lambda: netviews.network_json(
-                        cost,
-                        dtype=dtype,
-                        batch=batch,
-                        convention=convention,
-                        training=train(cost) if train else None,
-                    ),
-                    csv_tables=lambda: [layer_table()],
-                )
-        check_gates(
-            checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"]
-        )
-
-    return model_cmd
+            emit(
+                opts,
+                network_tables,
+                lambda: netviews.network_json(
+                    cost,
+                    dtype=dtype,
+                    batch=batch,
+                    convention=convention,
+                    training=train(cost) if train else None,
+                ),
+                csv_tables=lambda: [layer_table()],
+            )
 
 
 def _network_training(opts: dict[str, Any], dtype: str) -> Any:
@@ -371,19 +388,20 @@ def _load_network(spec: str, width: Any, resolution: Any, fmt: str | None = None
     from .spec import build
 
     data, preset_width = _read_spec(spec, fmt=fmt)
-    with network_errors(spec):
-        alpha = width if width is not None else preset_width
-        return build(data, spec, width=alpha, resolution=resolution)
+    alpha = width if width is not None else preset_width
+    return network_step(spec, lambda: build(data, spec, width=alpha, resolution=resolution))
 
 
-@contextmanager
-def network_errors(spec: str) -> Iterator[None]:
-    """Building or tracing a network: whatever goes wrong is one line and exit 2, the
-    same line for ``model`` and ``fit --model``."""
+T = TypeVar("T")
+
+
+def network_step(spec: str, step: Callable[[], T]) -> T:
+    """Build, trace or write out a network: whatever goes wrong is one line and exit 2,
+    the same line for ``model`` and ``fit --model``."""
     from .spec import SpecError
 
     try:
-        yield
+        return step()
     except ConvCalcError as error:
         if error.option in ("width", "resolution"):
             fail(error)
@@ -392,9 +410,12 @@ def network_errors(spec: str) -> Iterator[None]:
             str(error) if isinstance(error, SpecError) else f"{spec}: {error}"
         ) from None
     except RecursionError:
-        raise click.UsageError(f"{spec}: layers nested too deeply to build") from None
+        problem = "layers nested too deeply to compute"
     except MemoryError:
-        raise click.UsageError(f"{spec}: out of memory while building the network") from None
+        problem = "out of memory: the network is too large for the memory available"
+    # Raised here, once the failed step's frames (and what they held) are let go: a
+    # MemoryError's traceback keeps every object of the step alive.
+    raise click.UsageError(f"{spec}: {problem}")
 
 
 def _list_presets(opts: dict[str, Any]) -> None:
@@ -786,12 +807,11 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
         network = build_spec(data, spec, width=alpha, resolution=opts["resolution"])
         return trace(network, batch=opts["batch"])
 
-    with network_errors(spec):
-        # A spec that cannot be built at its own width is broken, whatever the budget:
-        # bad input, as model says, not "nothing fits". At other widths, a failure only
-        # means that width cannot be built.
-        build(own_width)
-        found = largest_width(build, budget)
+    # A spec that cannot be built at its own width is broken, whatever the budget: bad
+    # input, as model says, not "nothing fits". At other widths, a failure only means
+    # that width cannot be built.
+    network_step(spec, lambda: build(own_width))
+    found = network_step(spec, lambda: largest_width(build, budget))
     if found is None:
         raise CheckFailed(
             f"{spec}: no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "

@@ -773,3 +773,58 @@ def test_swap_keeps_dilation_and_rank(tmp_path: Path, variant: str, params: int)
     assert out["swapped"]["params"] == params
     # Same output: 9 + 2 × 2 - 2 × (3 - 1) = 9 on each axis (padding 2 keeps the size).
     assert out["swapped"]["output_shape"] == out["original"]["output_shape"] == [8, 9, 9, 9]
+
+
+# --- whatever computing a network runs into: one line, exit 2 --------------------------
+
+
+def nested(levels: int, kind: str) -> dict[str, object]:
+    layer: dict[str, object] = {"type": "pointwise", "cout": 4}
+    for _ in range(levels):
+        if kind == "residual":
+            layer = {"type": "residual", "layers": [layer]}
+        else:
+            layer = {"type": "parallel", "streams": [[layer]]}
+    return {"input": [4, 8, 8], "layers": [layer]}
+
+
+def module_chain(levels: int) -> dict[str, object]:
+    """Shared modules that each use the one before once."""
+    shared: dict[str, object] = {"m0": {"type": "pointwise", "cout": 4}}
+    for level in range(1, levels + 1):
+        shared[f"m{level}"] = {"type": "residual", "layers": [{"use": f"m{level - 1}"}]}
+    return shared_spec(shared, f"m{levels}")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [nested(300, "residual"), nested(300, "parallel"), module_chain(300), module_chain(5000)],
+    ids=["residuals", "parallels", "modules", "many-modules"],
+)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["model"],
+        ["model", "--as", "lite", "--format", "json"],
+        ["model", "--format", "csv", "--depth", "5000"],
+        ["fit", "--max-params", "100", "--model"],
+    ],
+    ids=["model", "as-json", "csv", "fit"],
+)
+def test_layers_nested_past_the_recursion_limit(
+    tmp_path: Path, data: dict[str, object], args: list[str]
+) -> None:
+    refused(run(*args, str(spec_file(tmp_path, data))), "nested too deeply")
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_network_larger_than_the_memory_available(tmp_path: Path, fmt: str) -> None:
+    # 50,000 layers, within the limit of 100,000, side by side with their swap: far more
+    # than 200 MB of address space holds.
+    layer = {"type": "pointwise", "cout": 4, "repeat": 10_000}
+    path = spec_file(tmp_path, {"input": [4, 8, 8], "layers": [layer] * 5})
+    done = convcalc(
+        "model", str(path), "--as", "standard", "--format", fmt, memory=200 << 20, timeout=120
+    )
+    if done.returncode != 0:  # CSV may fit in memory
+        refused(done, "out of memory")
