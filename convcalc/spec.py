@@ -267,7 +267,8 @@ def load_preset(name: str) -> tuple[dict[str, Any], str | None]:
     preset = PRESETS.get(name)
     if preset is None:
         raise SpecError(
-            f"unknown preset {name!r}: use one of {', '.join(PRESETS)}, or a .toml/.json file",
+            f"unknown preset {_brief(name)}: use one of {', '.join(PRESETS)}, "
+            "or a .toml/.json file",
             option="spec",
         )
     text = resources.files("convcalc.presets").joinpath(preset.file).read_text(encoding="utf-8")
@@ -306,7 +307,7 @@ def _scope(
         return outer
     scope = dict(outer)
     for name, spec in shared.items():
-        path = f"{where}.shared.{name}"
+        path = f"{where}.shared.{_key(name)}"
         scope[name] = _Module(name=name, path=path, spec=spec, scope=scope, instance=instance)
     return scope
 
@@ -466,13 +467,13 @@ class _Builder:
         kind = item.get("type")
         if kind not in LAYER_TYPES:
             allowed = ", ".join(LAYER_TYPES)
-            got = "no type" if kind is None else repr(kind)
+            got = "no type" if kind is None else _brief(kind)
             raise self.fail(f"{where}.type", f"{got}: use one of {allowed}")
         allowed_keys = COMMON_KEYS | CONV_KEYS.get(kind, set()) | OTHER_KEYS.get(kind, set())
         for key in item:
             if key not in allowed_keys:
                 raise self.fail(
-                    f"{where}.{key}",
+                    f"{where}.{_key(key)}",
                     f"unknown option for a {kind} layer: use {', '.join(sorted(allowed_keys))}",
                 )
         # A declared cin is written at width 1, as every channel count in the spec is.
@@ -561,7 +562,7 @@ class _Builder:
     def pool(self, item: dict[str, Any], where: str, name: str, *, first: bool) -> Pool:
         pool_kind = item.get("kind", "max")
         if pool_kind not in ("max", "avg"):
-            raise self.fail(f"{where}.kind", f"{pool_kind!r}: use 'max' or 'avg'")
+            raise self.fail(f"{where}.kind", f"{_brief(pool_kind)}: use 'max' or 'avg'")
         if _bool(self, item, "global", where, default=False):
             for key in ("kernel", "stride", "padding"):
                 if key in item:
@@ -603,7 +604,7 @@ class _Builder:
     ) -> tuple[Node, _Channels]:
         merge = item.get("merge", "sum")
         if merge not in ("sum", "concat"):
-            raise self.fail(f"{where}.merge", f"{merge!r}: use 'sum' or 'concat'")
+            raise self.fail(f"{where}.merge", f"{_brief(merge)}: use 'sum' or 'concat'")
         shared = item.get("shared", {})
         if not isinstance(shared, dict):
             raise self.fail(f"{where}.shared", "expected a table of named modules")
@@ -678,6 +679,11 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 60 else f"{text[:57]}..."
 
 
+def _key(key: str) -> str:
+    """A key as a path writes it: as it is if it is a plain name, else quoted."""
+    return key if key.isidentifier() and key.isascii() and len(key) <= 60 else _brief(key)
+
+
 def _kind(value: Any) -> str:
     return {
         bool: "a boolean",
@@ -722,7 +728,9 @@ def _size(builder: _Builder, value: Any, where: str) -> int | tuple[int, ...]:
         and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
     ):
         return tuple(value)
-    raise builder.fail(where, f"expected a size (3) or one per dimension ([3, 5]), got {value!r}")
+    raise builder.fail(
+        where, f"expected a size (3) or one per dimension ([3, 5]), got {_brief(value)}"
+    )
 
 
 def _padding(builder: _Builder, value: Any, where: str) -> int | tuple[int, ...] | str:
@@ -746,7 +754,11 @@ def build(
     """
     for key in data:
         if key not in TOP_KEYS:
-            raise SpecError(f"{source}: {key}: unknown key: use {', '.join(sorted(TOP_KEYS))}")
+            raise SpecError(
+                f"{source}: {_key(key)}: unknown key: use {', '.join(sorted(TOP_KEYS))}"
+            )
+    if not isinstance(data.get("name", ""), str):
+        raise SpecError(f"{source}: name: expected a string, got {_kind(data['name'])}")
     shape = data.get("input")
     if (
         not isinstance(shape, list)
@@ -755,7 +767,7 @@ def build(
     ):
         raise SpecError(
             f"{source}: input: expected [channels, size...] with 1 to 3 sizes, "
-            f"e.g. [3, 224, 224], got {shape!r}"
+            f"e.g. [3, 224, 224], got {_brief(shape)}"
         )
     if resolution is not None:
         sizes = (resolution,) * (len(shape) - 1) if isinstance(resolution, int) else resolution
@@ -771,14 +783,17 @@ def build(
     for key in defaults:
         if key not in DEFAULT_KEYS:
             raise SpecError(
-                f"{source}: defaults.{key}: unknown default: use {', '.join(sorted(DEFAULT_KEYS))}"
+                f"{source}: defaults.{_key(key)}: unknown default: "
+                f"use {', '.join(sorted(DEFAULT_KEYS))}"
             )
     for key in ("bias", "bn"):
         if key in defaults and not isinstance(defaults[key], bool):
             raise SpecError(f"{source}: defaults.{key}: expected true or false")
     dtype = defaults.get("dtype", "fp32")
     if not isinstance(dtype, str) or dtype not in DTYPES:
-        raise SpecError(f"{source}: defaults.dtype: {dtype!r}: use one of {', '.join(DTYPES)}")
+        raise SpecError(
+            f"{source}: defaults.dtype: {_brief(dtype)}: use one of {', '.join(DTYPES)}"
+        )
     alpha = _width(width)
     min_channels = data.get("min_channels", 1)
     if isinstance(min_channels, bool) or not isinstance(min_channels, int) or min_channels < 1:
@@ -794,7 +809,7 @@ def build(
     channels = _Channels(shape[0], shape[0])
     body, _ = builder.seq(data.get("layers"), "layers", channels, "body")
     name = data.get("name", Path(source).stem)
-    return Network(name=str(name), input_shape=tuple(shape), body=body, dtype=dtype)
+    return Network(name=name, input_shape=tuple(shape), body=body, dtype=dtype)
 
 
 MIN_WIDTH = Fraction(MIN_WIDTH_TEXT)
