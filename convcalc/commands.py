@@ -194,7 +194,7 @@ def model_command() -> click.Command:
     def model_cmd(**opts: Any) -> None:
         """A whole network, from a spec file or a built-in preset.
 
-        The spec is TOML or JSON.
+        The spec is TOML or JSON; - reads it from standard input.
         Prints each layer's output shape, parameters and MACs, the totals, and a
         breakdown by layer type, like the MobileNet paper's "Resource per layer
         type". MACs exclude bias, BatchNorm, pooling and activations.

@@ -399,9 +399,9 @@ class _Counter:
             cycle = self.active[self.active.index(module) :]
             first = cycle[0]
             if len(cycle) == 1:
-                message = f"shared module {first.name!r} uses itself"
+                message = f"shared module {_brief(first.name)} uses itself"
             else:
-                names = " -> ".join(m.name for m in [*cycle, first])
+                names = " -> ".join(_key(m.name) for m in [*cycle, first])
                 message = f"shared modules use each other in a cycle: {names}"
             raise SpecError(
                 f"{self.source}: {first.path}: {message}: a module cannot contain itself"
@@ -485,6 +485,10 @@ class _Builder:
                 f"{cin.written}{at_width}",
             )
         repeat = _int(self, item, "repeat", where, default=1)
+        if repeat > MAX_REPEAT:  # the count before building refused it already
+            raise self.fail(
+                f"{where}.repeat", f"repeat = {repeat:,} is over the limit of {MAX_REPEAT:,}"
+            )
         name = item.get("name", kind)
         if not isinstance(name, str):
             raise self.fail(f"{where}.name", f"expected a string, got {_kind(name)}")
@@ -525,8 +529,7 @@ class _Builder:
                 raise self.fail(
                     f"{where}.shortcut",
                     f"the body changes {cin.built} channels to {cout.built}: an identity "
-                    "shortcut cannot "
-                    "be added; give a shortcut list of layers",
+                    "shortcut cannot be added; give a shortcut list of layers",
                 )
             return Residual(body=body, shortcut=shortcut, name=name), cout
         return self.parallel(item, where, cin, name)
@@ -639,7 +642,7 @@ class _Builder:
             raise self.fail(where, "a 'use' entry takes no other keys")
         module = _lookup(self.shared, name)
         if module is None:
-            known = ", ".join(self.shared) or "none"
+            known = ", ".join(_key(k) for k in self.shared) or "none"
             raise self.fail(
                 f"{where}.use", f"no shared module {_brief(name)} here (declared: {known})"
             )
@@ -649,7 +652,7 @@ class _Builder:
         if first[0] != cin.built:
             raise self.fail(
                 where,
-                f"shared module {module.name!r} runs on {cin.built} channels here but on "
+                f"shared module {_brief(module.name)} runs on {cin.built} channels here but on "
                 f"{first[0]} channels at {first[1]}: one module's weights fit one channel count",
             )
         outer, self.shared = self.shared, module.scope
