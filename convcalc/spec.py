@@ -445,9 +445,9 @@ class _Builder:
         return width_text(self.width)
 
     def channels(self, cout: int) -> int:
-        """A layer's output channels at the network's width (TF-slim's rounding)."""
-        if self.width == 1:
-            return cout
+        """A layer's output channels at the network's width: TF-slim's
+        ``max(int(d × α), min_depth)``, at width 1 too, so that channels never fall
+        as the width grows."""
         return max(int(cout * self.width), self.min_channels)
 
     def seq(self, items: Any, where: str, cin: _Channels, name: str = "") -> tuple[Seq, _Channels]:

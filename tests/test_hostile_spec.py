@@ -588,6 +588,23 @@ def test_fit_model_skips_widths_that_cannot_be_built(
     assert succeeded(result) == f"{answer}\n"
 
 
+def test_min_channels_applies_at_width_1_too(tmp_path: Path) -> None:
+    # A lite block 12 -> 3 (1×1 kernel) with min_channels = 4: at width 0.999,
+    # max(int(3 × 0.999), 4) = 4 channels, and at width 1 it must not fall back to 3
+    # (TF-slim: max(int(d × α), min_depth) at any α). Pointwise (12 + 1) × 4 = 52,
+    # depthwise (1 + 1) × 4 = 8: 60 from 0.001 up to α < 5/3, where int(3α) reaches 5.
+    data = {
+        "input": [12, 8, 8],
+        "min_channels": 4,
+        "layers": [{"type": "lite", "cout": 3, "kernel": 1}],
+    }
+    path = spec_file(tmp_path, data)
+    for width in ("0.999", "1"):
+        assert succeeded(run("model", str(path), "--width", width, "-q")) == "60\n"
+    assert succeeded(run("fit", "--model", str(path), "--max-params", "60", "-q")) == "1.666\n"
+    assert run("fit", "--model", str(path), "--max-params", "59").exit_code == 1
+
+
 def test_fit_model_nothing_that_can_be_built_fits(tmp_path: Path) -> None:
     path = spec_file(tmp_path, GROUPED, "grp.toml")
     done = run("fit", "--model", str(path), "--max-params", "5")  # cout 3 needs 6
