@@ -224,9 +224,10 @@ def model_command() -> click.Command:
             swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
             return cost, swapped, kept(network, variant)
 
-        cost, swapped, held = network_step(opts["spec"], compute)
+        source = _source(opts["spec"])
+        cost, swapped, held = network_step(source, compute)
         checked = swapped or cost
-        network_step(opts["spec"], lambda: _emit_model(opts, dtype, cost, swapped, variant, held))
+        network_step(source, lambda: _emit_model(opts, dtype, cost, swapped, variant, held))
         check_gates(
             checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"]
         )
@@ -366,10 +367,11 @@ def _read_spec(
             stdin = getattr(sys.stdin, "buffer", None)
             if stdin is None:
                 raise click.BadParameter("- reads standard input, which is closed", param_hint=hint)
-            return parse(read_bounded(stdin, "<stdin>"), "<stdin>", fmt=fmt), None
+            return parse(read_bounded(stdin, STDIN), STDIN, fmt=fmt), None
+        # A file of a preset's name is read instead of the preset (a directory is not).
         # os.path.exists, unlike Path.exists, answers False for a name the system
         # refuses (too long, a loop of links): reading it then says why.
-        if spec in PRESETS and not os.path.exists(spec):
+        if spec in PRESETS and (not os.path.exists(spec) or os.path.isdir(spec)):
             return load_preset(spec)
         return load(spec, fmt=fmt), None
     except SpecNotFound:
@@ -389,7 +391,17 @@ def _load_network(spec: str, width: Any, resolution: Any, fmt: str | None = None
 
     data, preset_width = _read_spec(spec, fmt=fmt)
     alpha = width if width is not None else preset_width
-    return network_step(spec, lambda: build(data, spec, width=alpha, resolution=resolution))
+    source = _source(spec)
+    return network_step(source, lambda: build(data, source, width=alpha, resolution=resolution))
+
+
+STDIN = "<stdin>"
+"""How messages name a spec read from standard input."""
+
+
+def _source(spec: str) -> str:
+    """The spec's name in messages: ``-`` is standard input."""
+    return STDIN if spec == "-" else spec
 
 
 T = TypeVar("T")
@@ -800,8 +812,8 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
     from .spec import build as build_spec
     from .spec import width_text
 
-    spec = opts["model_spec"]
-    data, own_width = _read_spec(spec, "'--model'", opts["spec_format"])
+    data, own_width = _read_spec(opts["model_spec"], "'--model'", opts["spec_format"])
+    spec = _source(opts["model_spec"])
 
     def build(alpha: Any) -> Any:
         network = build_spec(data, spec, width=alpha, resolution=opts["resolution"])
@@ -856,7 +868,7 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
         opts,
         tables,
         lambda: {
-            "model": spec,
+            "model": opts["model_spec"],
             "budget": {"max_params": budget.max_params, "max_macs": budget.max_macs},
             "width": text,
             "params": cost.params,

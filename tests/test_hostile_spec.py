@@ -108,6 +108,33 @@ def test_fit_model_reads_stdin_too() -> None:
     assert succeeded(result) == "1.124\n"
 
 
+def test_spec_from_stdin_is_named_stdin_in_errors() -> None:
+    refused(run("model", "-", stdin=""), "<stdin>: input")
+    bad = '{"input": [3, 8, 8], "layers": [{"type": "linear", "cout": 3}]}'
+    refused(run("fit", "--model", "-", "--max-params", "9", stdin=bad), "<stdin>: linear")
+
+
+def test_spec_from_closed_stdin() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "convcalc", "model", "-"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),
+        check=False,
+    )
+    refused(done, "standard input")
+
+
+def test_directory_named_as_a_preset_does_not_hide_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mobilenet_v1").mkdir()
+    monkeypatch.chdir(tmp_path)
+    succeeded(run("model", "mobilenet_v1", "-q"))
+
+
 def test_spec_from_dev_stdin_pipe() -> None:
     done = convcalc("model", "/dev/stdin", "-q", stdin=POINTWISE_TOML.encode())
     assert succeeded(done) == f"{POINTWISE_PARAMS}\n"
