@@ -22,7 +22,6 @@ from .core import (
     fmt,
     make_block,
     over_limit,
-    read_decimal,
     read_size,
     read_whole,
     shown,
@@ -225,19 +224,6 @@ class CountType(ParamBase):
         )
 
 
-class DecimalType(ParamBase):
-    """A decimal number in the digits 0-9, such as ``0.75``; passed on as written."""
-
-    name = "decimal"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        try:
-            read_decimal(str(value))
-        except ConvCalcError as error:
-            self.fail(str(error), param, ctx)
-        return str(value).strip()
-
-
 class InputFile(click.File):
     """A file to read, or ``-`` for stdin; a name no file can have is a usage error."""
 
@@ -285,7 +271,6 @@ SIZE = SizeType()
 SIZE0 = SizeType(minimum=0)
 SIZES = SizesType()
 COUNT = CountType()
-DECIMAL = DecimalType()
 
 
 # --- shared option groups --------------------------------------------------

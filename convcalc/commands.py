@@ -6,8 +6,9 @@ time the command is used, so that a variant command never loads these.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -16,7 +17,6 @@ from .cli import (
     CONTEXT_SETTINGS,
     CONVENTION_OPTION,
     COUNT,
-    DECIMAL,
     KERNEL_OPTION,
     POSITIVE,
     SIZE,
@@ -25,6 +25,7 @@ from .cli import (
     Choice,
     InputFile,
     ListType,
+    ParamBase,
     RangeType,
     check_gates,
     check_options,
@@ -156,11 +157,13 @@ def model_command() -> click.Command:
     )
     @click.argument("spec", required=False, metavar="SPEC")
     @click.option("--list", "list_", is_flag=True, help="List the built-in presets and exit.")
+    @SPEC_FORMAT_OPTION
     @click.option(
         "--width",
-        type=DECIMAL,
+        type=WidthType(),
         metavar="ALPHA",
-        help="Width multiplier α: every convolution's channels × α (a preset's own by default).",
+        help="Width multiplier α, a decimal from 0.001 to 4: every convolution's channels × α "
+        "(a preset's own by default).",
     )
     @click.option(
         "--resolution",
@@ -193,7 +196,7 @@ def model_command() -> click.Command:
     def model_cmd(**opts: Any) -> None:
         """A whole network, from a spec file or a built-in preset.
 
-        The spec is TOML or JSON.
+        The spec is TOML or JSON; - reads it from standard input.
         Prints each layer's output shape, parameters and MACs, the totals, and a
         breakdown by layer type, like the MobileNet paper's "Resource per layer
         type". MACs exclude bias, BatchNorm, pooling and activations.
@@ -209,30 +212,51 @@ def model_command() -> click.Command:
                 f"give a spec file or a preset ({', '.join(PRESETS)}), or --list"
             )
         variant = ALIASES.get(opts["as_variant"] or "", opts["as_variant"])
-        network = _load_network(opts["spec"], opts["width"], opts["resolution"])
+        network = _load_network(
+            opts["spec"], opts["width"], opts["resolution"], opts["spec_format"]
+        )
         dtype = opts["dtype"] or network.dtype
-        try:
+
+        def compute() -> tuple[Any, Any, list[Any]]:
+            from .network import kept, swap
+
             cost = trace(network, batch=opts["batch"], dtype=dtype)
-            swapped = None
-            if variant:
-                from .network import swap
+            if not variant:
+                return cost, None, []
+            swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
+            return cost, swapped, kept(network, variant)
 
-                swapped = trace(swap(network, variant), batch=opts["batch"], dtype=dtype)
-        except ConvCalcError as error:
-            raise click.UsageError(f"{opts['spec']}: {error}") from None
-        except RecursionError:
-            raise click.UsageError(f"{opts['spec']}: blocks nested too deeply") from None
+        source = _source(opts["spec"])
+        cost, swapped, held = network_step(source, compute)
         checked = swapped or cost
-        if opts["quiet"]:
-            click.echo(checked.params)
-        else:
-            from . import netviews
+        network_step(source, lambda: _emit_model(opts, dtype, cost, swapped, variant, held))
+        check_gates(
+            checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"]
+        )
 
-            depth, batch, convention = opts["depth"], opts["batch"], opts["convention"]
-            train = _network_training(opts, dtype)
-            if swapped is not None:
-                trainings = (train(cost), train(swapped)) if train else None
-                tables = [netviews.swap_table(cost, swapped, variant, depth=depth)]
+    return model_cmd
+
+
+def _emit_model(
+    opts: dict[str, Any], dtype: str, cost: Any, swapped: Any, variant: str, held: list[Any]
+) -> None:
+    """Write ``model``'s figures in the format asked for; each view is built only if
+    that format needs it."""
+    if opts["quiet"]:
+        click.echo((swapped or cost).params)
+    else:
+        from . import netviews
+
+        depth, batch, convention = opts["depth"], opts["batch"], opts["convention"]
+        train = _network_training(opts, dtype)
+        if swapped is not None:
+            trainings = (train(cost), train(swapped)) if train else None
+
+            def swap_table() -> Any:
+                return netviews.swap_table(cost, swapped, variant, depth=depth, kept=held)
+
+            def swap_tables() -> list[Any]:
+                tables = [swap_table()]
                 if trainings:
                     from .views import training_table
 
@@ -240,52 +264,50 @@ def model_command() -> click.Command:
                         training_table(trainings[0], f"Training step: {cost.name}"),
                         training_table(trainings[1], f"Training step: {cost.name} as {variant}"),
                     ]
-                emit(
-                    opts,
-                    lambda: tables,
-                    lambda: netviews.swap_json(
-                        cost,
-                        swapped,
-                        variant,
-                        dtype=dtype,
-                        batch=batch,
-                        convention=convention,
-                        training=trainings,
-                    ),
-                    csv_tables=lambda: tables[:1],
+                return tables
+
+            emit(
+                opts,
+                swap_tables,
+                lambda: netviews.swap_json(
+                    cost,
+                    swapped,
+                    variant,
+                    dtype=dtype,
+                    batch=batch,
+                    convention=convention,
+                    training=trainings,
+                    kept=held,
+                ),
+                csv_tables=lambda: [swap_table()],
+            )
+        else:
+
+            def layer_table() -> Any:
+                return netviews.network_table(
+                    cost, depth=depth, dtype=dtype, batch=batch, convention=convention
                 )
-            else:
 
-                def layer_table() -> Any:
-                    return netviews.network_table(
-                        cost, depth=depth, dtype=dtype, batch=batch, convention=convention
-                    )
+            def network_tables() -> list[Any]:
+                found = [layer_table(), netviews.breakdown_table(cost)]
+                if train:
+                    from .views import training_table
 
-                def network_tables() -> list[Any]:
-                    found = [layer_table(), netviews.breakdown_table(cost)]
-                    if train:
-                        from .views import training_table
+                    found.append(training_table(train(cost), f"Training step: {cost.name}"))
+                return found
 
-                        found.append(training_table(train(cost), f"Training step: {cost.name}"))
-                    return found
-
-                emit(
-                    opts,
-                    network_tables,
-                    lambda: netviews.network_json(
-                        cost,
-                        dtype=dtype,
-                        batch=batch,
-                        convention=convention,
-                        training=train(cost) if train else None,
-                    ),
-                    csv_tables=lambda: [layer_table()],
-                )
-        check_gates(
-            checked.params, checked.macs, opts["expect"], opts["max_params"], opts["max_macs"]
-        )
-
-    return model_cmd
+            emit(
+                opts,
+                network_tables,
+                lambda: netviews.network_json(
+                    cost,
+                    dtype=dtype,
+                    batch=batch,
+                    convention=convention,
+                    training=train(cost) if train else None,
+                ),
+                csv_tables=lambda: [layer_table()],
+            )
 
 
 def _network_training(opts: dict[str, Any], dtype: str) -> Any:
@@ -303,43 +325,111 @@ def _network_training(opts: dict[str, Any], dtype: str) -> Any:
     )
 
 
-def _read_spec(spec: str, hint: str = "'SPEC'") -> tuple[dict[str, Any], str | None]:
-    """A preset's or a spec file's data, and the preset's own width."""
-    from pathlib import Path
+class WidthType(ParamBase):
+    """A width multiplier: a plain decimal from 0.001 to 4, read exactly."""
 
-    from .spec import PRESETS, load, load_preset
+    name = "width"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from fractions import Fraction
+
+        from .spec import parse_width
+
+        if isinstance(value, Fraction):
+            return value
+        try:
+            return parse_width(str(value))
+        except ConvCalcError as error:
+            self.fail(str(error), param, ctx)
+
+
+SPEC_FORMAT_OPTION = click.option(
+    "--spec-format",
+    type=click.Choice(["toml", "json"]),
+    help="How the spec is written  [default: by its suffix, else JSON if it starts with {]",
+)
+
+
+def _read_spec(
+    spec: str, hint: str = "'SPEC'", fmt: str | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """A preset's or a spec file's data (``-`` reads standard input), and the preset's
+    own width."""
+    import os
+    import sys
+
+    from .spec import PRESETS, SpecNotFound, load, load_preset, parse, read_bounded
 
     if "\0" in spec:
         raise click.BadParameter(
             f"{spec!r} is not a file name (it holds a NUL byte)", param_hint=hint
         )
     try:
-        if spec in PRESETS and not Path(spec).exists():
+        if spec == "-":
+            stdin = getattr(sys.stdin, "buffer", None)
+            if stdin is None:
+                raise click.BadParameter("- reads standard input, which is closed", param_hint=hint)
+            return parse(read_bounded(stdin, STDIN), STDIN, fmt=fmt), None
+        # A file of a preset's name is read instead of the preset (a directory is not).
+        # os.path.exists, unlike Path.exists, answers False for a name the system
+        # refuses (too long, a loop of links): reading it then says why.
+        if spec in PRESETS and (not os.path.exists(spec) or os.path.isdir(spec)):
             return load_preset(spec)
-        if not Path(spec).is_file():
-            raise click.BadParameter(
-                f"{spec!r} is neither a file nor a preset ({', '.join(PRESETS)})",
-                param_hint=hint,
-            )
-        return load(spec), None
+        return load(spec, fmt=fmt), None
+    except SpecNotFound:
+        raise click.BadParameter(
+            f"{spec!r} is neither a file nor a preset ({', '.join(PRESETS)}); - reads "
+            "standard input",
+            param_hint=hint,
+        ) from None
     except RecursionError:
-        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
+        raise click.UsageError(f"{spec}: nested too deeply to read") from None
     except ConvCalcError as error:
         raise click.UsageError(str(error)) from None
 
 
-def _load_network(spec: str, width: str | None, resolution: Any) -> Any:
+def _load_network(spec: str, width: Any, resolution: Any, fmt: str | None = None) -> Any:
     from .spec import build
 
-    data, preset_width = _read_spec(spec)
+    data, preset_width = _read_spec(spec, fmt=fmt)
+    alpha = width if width is not None else preset_width
+    source = _source(spec)
+    return network_step(source, lambda: build(data, source, width=alpha, resolution=resolution))
+
+
+STDIN = "<stdin>"
+"""How messages name a spec read from standard input."""
+
+
+def _source(spec: str) -> str:
+    """The spec's name in messages: ``-`` is standard input."""
+    return STDIN if spec == "-" else spec
+
+
+T = TypeVar("T")
+
+
+def network_step(spec: str, step: Callable[[], T]) -> T:
+    """Build, trace or write out a network: whatever goes wrong is one line and exit 2,
+    the same line for ``model`` and ``fit --model``."""
+    from .spec import SpecError
+
     try:
-        return build(data, spec, width=width or preset_width, resolution=resolution)
-    except RecursionError:
-        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
+        return step()
     except ConvCalcError as error:
         if error.option in ("width", "resolution"):
             fail(error)
-        raise click.UsageError(str(error)) from None
+        # A spec error names the file and the place already; a trace error names a layer.
+        raise click.UsageError(
+            str(error) if isinstance(error, SpecError) else f"{spec}: {error}"
+        ) from None
+    except RecursionError:
+        problem = "layers nested too deeply to compute"
+    except MemoryError:
+        problem = "out of memory: the network is too large for the memory available"
+    # Raised here, once the failed step's frames (and what they held) are let go: a
+    # MemoryError's traceback keeps every object of the step alive.
+    raise click.UsageError(f"{spec}: {problem}")
 
 
 def _list_presets(opts: dict[str, Any]) -> None:
@@ -593,6 +683,7 @@ Examples:
         help="Fit a network's width multiplier instead: a preset or a spec file.",
     )
     @click.option("--resolution", type=SIZE, metavar="SIZE", help="With --model: input size.")
+    @SPEC_FORMAT_OPTION
     @click.option("--max-params", type=COUNT, metavar="N", help="Parameter budget (30M, 1.5G).")
     @click.option("--max-macs", type=COUNT, metavar="N", help="MAC budget (needs --input).")
     @CONVENTION_OPTION
@@ -729,26 +820,30 @@ def _fit_json(rows: list[tuple[str, Any]], budget: Any, convention: str) -> dict
 
 def _fit_model(opts: dict[str, Any], budget: Any) -> None:
     from .fit import largest_width
+    from .limits import MAX_WIDTH_TEXT, MIN_WIDTH_TEXT
     from .network import trace
     from .spec import build as build_spec
+    from .spec import width_text
 
-    spec = opts["model_spec"]
-    data, _ = _read_spec(spec, "'--model'")
+    data, own_width = _read_spec(opts["model_spec"], "'--model'", opts["spec_format"])
+    spec = _source(opts["model_spec"])
 
     def build(alpha: Any) -> Any:
         network = build_spec(data, spec, width=alpha, resolution=opts["resolution"])
         return trace(network, batch=opts["batch"])
 
-    try:
-        found = largest_width(build, budget)
-    except RecursionError:
-        raise click.UsageError(f"{spec}: blocks nested too deeply") from None
-    except ConvCalcError as error:
-        raise click.UsageError(f"{spec}: {error}") from None
+    # A spec that cannot be built at its own width is broken, whatever the budget: bad
+    # input, as model says, not "nothing fits". At other widths, a failure only means
+    # that width cannot be built.
+    network_step(spec, lambda: build(own_width))
+    found = network_step(spec, lambda: largest_width(build, budget))
     if found is None:
-        raise CheckFailed(f"{spec}: no width that can be built (from 0.001 up) fits the budget")
+        raise CheckFailed(
+            f"{spec}: no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "
+            "fits the budget"
+        )
     alpha, cost = found
-    text = f"{float(alpha):g}"
+    text = width_text(alpha)
     convention = opts["convention"]
     if opts["quiet"]:
         click.echo(text)
@@ -775,8 +870,9 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
                     },
                 ),
                 notes=(
-                    "Widths are tried in steps of 0.001 up to 4; channels = max(int(c × α), "
-                    "min_channels), as TF-slim rounds them.",
+                    "Widths are tried in steps of 0.001 up to 4, skipping those at which the "
+                    "network cannot be built; channels = max(int(c × α), min_channels), as "
+                    "TF-slim rounds them.",
                 ),
             )
         ]
@@ -785,7 +881,7 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
         opts,
         tables,
         lambda: {
-            "model": spec,
+            "model": opts["model_spec"],
             "budget": {"max_params": budget.max_params, "max_macs": budget.max_macs},
             "width": text,
             "params": cost.params,

@@ -1,8 +1,8 @@
 """Budgets, the reverse question: the largest layer or network that fits.
 
 Parameters and MACs never fall as a layer's output channels or a network's
-width grow, so the largest value that fits is found by doubling, then
-bisecting: a few dozen evaluations of the same core formulas.
+width grow, so the largest value that fits is found by bisecting (after doubling,
+for channels): a few dozen evaluations of the same core formulas.
 """
 
 from __future__ import annotations
@@ -106,30 +106,46 @@ def largest_cout(variant: str, budget: Budget, **options: Any) -> tuple[int, Blo
 def largest_width(
     build: Callable[[Fraction], Any], budget: Budget, *, resolution: int = 1000, most: int = 4
 ) -> tuple[Fraction, Any] | None:
-    """The largest width multiplier α, in steps of 1/resolution up to ``most``, whose
-    network fits the budget, and that network's cost. ``build(α)`` returns the traced
-    network (anything with ``params`` and ``macs``), or raises ConvCalcError where
-    the network cannot be built that thin.
+    """The largest width multiplier α, in steps of 1/resolution up to ``most``, at which
+    the network can be built and fits the budget, and that network's cost; None if there
+    is none. ``build(α)`` returns the traced network (anything with ``params`` and
+    ``macs``), or raises ConvCalcError where it cannot be built at α.
+
+    Cost never falls as α grows, among the widths that can be built; but those need
+    not be a range (a grouped layer's channels must divide by its groups, so a spec may
+    build at α = 0.5 and 1.0 and not between). The search bisects, and where it lands on
+    a width that cannot be built it steps down to the nearest one that can: every width
+    stepped over lies outside the range still searched, so none is built twice, and a
+    spec that builds everywhere costs a dozen builds.
 
     >>> from types import SimpleNamespace as Cost
     >>> largest_width(lambda a: Cost(params=int(1000 * a), macs=0), Budget(max_params=500))[0]
     Fraction(1, 2)
     """
+    costs: dict[int, Any] = {}
 
-    def fits(n: int) -> bool:
-        try:
-            cost = build(Fraction(n, resolution))
-        except ConvCalcError:
-            # Too thin to build (a channel count rounds to 0): thinner still is no
-            # better, so the search goes on upwards.
-            return True
-        return budget.fits(cost.params, cost.macs)
+    def cost(n: int) -> Any:
+        if n not in costs:
+            try:
+                costs[n] = build(Fraction(n, resolution))
+            except ConvCalcError:
+                costs[n] = None
+        return costs[n]
 
-    best = largest(fits, limit=most * resolution)
-    if best is None:
+    # The answer is `best`, or a width that can be built and fits in (low, high): none
+    # does at or below `low` except `best`, and none at or above `high`.
+    best, low, high = 0, 0, most * resolution + 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        n = middle
+        while n > low and cost(n) is None:
+            n -= 1  # (n, middle] cannot be built
+        if n == low:
+            low = middle
+        elif budget.fits(cost(n).params, cost(n).macs):
+            best, low = n, middle
+        else:
+            high = n  # nor can anything wider fit
+    if best == 0:
         return None
-    alpha = Fraction(best, resolution)
-    try:
-        return alpha, build(alpha)
-    except ConvCalcError:
-        return None  # no width that can be built fits
+    return Fraction(best, resolution), cost(best)

@@ -3,12 +3,12 @@ side-by-side of ``--as``, and JSON. Nothing here imports Rich."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .core import decimal_text, fmt, ratio_float
 from .cost import DTYPES
-from .network import NodeCost, breakdown
+from .network import Kept, NodeCost, breakdown
 from .views import Column, Table, human_bytes, shape_text
 
 if TYPE_CHECKING:
@@ -287,8 +287,24 @@ def _ratio(new: int, old: int) -> tuple[int, int] | None:
     return (new, old) if old else None
 
 
-def swap_table(a: NodeCost, b: NodeCost, variant: str, *, depth: int) -> Table:
-    """The network and its ``--as`` twin side by side."""
+def _times(new: int, old: int) -> str:
+    """``× 1.23``, or ``× --`` against nothing (a network without parameters)."""
+    return f"× {decimal_text(new, old, 2)}" if old else "× --"
+
+
+def kept_note(kept: Sequence[Kept], variant: str, *, most: int = 5) -> str:
+    """The note under ``--as`` naming the blocks it left as they are."""
+    shown = ", ".join(f"{k.row} {k.name} ({k.reason})" for k in kept[:most])
+    more = f" and {len(kept) - most:,} more" if len(kept) > most else ""
+    verb = "Kept as it is" if len(kept) == 1 else "Kept as they are"
+    return f"{verb}, as no {variant} block computes the same: {shown}{more}."
+
+
+def swap_table(
+    a: NodeCost, b: NodeCost, variant: str, *, depth: int, kept: Sequence[Kept] = ()
+) -> Table:
+    """The network and its ``--as`` twin side by side; a block ``--as`` cannot
+    express is marked ``(kept)`` and named under the table."""
     columns = (
         Column("index", "#"),
         Column("name", "Name"),
@@ -300,13 +316,14 @@ def swap_table(a: NodeCost, b: NodeCost, variant: str, *, depth: int) -> Table:
         Column("as_macs", f"MACs as {variant}", "count"),
         Column("macs_ratio", "MAC ratio", "factor"),
     )
+    rows_kept = {k.row for k in kept}
     rows = [
         {
             "index": index,
             "level": level,
             "name": "  " * (level - 1) + x.name,
             "type": x.type,
-            "as_type": y.type,
+            "as_type": f"{y.type} (kept)" if index in rows_kept else y.type,
             "params": x.params,
             "as_params": y.params,
             "macs": x.macs,
@@ -327,9 +344,10 @@ def swap_table(a: NodeCost, b: NodeCost, variant: str, *, depth: int) -> Table:
     }
     notes = (
         f"As {variant}: {fmt(b.params)} parameters ({millions(b.params)}) against "
-        f"{fmt(a.params)} ({millions(a.params)}), × {decimal_text(b.params, a.params, 2)}; "
+        f"{fmt(a.params)} ({millions(a.params)}), {_times(b.params, a.params)}; "
         f"{fmt(b.macs)} MACs ({millions(b.macs)}) against {fmt(a.macs)} "
-        f"({millions(a.macs)}), × {decimal_text(b.macs, a.macs or 1, 2)}.",
+        f"({millions(a.macs)}), {_times(b.macs, a.macs)}.",
+        *([kept_note(kept, variant)] if kept else []),
     )
     machine = (
         Column("index", "#"),
@@ -356,8 +374,10 @@ def swap_json(
     batch: int,
     convention: str = "macs",
     training: tuple[Training, Training] | None = None,
+    kept: Sequence[Kept] = (),
 ) -> dict[str, Any]:
-    """The JSON object of ``model --as``: both networks and their ratios, and each
+    """The JSON object of ``model --as``: both networks and their ratios (null against
+    a network without parameters or MACs), the blocks left as they were, and each
     one's training step when asked for."""
     train_a, train_b = training or (None, None)
     return {
@@ -368,6 +388,7 @@ def swap_json(
         "swapped": network_json(
             b, dtype=dtype, batch=batch, convention=convention, training=train_b
         ),
-        "params_ratio": ratio_float(b.params, a.params),
+        "params_ratio": ratio_float(b.params, a.params) if a.params else None,
         "macs_ratio": ratio_float(b.macs, a.macs) if a.macs else None,
+        "kept": [{"index": k.row, "name": k.name, "reason": k.reason} for k in kept],
     }

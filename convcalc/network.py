@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from math import prod
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .core import (
     BatchNorm,
@@ -34,6 +34,7 @@ from .cost import DTYPES, compute
 __all__ = [
     "CATEGORIES",
     "Gate",
+    "Kept",
     "Linear",
     "Network",
     "NodeCost",
@@ -42,6 +43,7 @@ __all__ = [
     "Residual",
     "Seq",
     "Shared",
+    "kept",
     "swap",
     "trace",
 ]
@@ -495,15 +497,80 @@ SWAPPABLE = ("standard", "separable", "lite")
 """The K×K convolution blocks that ``--as`` replaces."""
 
 
+class Kept(NamedTuple):
+    """A block ``--as`` would replace but leaves as it is, because no variant it can
+    be swapped for computes the same thing."""
+
+    row: str
+    """Its index in the network's table: ``3`` the third layer, ``3.2`` that one's second
+    part."""
+    name: str
+    reason: str
+    """Why: ``transposed`` (a separable or lite block cannot upsample)."""
+
+
+def _kept(block: Block) -> str | None:
+    """Why a K×K block cannot be swapped faithfully, or None if it can.
+
+    A separable or lite block keeps a convolution's channels, kernel, stride, padding
+    and dilation, in 1D, 2D or 3D, and a grouped convolution's input and output; but
+    none of them is transposed, so an upsampling layer swapped would shrink its map.
+    """
+    return "transposed" if block.main.transposed else None
+
+
+def _swappable(node: Block, variant: str) -> bool:
+    return (
+        node.variant in SWAPPABLE
+        and node.variant != variant
+        and any(k != 1 for k in node.main.kernel)
+        and _kept(node) is None
+    )
+
+
 def swap(network: Network, variant: str) -> Network:
     """The same network with every K×K convolution block made of ``variant``.
 
     A standard K×K convolution, a separable block and a lite block each become
     the named variant with the same channels, kernel, stride, padding and
     dilation; BatchNorm goes where that variant carries it, wherever the block
-    had any. 1×1 convolutions, pooling and linear layers stay.
+    had any. A block of that variant already stays as it is (with its groups or
+    multiplier), and so do 1×1 and depthwise convolutions, pooling, linear layers,
+    gates and what :func:`kept` lists.
     """
     return replace(network, body=_swap_seq(network.body, variant))
+
+
+def kept(network: Network, variant: str) -> list[Kept]:
+    """The K×K blocks :func:`swap` leaves as they are because it cannot express them,
+    indexed as the network's table numbers its rows."""
+    found = []
+    for index, block in _blocks(network.body, ""):
+        reason = _kept(block)
+        if block.variant in SWAPPABLE and block.variant != variant and reason is not None:
+            found.append(Kept(row=index, name=block.name or block.variant, reason=reason))
+    return found
+
+
+def _blocks(node: Node, index: str) -> Iterator[tuple[str, Block]]:
+    """Every block with its row index; a shared module's row is the module's own row,
+    as :func:`trace` gives it no row of its own."""
+    if isinstance(node, Shared):
+        yield from _blocks(node.node, index)
+        return
+    if isinstance(node, Block):
+        yield index, node
+        return
+    if isinstance(node, Seq):
+        parts: tuple[Node, ...] = node.children
+    elif isinstance(node, Residual):
+        parts = (node.body,) if node.shortcut is None else (node.body, node.shortcut)
+    elif isinstance(node, Parallel):
+        parts = node.streams
+    else:
+        return
+    for number, part in enumerate(parts, start=1):
+        yield from _blocks(part, f"{index}.{number}" if index else str(number))
 
 
 def _swap_seq(seq: Seq, variant: str) -> Seq:
@@ -512,9 +579,9 @@ def _swap_seq(seq: Seq, variant: str) -> Seq:
 
 def _swap(node: Node, variant: str) -> Node:
     if isinstance(node, Block):
-        main = node.main
-        if node.variant not in SWAPPABLE or all(k == 1 for k in main.kernel):
+        if not _swappable(node, variant):
             return node
+        main = node.main
         swapped = make_block(
             variant,
             cin=node.cin,

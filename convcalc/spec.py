@@ -9,20 +9,43 @@ key (``layers[3].cout``) for a wrong value.
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import stat
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, NamedTuple
 
-from .core import VARIANTS, BatchNorm, ConvCalcError, make_block
+from .core import VARIANTS, BatchNorm, ConvCalcError, decimal_text, make_block, read_decimal
 from .cost import DTYPES
+from .limits import (
+    MAX_DIGITS,
+    MAX_NODES,
+    MAX_REPEAT,
+    MAX_SPEC_BYTES,
+    MAX_WIDTH_TEXT,
+    MIN_WIDTH_TEXT,
+    too_large,
+)
 from .network import Gate, Linear, Network, Node, Parallel, Pool, Residual, Seq, Shared
 
-__all__ = ["PRESETS", "SpecError", "build", "load", "load_preset", "parse"]
+__all__ = [
+    "PRESETS",
+    "SpecError",
+    "SpecNotFound",
+    "build",
+    "load",
+    "load_preset",
+    "parse",
+    "parse_width",
+    "read_bounded",
+    "width_text",
+]
 
 
 class SpecError(ConvCalcError):
@@ -77,33 +100,165 @@ TOP_KEYS = {"name", "input", "defaults", "layers", "min_channels", "about"}
 DEFAULT_KEYS = {"bias", "bn", "dtype", "padding"}
 
 
-def parse(text: str, source: str, *, fmt: str | None = None) -> dict[str, Any]:
-    """Parse spec text as TOML or JSON (by ``fmt``, else by ``source``'s suffix)."""
-    kind = fmt or ("json" if source.lower().endswith(".json") else "toml")
+def parse(text: str | bytes, source: str, *, fmt: str | None = None) -> dict[str, Any]:
+    """Parse spec text as TOML or JSON.
+
+    The format is ``fmt``, else the suffix of ``source`` (``.json``, ``.toml``), else
+    sniffed: JSON if the first character that is not blank is ``{``, which no TOML
+    document starts with. Bytes must be UTF-8; a leading byte-order mark is skipped.
+    A JSON object that gives a key twice is refused, as TOML refuses it, and so is a
+    whole number of more than :data:`~convcalc.limits.MAX_DIGITS` digits.
+
+    >>> parse('{"input": [3, 8, 8]}', "stdin")
+    {'input': [3, 8, 8]}
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise SpecError(
+                f"{source}: not UTF-8 text (byte {error.start + 1:,} cannot be read): "
+                "write the spec in UTF-8"
+            ) from None
+    text = text.removeprefix("\ufeff")
+    kind = fmt or _format(source, text)
     try:
-        data = json.loads(text) if kind == "json" else tomllib.loads(text)
+        if kind == "json":
+            data = json.loads(text, object_pairs_hook=_JsonObject.of, parse_int=_json_int)
+        else:
+            data = tomllib.loads(text)
     except json.JSONDecodeError as error:
         raise SpecError(
             f"{source}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise SpecError(f"{source}: invalid TOML: {error}") from None
+    except _TooManyDigits as error:
+        raise SpecError(f"{source}: {error}") from None
+    except ValueError:
+        # tomllib hands a long run of digits to int(), which Python's guard refuses.
+        raise SpecError(
+            f"{source}: a whole number has more than {MAX_DIGITS} digits: "
+            f"numbers have at most {MAX_DIGITS} digits"
+        ) from None
     except RecursionError:
         raise SpecError(f"{source}: nested too deeply to read") from None
     if not isinstance(data, dict):
         raise SpecError(f"{source}: the spec must be a table (an object) at the top")
+    _check_values(data, source)
     return data
 
 
-def load(path: str | Path) -> dict[str, Any]:
-    """Read and parse a spec file."""
-    path = Path(path)
+def _format(source: str, text: str) -> str:
+    suffix = source.lower().rpartition(".")[2] if "." in source else ""
+    if suffix in ("json", "toml"):
+        return suffix
+    return "json" if text.lstrip().startswith("{") else "toml"
+
+
+class _TooManyDigits(ValueError):
+    pass
+
+
+def _json_int(digits: str) -> int:
+    # Checked before int() runs: Python's guard would refuse only past 4,300 digits.
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _TooManyDigits(
+            f"a whole number has {len(digits.lstrip('-')):,} digits: "
+            f"numbers have at most {MAX_DIGITS} digits"
+        )
+    return int(digits)
+
+
+class _JsonObject(dict[str, Any]):
+    """A JSON object that gave a key twice: ``json`` keeps the last silently, so the
+    object is built here and marked, and :func:`_check_values` says where it is."""
+
+    duplicate: str = ""
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        data = dict(pairs)
+        if len(data) == len(pairs):
+            return data
+        marked = cls(data)
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                marked.duplicate = key
+                break
+            seen.add(key)
+        return marked
+
+
+def _check_values(data: dict[str, Any], source: str) -> None:
+    """Refuse a duplicated JSON key or a number beyond the digit limit, naming its place;
+    a walk with its own stack, as a spec may be nested as deep as the parser allows."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            if isinstance(value, _JsonObject):
+                place = f"{where}: " if where else "at the top level: "
+                raise SpecError(
+                    f"{source}: {place}the key {value.duplicate!r} is given twice: "
+                    "give each key once"
+                )
+            dotted = f"{where}." if where else ""
+            stack.extend((f"{dotted}{k}", v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, int) and too_large(value):
+            raise SpecError(
+                f"{source}: {where}: a whole number of more than {MAX_DIGITS} digits: "
+                f"numbers have at most {MAX_DIGITS} digits"
+            )
+
+
+def read_bounded(handle: BinaryIO, source: str) -> bytes:
+    """At most :data:`~convcalc.limits.MAX_SPEC_BYTES` from a file, pipe or stream;
+    a regular file known to be larger is refused without reading it."""
+    limit = f"the limit is {MAX_SPEC_BYTES >> 20} MiB"
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise SpecError(f"{path}: cannot read the spec: {reason}", option="spec") from None
-    return parse(text, str(path))
+        status = os.fstat(handle.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        status = None  # a stream without a file behind it, such as a test's stdin
+    if status is not None and stat.S_ISREG(status.st_mode) and status.st_size > MAX_SPEC_BYTES:
+        raise SpecError(f"{source}: the spec is {status.st_size:,} bytes: {limit}", option="spec")
+    try:
+        data = handle.read(MAX_SPEC_BYTES + 1)
+    except OSError as error:
+        raise SpecError(
+            f"{source}: cannot read the spec: {_reason(error)}", option="spec"
+        ) from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"{source}: the spec is over {MAX_SPEC_BYTES:,} bytes: {limit}", option="spec"
+        )
+    return data
+
+
+class SpecNotFound(SpecError):
+    """No file of that name."""
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def load(path: str | Path, *, fmt: str | None = None) -> dict[str, Any]:
+    """Read and parse a spec file: a regular file, a FIFO or ``/dev/stdin``."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = read_bounded(handle, source)
+    except FileNotFoundError:
+        raise SpecNotFound(f"{source}: no such file", option="spec") from None
+    except OSError as error:
+        raise SpecError(
+            f"{source}: cannot read the spec: {_reason(error)}", option="spec"
+        ) from None
+    return parse(data, source, fmt=fmt)
 
 
 def load_preset(name: str) -> tuple[dict[str, Any], str | None]:
@@ -111,7 +266,8 @@ def load_preset(name: str) -> tuple[dict[str, Any], str | None]:
     preset = PRESETS.get(name)
     if preset is None:
         raise SpecError(
-            f"unknown preset {name!r}: use one of {', '.join(PRESETS)}, or a .toml/.json file",
+            f"unknown preset {_brief(name)}: use one of {', '.join(PRESETS)}, "
+            "or a .toml/.json file",
             option="spec",
         )
     text = resources.files("convcalc.presets").joinpath(preset.file).read_text(encoding="utf-8")
@@ -123,25 +279,177 @@ def load_preset(name: str) -> tuple[dict[str, Any], str | None]:
 # --- building ---------------------------------------------------------------
 
 
+@dataclass(eq=False)
+class _Module:
+    """A shared module as declared: its spec, and the modules its own layers can use,
+    those declared beside it and around it (a module sees what is in scope where it is
+    written, not where it is used)."""
+
+    name: str
+    path: str
+    spec: Any
+    scope: dict[str, _Module]
+    instance: int = 0
+    """Which build of the declaring block: a repeated block's modules are its own."""
+
+    @property
+    def key(self) -> str:
+        """The module's identity across its uses (the trace counts its weights once)."""
+        return f"{self.path}#{self.instance}"
+
+
+def _scope(
+    outer: dict[str, _Module], shared: Any, where: str, instance: int = 0
+) -> dict[str, _Module]:
+    """The modules in scope inside a parallel block that declares ``shared``."""
+    if not isinstance(shared, dict) or not shared:
+        return outer
+    scope = dict(outer)
+    for name, spec in shared.items():
+        path = f"{where}.shared.{_key(name)}"
+        scope[name] = _Module(name=name, path=path, spec=spec, scope=scope, instance=instance)
+    return scope
+
+
+def _lookup(scope: dict[str, _Module], name: Any) -> _Module | None:
+    return scope.get(name) if isinstance(name, str) else None
+
+
+_Step = Generator[Any, int, int]
+
+
+def _run(step: _Step) -> int:
+    """Run a recursive counting step with a stack of its own: a spec's modules may use
+    each other in chains longer than Python's recursion allows."""
+    stack = [step]
+    value: int | None = None
+    while stack:
+        try:
+            call = stack[-1].send(value)  # type: ignore[arg-type]
+        except StopIteration as done:
+            stack.pop()
+            value = done.value
+            continue
+        stack.append(call)
+        value = None
+    assert value is not None
+    return value
+
+
+@dataclass
+class _Counter:
+    """Counts the layers a spec expands to, before any is built: each layer once per
+    time it is built (× its repeat, × each use of a shared module holding it), a
+    residual or parallel block one besides its layers. A module's count is worked out
+    once; a module that uses itself, directly or through others, is named."""
+
+    source: str
+    sizes: dict[str, int] = field(default_factory=dict)
+    active: list[_Module] = field(default_factory=list)
+
+    def check(self, count: int, where: str) -> None:
+        if count > MAX_NODES:
+            raise SpecError(
+                f"{self.source}: {where}: the network grows past {MAX_NODES:,} layers once "
+                f"repeats and shared modules are expanded: at most {MAX_NODES:,}"
+            )
+
+    def items(self, items: Any, where: str, scope: dict[str, _Module]) -> _Step:
+        total = 0
+        for index, item in enumerate(items if isinstance(items, list) else ()):
+            total += yield self.layer(item, f"{where}[{index}]", scope)
+            self.check(total, f"{where}[{index}]")
+        return total
+
+    def layer(self, item: Any, where: str, scope: dict[str, _Module]) -> _Step:
+        if not isinstance(item, dict):
+            return 1  # not a layer: building it says so
+        if "use" in item:
+            return (yield self.use(item["use"], where, scope))
+        repeat = item.get("repeat", 1)
+        if not _whole(repeat):
+            repeat = 1  # building it says what is wrong
+        elif repeat > MAX_REPEAT:
+            raise SpecError(
+                f"{self.source}: {where}.repeat: repeat = {repeat:,} is over the limit "
+                f"of {MAX_REPEAT:,}"
+            )
+        inner = 0
+        if item.get("type") == "residual":
+            inner += yield self.items(item.get("layers"), f"{where}.layers", scope)
+            inner += yield self.items(item.get("shortcut"), f"{where}.shortcut", scope)
+        elif item.get("type") == "parallel":
+            streams = item.get("streams")
+            inside = _scope(scope, item.get("shared"), where)
+            for index, stream in enumerate(streams if isinstance(streams, list) else ()):
+                inner += yield self.items(stream, f"{where}.streams[{index}]", inside)
+                self.check(inner, where)
+        count: int = repeat * (1 + inner)
+        self.check(count, where)
+        return count
+
+    def use(self, name: Any, where: str, scope: dict[str, _Module]) -> _Step:
+        module = _lookup(scope, name)
+        if module is None:
+            return 1  # building it says what is missing
+        if module.path in self.sizes:
+            return self.sizes[module.path]
+        if module in self.active:
+            cycle = self.active[self.active.index(module) :]
+            first = cycle[0]
+            if len(cycle) == 1:
+                message = f"shared module {_brief(first.name)} uses itself"
+            else:
+                names = " -> ".join(_key(m.name) for m in [*cycle, first])
+                message = f"shared modules use each other in a cycle: {names}"
+            raise SpecError(
+                f"{self.source}: {first.path}: {message}: a module cannot contain itself"
+            )
+        self.active.append(module)
+        count = yield self.layer(module.spec, module.path, module.scope)
+        self.active.pop()
+        self.sizes[module.path] = count
+        return count
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+class _Channels(NamedTuple):
+    """Channels between layers: as built, and at width 1 as the spec writes them."""
+
+    built: int
+    written: int
+
+
 @dataclass
 class _Builder:
     source: str
     defaults: dict[str, Any]
     width: Fraction
     min_channels: int
-    shared: dict[str, tuple[str, dict[str, Any]]]
+    shared: dict[str, _Module] = field(default_factory=dict)
     dims: int = 2
+    instances: int = 0
+    """Parallel blocks built so far, to tell the modules of each build apart."""
+    first_use: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Per shared module (by key), the channels it runs on and where it first ran."""
 
     def fail(self, where: str, message: str) -> SpecError:
         return SpecError(f"{self.source}: {where}: {message}")
 
+    @property
+    def width_text(self) -> str:
+        return width_text(self.width)
+
     def channels(self, cout: int) -> int:
-        """A layer's output channels at the network's width (TF-slim's rounding)."""
-        if self.width == 1:
-            return cout
+        """A layer's output channels at the network's width: TF-slim's
+        ``max(int(d × α), min_depth)``, at width 1 too, so that channels never fall
+        as the width grows."""
         return max(int(cout * self.width), self.min_channels)
 
-    def seq(self, items: Any, where: str, cin: int, name: str = "") -> tuple[Seq, int]:
+    def seq(self, items: Any, where: str, cin: _Channels, name: str = "") -> tuple[Seq, _Channels]:
         if not isinstance(items, list) or not items:
             raise self.fail(where, "expected a non-empty list of layers")
         children: list[Node] = []
@@ -150,7 +458,7 @@ class _Builder:
             children.extend(nodes)
         return Seq(children=tuple(children), name=name), cin
 
-    def layer(self, item: Any, where: str, cin: int) -> tuple[list[Node], int]:
+    def layer(self, item: Any, where: str, cin: _Channels) -> tuple[list[Node], _Channels]:
         if not isinstance(item, dict):
             raise self.fail(where, f"expected a table describing a layer, got {_kind(item)}")
         if "use" in item:
@@ -158,21 +466,28 @@ class _Builder:
         kind = item.get("type")
         if kind not in LAYER_TYPES:
             allowed = ", ".join(LAYER_TYPES)
-            got = "no type" if kind is None else repr(kind)
+            got = "no type" if kind is None else _brief(kind)
             raise self.fail(f"{where}.type", f"{got}: use one of {allowed}")
         allowed_keys = COMMON_KEYS | CONV_KEYS.get(kind, set()) | OTHER_KEYS.get(kind, set())
         for key in item:
             if key not in allowed_keys:
                 raise self.fail(
-                    f"{where}.{key}",
+                    f"{where}.{_key(key)}",
                     f"unknown option for a {kind} layer: use {', '.join(sorted(allowed_keys))}",
                 )
-        if "cin" in item and _int(self, item, "cin", where) != cin:
+        # A declared cin is written at width 1, as every channel count in the spec is.
+        if "cin" in item and _int(self, item, "cin", where) != cin.written:
+            at_width = "" if self.width == 1 else f" ({cin.built} at width {self.width_text})"
             raise self.fail(
                 f"{where}.cin",
-                f"declares {item['cin']} input channels but the previous layer gives {cin}",
+                f"declares {item['cin']} input channels but the previous layer gives "
+                f"{cin.written}{at_width}",
             )
         repeat = _int(self, item, "repeat", where, default=1)
+        if repeat > MAX_REPEAT:  # the count before building refused it already
+            raise self.fail(
+                f"{where}.repeat", f"repeat = {repeat:,} is over the limit of {MAX_REPEAT:,}"
+            )
         name = item.get("name", kind)
         if not isinstance(name, str):
             raise self.fail(f"{where}.name", f"expected a string, got {_kind(name)}")
@@ -184,8 +499,8 @@ class _Builder:
         return nodes, cin
 
     def one(
-        self, item: dict[str, Any], kind: str, where: str, cin: int, name: str, *, first: bool
-    ) -> tuple[Node, int]:
+        self, item: dict[str, Any], kind: str, where: str, cin: _Channels, name: str, *, first: bool
+    ) -> tuple[Node, _Channels]:
         if kind in VARIANTS:
             return self.conv(item, kind, where, cin, name, first=first)
         if kind == "pool":
@@ -194,30 +509,33 @@ class _Builder:
             return self.linear(item, where, cin, name)
         if kind == "gate":
             reduction = _int(self, item, "reduction", where, default=16)
-            return self.wrap(where, lambda: Gate(channels=cin, reduction=reduction, name=name)), cin
+            gate = self.wrap(
+                where, lambda: Gate(channels=cin.built, reduction=reduction, name=name)
+            )
+            return gate, cin
         if kind == "residual":
             body, cout = self.seq(item.get("layers"), f"{where}.layers", cin, "body")
             shortcut_spec = item.get("shortcut", "identity")
             shortcut = None
             if shortcut_spec != "identity":
                 shortcut, short_out = self.seq(shortcut_spec, f"{where}.shortcut", cin, "shortcut")
-                if short_out != cout:
+                if short_out.built != cout.built:
                     raise self.fail(
                         f"{where}.shortcut",
-                        f"gives {short_out} channels but the body gives {cout}",
+                        f"gives {short_out.built} channels but the body gives {cout.built}",
                     )
-            elif cout != cin:
+            elif cout.built != cin.built:
                 raise self.fail(
                     f"{where}.shortcut",
-                    f"the body changes {cin} channels to {cout}: an identity shortcut cannot "
-                    "be added; give a shortcut list of layers",
+                    f"the body changes {cin.built} channels to {cout.built}: an identity "
+                    "shortcut cannot be added; give a shortcut list of layers",
                 )
             return Residual(body=body, shortcut=shortcut, name=name), cout
         return self.parallel(item, where, cin, name)
 
     def conv(
-        self, item: dict[str, Any], kind: str, where: str, cin: int, name: str, *, first: bool
-    ) -> tuple[Node, int]:
+        self, item: dict[str, Any], kind: str, where: str, cin: _Channels, name: str, *, first: bool
+    ) -> tuple[Node, _Channels]:
         options: dict[str, Any] = {}
         for key in ("bias", "bn", "transposed"):
             default = self.defaults.get(key, key == "bias") if key != "transposed" else False
@@ -226,7 +544,8 @@ class _Builder:
             if key in item:
                 options[key] = _int(self, item, key, where)
         if "cout" in item:
-            options["cout"] = self.channels(_int(self, item, "cout", where))
+            written = _int(self, item, "cout", where)
+            options["cout"] = self.channels(written)
         elif kind != "depthwise":
             raise self.fail(f"{where}.cout", f"a {kind} layer needs cout")
         for key in ("kernel", "stride", "dilation", "output_padding"):
@@ -237,13 +556,15 @@ class _Builder:
         padding = item.get("padding", self.defaults.get("padding"))
         if padding is not None and kind != "pointwise":
             options["padding"] = _padding(self, padding, f"{where}.padding")
-        block = self.wrap(where, lambda: make_block(kind, cin=cin, dims=self.dims, **options))
-        return replace(block, name=name), block.cout
+        block = self.wrap(where, lambda: make_block(kind, cin=cin.built, dims=self.dims, **options))
+        if "cout" not in item:  # depthwise: cin × multiplier at any width
+            written = cin.written * (block.cout // cin.built)
+        return replace(block, name=name), _Channels(block.cout, written)
 
     def pool(self, item: dict[str, Any], where: str, name: str, *, first: bool) -> Pool:
         pool_kind = item.get("kind", "max")
         if pool_kind not in ("max", "avg"):
-            raise self.fail(f"{where}.kind", f"{pool_kind!r}: use 'max' or 'avg'")
+            raise self.fail(f"{where}.kind", f"{_brief(pool_kind)}: use 'max' or 'avg'")
         if _bool(self, item, "global", where, default=False):
             for key in ("kernel", "stride", "padding"):
                 if key in item:
@@ -267,29 +588,31 @@ class _Builder:
             )
         return size
 
-    def linear(self, item: dict[str, Any], where: str, cin: int, name: str) -> tuple[Node, int]:
+    def linear(
+        self, item: dict[str, Any], where: str, cin: _Channels, name: str
+    ) -> tuple[Node, _Channels]:
         if "cout" not in item:
             raise self.fail(f"{where}.cout", "a linear layer needs cout")
         cout = _int(self, item, "cout", where)
         bias = _bool(self, item, "bias", where, default=self.defaults.get("bias", True))
-        linear = Linear(cin=cin, cout=cout, bias=bias, name=name)
+        linear = Linear(cin=cin.built, cout=cout, bias=bias, name=name)
         if _bool(self, item, "bn", where, default=False):
             norm = BatchNorm(channels=cout, name="bn")
-            return Seq(children=(linear, norm), name=name, kind="linear"), cout
-        return linear, cout
+            return Seq(children=(linear, norm), name=name, kind="linear"), _Channels(cout, cout)
+        return linear, _Channels(cout, cout)
 
-    def parallel(self, item: dict[str, Any], where: str, cin: int, name: str) -> tuple[Node, int]:
+    def parallel(
+        self, item: dict[str, Any], where: str, cin: _Channels, name: str
+    ) -> tuple[Node, _Channels]:
         merge = item.get("merge", "sum")
         if merge not in ("sum", "concat"):
-            raise self.fail(f"{where}.merge", f"{merge!r}: use 'sum' or 'concat'")
+            raise self.fail(f"{where}.merge", f"{_brief(merge)}: use 'sum' or 'concat'")
         shared = item.get("shared", {})
         if not isinstance(shared, dict):
             raise self.fail(f"{where}.shared", "expected a table of named modules")
         outer = self.shared
-        self.shared = {
-            **outer,
-            **{key: (f"{where}.shared.{key}", spec) for key, spec in shared.items()},
-        }
+        self.instances += 1
+        self.shared = _scope(outer, shared, where, self.instances)
         streams_spec = item.get("streams")
         if not isinstance(streams_spec, list) or not streams_spec:
             raise self.fail(f"{where}.streams", "expected a non-empty list of layer lists")
@@ -301,25 +624,44 @@ class _Builder:
                 outs.append(out)
         finally:
             self.shared = outer
-        if merge == "sum" and len(set(outs)) > 1:
+        if merge == "sum" and len({out.built for out in outs}) > 1:
+            got = [out.built for out in outs]
             raise self.fail(
-                f"{where}.streams", f"summed streams must give the same channels, got {outs}"
+                f"{where}.streams", f"summed streams must give the same channels, got {got}"
             )
-        cout = sum(outs) if merge == "concat" else outs[0]
+        if merge == "concat":
+            cout = _Channels(sum(o.built for o in outs), sum(o.written for o in outs))
+        else:
+            cout = outs[0]
         return Parallel(streams=tuple(streams), merge=merge, name=name), cout
 
-    def use(self, item: dict[str, Any], where: str, cin: int) -> tuple[list[Node], int]:
-        key = item["use"]
+    def use(self, item: dict[str, Any], where: str, cin: _Channels) -> tuple[list[Node], _Channels]:
+        name = item["use"]
         if set(item) - {"use"}:
             raise self.fail(where, "a 'use' entry takes no other keys")
-        if key not in self.shared:
-            known = ", ".join(self.shared) or "none"
-            raise self.fail(f"{where}.use", f"no shared module {key!r} here (declared: {known})")
-        path, spec = self.shared[key]
-        nodes, cout = self.layer(spec, path, cin)
+        module = _lookup(self.shared, name)
+        if module is None:
+            known = ", ".join(_key(k) for k in self.shared) or "none"
+            raise self.fail(
+                f"{where}.use", f"no shared module {_brief(name)} here (declared: {known})"
+            )
+        # One module, one set of weights: every use must feed it the same channels.
+        key = module.key
+        first = self.first_use.setdefault(key, (cin.built, where))
+        if first[0] != cin.built:
+            raise self.fail(
+                where,
+                f"shared module {_brief(module.name)} runs on {cin.built} channels here but on "
+                f"{first[0]} channels at {first[1]}: one module's weights fit one channel count",
+            )
+        outer, self.shared = self.shared, module.scope
+        try:
+            nodes, cout = self.layer(module.spec, module.path, cin)
+        finally:
+            self.shared = outer
         if len(nodes) != 1:
-            raise self.fail(path, "a shared module cannot repeat")
-        return [Shared(key=path, node=nodes[0], name=key)], cout
+            raise self.fail(module.path, "a shared module cannot repeat")
+        return [Shared(key=key, node=nodes[0], name=module.name)], cout
 
     def wrap(self, where: str, build: Callable[[], Any]) -> Any:
         try:
@@ -331,6 +673,17 @@ class _Builder:
 
 _KEYS = set().union(*CONV_KEYS.values(), *OTHER_KEYS.values())
 """Spec keys a core error may name, so that the error points at the key."""
+
+
+def _brief(value: Any) -> str:
+    """A value for an error message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _key(key: str) -> str:
+    """A key as a path writes it: as it is if it is a plain name, else quoted."""
+    return key if key.isidentifier() and key.isascii() and len(key) <= 60 else _brief(key)
 
 
 def _kind(value: Any) -> str:
@@ -377,7 +730,9 @@ def _size(builder: _Builder, value: Any, where: str) -> int | tuple[int, ...]:
         and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
     ):
         return tuple(value)
-    raise builder.fail(where, f"expected a size (3) or one per dimension ([3, 5]), got {value!r}")
+    raise builder.fail(
+        where, f"expected a size (3) or one per dimension ([3, 5]), got {_brief(value)}"
+    )
 
 
 def _padding(builder: _Builder, value: Any, where: str) -> int | tuple[int, ...] | str:
@@ -401,7 +756,11 @@ def build(
     """
     for key in data:
         if key not in TOP_KEYS:
-            raise SpecError(f"{source}: {key}: unknown key: use {', '.join(sorted(TOP_KEYS))}")
+            raise SpecError(
+                f"{source}: {_key(key)}: unknown key: use {', '.join(sorted(TOP_KEYS))}"
+            )
+    if not isinstance(data.get("name", ""), str):
+        raise SpecError(f"{source}: name: expected a string, got {_kind(data['name'])}")
     shape = data.get("input")
     if (
         not isinstance(shape, list)
@@ -410,7 +769,7 @@ def build(
     ):
         raise SpecError(
             f"{source}: input: expected [channels, size...] with 1 to 3 sizes, "
-            f"e.g. [3, 224, 224], got {shape!r}"
+            f"e.g. [3, 224, 224], got {_brief(shape)}"
         )
     if resolution is not None:
         sizes = (resolution,) * (len(shape) - 1) if isinstance(resolution, int) else resolution
@@ -426,36 +785,81 @@ def build(
     for key in defaults:
         if key not in DEFAULT_KEYS:
             raise SpecError(
-                f"{source}: defaults.{key}: unknown default: use {', '.join(sorted(DEFAULT_KEYS))}"
+                f"{source}: defaults.{_key(key)}: unknown default: "
+                f"use {', '.join(sorted(DEFAULT_KEYS))}"
             )
     for key in ("bias", "bn"):
         if key in defaults and not isinstance(defaults[key], bool):
             raise SpecError(f"{source}: defaults.{key}: expected true or false")
     dtype = defaults.get("dtype", "fp32")
     if not isinstance(dtype, str) or dtype not in DTYPES:
-        raise SpecError(f"{source}: defaults.dtype: {dtype!r}: use one of {', '.join(DTYPES)}")
+        raise SpecError(
+            f"{source}: defaults.dtype: {_brief(dtype)}: use one of {', '.join(DTYPES)}"
+        )
     alpha = _width(width)
     min_channels = data.get("min_channels", 1)
     if isinstance(min_channels, bool) or not isinstance(min_channels, int) or min_channels < 1:
         raise SpecError(f"{source}: min_channels: expected a whole number >= 1")
+    _run(_Counter(source).items(data.get("layers"), "layers", {}))
     builder = _Builder(
-        source=source, defaults=defaults, width=alpha, min_channels=min_channels, shared={}
+        source=source,
+        defaults=defaults,
+        width=alpha,
+        min_channels=min_channels,
+        dims=len(shape) - 1,
     )
-    builder.dims = len(shape) - 1
-    body, _ = builder.seq(data.get("layers"), "layers", shape[0], "body")
+    channels = _Channels(shape[0], shape[0])
+    body, _ = builder.seq(data.get("layers"), "layers", channels, "body")
     name = data.get("name", Path(source).stem)
-    return Network(name=str(name), input_shape=tuple(shape), body=body, dtype=dtype)
+    return Network(name=name, input_shape=tuple(shape), body=body, dtype=dtype)
+
+
+MIN_WIDTH = Fraction(MIN_WIDTH_TEXT)
+MAX_WIDTH = Fraction(MAX_WIDTH_TEXT)
+
+
+def parse_width(text: str) -> Fraction:
+    """A width multiplier written as a plain decimal, from 0.001 to 4.
+
+    Only ASCII digits, at most :data:`~convcalc.limits.MAX_DIGITS` of them, and no
+    exponent or fraction bar, so that no width takes long to read or to use.
+
+    >>> parse_width("0.75"), parse_width(".5")
+    (Fraction(3, 4), Fraction(1, 2))
+    """
+    allowed = f"give a plain decimal from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT}, such as 0.75"
+    try:
+        alpha = read_decimal(text)
+    except ConvCalcError as error:
+        raise ConvCalcError(f"{error}: {allowed}", option="width") from None
+    return _in_range(alpha, text)
+
+
+def width_text(alpha: Fraction) -> str:
+    """A width as the decimal it was written as.
+
+    >>> width_text(Fraction(3, 4)), width_text(Fraction(1, 3))
+    ('0.75', '1/3')
+    """
+    for places in range(MAX_DIGITS + 1):
+        if 10**places % alpha.denominator == 0:
+            text = decimal_text(alpha.numerator, alpha.denominator, places, separators=False)
+            return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(alpha)
+
+
+def _in_range(alpha: Fraction, text: str) -> Fraction:
+    if not MIN_WIDTH <= alpha <= MAX_WIDTH:
+        raise ConvCalcError(
+            f"width {text.strip()} is out of range: from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT}",
+            option="width",
+        )
+    return alpha
 
 
 def _width(width: str | Fraction | None) -> Fraction:
     if width is None:
         return Fraction(1)
-    try:
-        alpha = Fraction(width)
-    except (ValueError, ZeroDivisionError):
-        raise ConvCalcError(
-            f"width must be a number such as 0.75, got {width!r}", option="width"
-        ) from None
-    if not 0 < alpha <= 4:
-        raise ConvCalcError(f"width must be in (0, 4], got {width}", option="width")
-    return alpha
+    if isinstance(width, str):
+        return parse_width(width)
+    return _in_range(Fraction(width), str(width))

@@ -234,7 +234,7 @@ BASE = {
     "model": ["mobilenet_v1"],
     "fit": ["--cin", "8", "--max-params", "1M"],
 }
-NUMERIC_TYPES = {"integer", "size", "padding", "count", "list", "range", "sizes", "dims", "decimal"}
+NUMERIC_TYPES = {"integer", "size", "padding", "count", "list", "range", "sizes", "dims", "width"}
 
 
 def numeric_options() -> list[tuple[str, str]]:
