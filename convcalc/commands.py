@@ -22,6 +22,7 @@ from .cli import (
     CheckFailed,
     InputFile,
     ListType,
+    OutputPath,
     RangeType,
     check_gates,
     check_options,
@@ -33,6 +34,7 @@ from .cli import (
     input_options,
     output_options,
     training_options,
+    write_output,
 )
 from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block
 
@@ -115,9 +117,7 @@ def compare_command() -> click.Command:
         except ConvCalcError as error:
             fail(error)
         if opts["quiet"]:
-            for rows in groups:
-                for row in rows:
-                    click.echo(row.params)
+            write_output(opts, "".join(f"{row.params}\n" for rows in groups for row in rows))
             return
         from .serialize import compare_json
         from .views import compare_charts, compare_tables
@@ -220,7 +220,7 @@ def model_command() -> click.Command:
             raise click.UsageError(f"{opts['spec']}: blocks nested too deeply") from None
         checked = swapped or cost
         if opts["quiet"]:
-            click.echo(checked.params)
+            write_output(opts, f"{checked.params}\n")
         else:
             from . import netviews
 
@@ -406,12 +406,12 @@ def batch_command() -> click.Command:
     @click.option(
         "-o",
         "--output",
-        type=click.File("w", encoding="utf-8", lazy=True),
-        default="-",
-        help="Write to a file instead of stdout.",
+        type=OutputPath(dir_okay=False),
+        help="Write to a file instead of stdout (- for stdout). An existing file is "
+        "replaced only once the whole output is written; never the input file.",
     )
     def batch_cmd(
-        file: Any, input_format: str | None, format_: str, strict: bool, output: Any
+        file: Any, input_format: str | None, format_: str, strict: bool, output: str | None
     ) -> None:
         """Many layer configs in one process, one result a line.
 
@@ -427,17 +427,21 @@ def batch_command() -> click.Command:
             input_format = (
                 "csv" if str(getattr(file, "name", "")).lower().endswith(".csv") else "jsonl"
             )
-        if format_ == "csv":
-            output.write(",".join(CSV_COLUMNS) + "\n")
+        from .output import opened, say
+
         failed = total = 0
-        for total, text, error in run(file, input_format, format_):
-            if error is not None:
-                failed += 1
-                if strict:
-                    raise click.UsageError(f"line {total}: {error}")
-            output.write(text)
+        # Opened once FILE is known not to be the output; a file is replaced at the end.
+        with opened(output, "json" if format_ == "jsonl" else "text", source=file) as write:
+            if format_ == "csv":
+                write(",".join(CSV_COLUMNS) + "\n")
+            for total, text, error in run(file, input_format, format_):
+                if error is not None:
+                    failed += 1
+                    if strict:
+                        raise click.UsageError(f"line {total}: {error}")
+                write(text)
         if failed:
-            click.echo(f"convcalc batch: {failed} of {total} lines had errors", err=True)
+            say(f"convcalc batch: {failed} of {total} lines had errors")
 
     return batch_cmd
 
@@ -528,8 +532,13 @@ def sweep_command() -> click.Command:
         except ConvCalcError as error:
             fail(error)
         if opts["quiet"]:
-            for _, _, _, costs in results:
-                click.echo(" ".join(str(cost.params) for cost in costs))
+            write_output(
+                opts,
+                "".join(
+                    " ".join(str(cost.params) for cost in costs) + "\n"
+                    for _, _, _, costs in results
+                ),
+            )
             return
         from . import views
 
@@ -646,9 +655,11 @@ def _fit_layer(opts: dict[str, Any], budget: Any) -> None:
     except ConvCalcError as error:
         fail(error)
     if opts["quiet"]:
+        lines = []
         for name, found in rows:
             cout = found[0] if found else 0
-            click.echo(cout if variant else f"{name} {cout}")
+            lines.append(f"{cout}\n" if variant else f"{name} {cout}\n")
+        write_output(opts, "".join(lines))
     else:
         convention = opts["convention"]
         emit(
@@ -736,7 +747,7 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
     text = f"{float(alpha):g}"
     convention = opts["convention"]
     if opts["quiet"]:
-        click.echo(text)
+        write_output(opts, f"{text}\n")
         return
 
     def tables() -> list[Any]:

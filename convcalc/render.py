@@ -41,6 +41,21 @@ def make_console(file: TextIO | None = None) -> Console:
     return console
 
 
+def draw(tables: Iterable[Table | Chart], *, to_stdout: bool) -> str:
+    """The tables as text, drawn for stdout (colour and width as Rich decides for it)
+    or for a file (plain, :data:`PLAIN_WIDTH` wide); the caller writes the text."""
+    if to_stdout:
+        console = make_console()
+        with console.capture() as capture:
+            print_tables(tables, console)
+        return capture.get()
+    import io
+
+    out = io.StringIO()
+    print_tables(tables, make_console(file=out))
+    return out.getvalue()
+
+
 def print_tables(tables: Iterable[Table | Chart], console: Console) -> None:
     """Draw each table, with its notes under it, and each chart."""
     from rich import box

@@ -1,0 +1,514 @@
+"""Output attacked: the same file as input and output, full and closed streams, encodings
+that cannot spell ×, pipes closed early, Ctrl-C, escape sequences in names, a terminal
+ten columns wide. Whatever happens, nothing is lost, the run is bounded, and an error is
+one line on stderr with exit 2 (issue #10).
+
+Most cases run the program for real, in a subprocess, because what is attacked is the
+process's own stdout, stderr, signals and files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINUX = sys.platform.startswith("linux")
+GiB = 1 << 30
+
+# Variables that would change what the program writes; each test sets what it needs.
+QUIET_ENV = ("COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR", "TERM", "PYTHONIOENCODING")
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in QUIET_ENV}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def memory_limit(limit: int = GiB) -> Callable[[], None]:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+def convcalc(
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: Any = subprocess.DEVNULL,
+    stdout: Any = subprocess.PIPE,
+    input: bytes | None = None,
+    cwd: Path | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the program from this checkout, bounded in time and memory."""
+    limit = memory_limit()
+
+    def prepare() -> None:
+        limit()
+        if preexec_fn is not None:
+            preexec_fn()
+
+    return subprocess.run(
+        [sys.executable, "-m", "convcalc", *args],
+        env=env or environment(),
+        stdin=None if input is not None else stdin,
+        input=input,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        preexec_fn=prepare,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def one_error_line(done: subprocess.CompletedProcess[bytes], prefix: str) -> str:
+    """The one line of stderr of a run that stopped with exit 2."""
+    err = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 2, (done.returncode, err)
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err
+    assert err.startswith(f"{prefix}: error: "), err
+    return err
+
+
+LAYER = '{"variant": "standard", "cin": 16, "cout": 32, "kernel": 3, "input": 8}\n'
+
+
+@pytest.fixture
+def big_input(tmp_path: Path) -> Path:
+    """A 20,000-line batch input, as in the report."""
+    path = tmp_path / "in.jsonl"
+    path.write_text(LAYER * 20_000, encoding="utf-8")
+    return path
+
+
+# --- 1. the output is the input: refuse, and never lose a file --------------------
+
+
+def test_batch_refuses_to_write_over_its_own_input(big_input: Path) -> None:
+    before = big_input.read_bytes()
+    done = convcalc("batch", str(big_input), "-o", str(big_input), timeout=30)
+    err = one_error_line(done, "convcalc batch")
+    assert "input file is output file" in err
+    assert big_input.read_bytes() == before
+
+
+def test_batch_refuses_to_append_to_its_own_input(big_input: Path) -> None:
+    # convcalc batch t.jsonl >> t.jsonl
+    before = big_input.read_bytes()
+    with open(big_input, "ab") as out:
+        done = convcalc("batch", str(big_input), stdout=out, timeout=30)
+    assert "input file is output file" in one_error_line(done, "convcalc batch")
+    assert big_input.read_bytes() == before
+
+
+def test_batch_refuses_its_own_input_read_from_stdin(big_input: Path) -> None:
+    before = big_input.read_bytes()
+    with open(big_input, "rb") as source:
+        done = convcalc("batch", "-o", str(big_input), stdin=source, timeout=30)
+    assert "input file is output file" in one_error_line(done, "convcalc batch")
+    assert big_input.read_bytes() == before
+
+
+@pytest.mark.parametrize("how", ["hard link", "symlink", "/dev/stdout"])
+def test_batch_sees_through_other_names_of_its_input(
+    big_input: Path, tmp_path: Path, how: str
+) -> None:
+    before = big_input.read_bytes()
+    other = tmp_path / "other.jsonl"
+    if how == "hard link":
+        os.link(big_input, other)
+    elif how == "symlink":
+        other.symlink_to(big_input)
+    if how == "/dev/stdout":
+        if not Path("/dev/stdout").exists():
+            pytest.skip("no /dev/stdout")
+        with open(big_input, "ab") as out:
+            done = convcalc("batch", str(big_input), "-o", "/dev/stdout", stdout=out, timeout=30)
+    else:
+        done = convcalc("batch", str(big_input), "-o", str(other), timeout=30)
+    assert "input file is output file" in one_error_line(done, "convcalc batch")
+    assert big_input.read_bytes() == before
+
+
+def test_batch_to_another_file_still_works(big_input: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    done = convcalc("batch", str(big_input), "-o", str(out), timeout=60)
+    assert (done.returncode, done.stderr, done.stdout) == (0, b"", b"")
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 20_000
+    # (16·3·3 + 1)·32 = 4,640 parameters.
+    assert json.loads(lines[-1])["params"] == 4640
+
+
+def test_a_batch_that_fails_midway_leaves_the_old_output_intact(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(LAYER * 100 + '{"variant": "frob"}\n' + LAYER, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    out.write_text("yesterday's results\n", encoding="utf-8")
+    done = convcalc("batch", str(source), "--strict", "-o", str(out))
+    assert "line 101" in one_error_line(done, "convcalc batch")
+    assert out.read_text(encoding="utf-8") == "yesterday's results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_model_refuses_to_write_over_its_own_spec(tmp_path: Path) -> None:
+    spec = tmp_path / "net.toml"
+    spec.write_text('input = [3, 8, 8]\n[[layers]]\ntype = "pointwise"\ncout = 4\n')
+    before = spec.read_bytes()
+    done = convcalc("model", str(spec), "-o", str(spec))
+    assert "input file is output file" in one_error_line(done, "convcalc model")
+    assert spec.read_bytes() == before
+
+
+def test_output_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    out.write_text("old\n")
+    out.chmod(0o640)
+    done = convcalc("standard", "--cin", "4", "--cout", "4", "-q", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == "148\n"  # (4·3·3 + 1)·4
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
+def test_a_new_output_file_gets_the_umask_mode(tmp_path: Path) -> None:
+    out = tmp_path / "new.txt"
+    done = convcalc(
+        "standard", "--cin", "4", "--cout", "4", "-q", "-o", str(out),
+        preexec_fn=lambda: os.umask(0o027) and None,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
+def test_output_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "target.txt"
+    target.write_text("old\n")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    done = convcalc("standard", "--cin", "4", "--cout", "4", "-q", "-o", str(link))
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and target.read_text() == "148\n"
+
+
+def test_output_to_a_fifo_is_written_directly(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    # A reader that does not block, so that a writer that never comes cannot hang the test.
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        done = convcalc("standard", "--cin", "4", "--cout", "4", "-q", "-o", str(fifo))
+        assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+        assert os.read(reader, 100) == b"148\n"
+    finally:
+        os.close(reader)
+    assert [p.name for p in tmp_path.iterdir()] == ["fifo"]
+
+
+# --- 2. write errors ---------------------------------------------------------------
+
+FORMAT_RUNS = [
+    [*fmt, *extra]
+    for fmt in (["--format", f] for f in ("table", "json", "csv", "markdown", "svg", "html"))
+    for extra in ([],)
+] + [["-q"]]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("fmt", FORMAT_RUNS, ids=" ".join)
+@pytest.mark.parametrize("where", ["-o /dev/full", "> /dev/full", "-o /proc/version"])
+def test_write_errors_are_one_line(fmt: list[str], where: str) -> None:
+    if where == "-o /proc/version" and not Path("/proc/version").exists():
+        pytest.skip("no /proc/version")
+    args = ["standard", "--cin", "64", "--cout", "128", *fmt]
+    if where.startswith("-o"):
+        done = convcalc(*args, "-o", where.split()[1])
+    else:
+        with open("/dev/full", "wb") as full:
+            done = convcalc(*args, stdout=full)
+    err = one_error_line(done, "convcalc standard")
+    assert "cannot write" in err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("where", ["-o", ">"])
+def test_batch_write_errors_are_one_line(fmt: str, where: str) -> None:
+    if where == "-o":
+        done = convcalc("batch", "--format", fmt, "-o", "/dev/full", input=LAYER.encode())
+    else:
+        with open("/dev/full", "wb") as full:
+            done = convcalc("batch", "--format", fmt, input=LAYER.encode(), stdout=full)
+    assert "cannot write" in one_error_line(done, "convcalc batch")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["standard", "--help"]])
+def test_help_to_a_full_device_is_one_line(args: list[str]) -> None:
+    with open("/dev/full", "wb") as full:
+        done = convcalc(*args, stdout=full)
+    prefix = " ".join(["convcalc", *args[:-1]])
+    assert "cannot write" in one_error_line(done, prefix)
+
+
+# --- 3. stdout closed ---------------------------------------------------------------
+
+EVERY_COMMAND = [
+    ["standard", "--cin", "4", "--cout", "4"],
+    ["depthwise", "--cin", "4"],
+    ["pointwise", "--cin", "4", "--cout", "4"],
+    ["separable", "--cin", "4", "--cout", "4"],
+    ["lite", "--cin", "4", "--cout", "4"],
+    ["compare", "--cin", "4", "--cout", "4"],
+    ["model", "mobilenet_v1"],
+    ["sweep", "--cin", "4", "--cout", "4"],
+    ["fit", "--cin", "4", "--max-params", "1k"],
+    ["fit", "--model", "mobilenet_v1", "--max-params", "1M"],
+]
+
+
+def close_stdout() -> None:
+    os.close(1)
+
+
+@pytest.mark.parametrize("args", [*EVERY_COMMAND, ["batch"]], ids=" ".join)
+@pytest.mark.parametrize("extra", [[], ["--format", "json"], ["-q"]], ids=" ".join)
+def test_closed_stdout_is_an_error(args: list[str], extra: list[str]) -> None:
+    if args[0] == "batch" and extra == ["-q"]:
+        pytest.skip("batch has no -q")
+    if args[0] == "batch" and extra:
+        extra = ["--format", "jsonl"]
+    done = convcalc(*args, *extra, input=LAYER.encode(), stdout=None, preexec_fn=close_stdout)
+    err = one_error_line(done, f"convcalc {args[0]}")
+    assert "standard output is closed" in err
+
+
+def test_closed_stdout_is_no_matter_with_an_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    done = convcalc(
+        "standard", "--cin", "4", "--cout", "4", "-q", "-o", str(out),
+        stdout=None, preexec_fn=close_stdout,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert out.read_text() == "148\n"
+
+
+# --- 5. -q -o --------------------------------------------------------------------
+
+QUIET_RUNS = [
+    (["standard", "--cin", "4", "--cout", "4"], "148\n"),  # (4·9 + 1)·4
+    (["depthwise", "--cin", "4"], "40\n"),  # (9 + 1)·4
+    (["pointwise", "--cin", "4", "--cout", "4"], "20\n"),  # (4 + 1)·4
+    (["separable", "--cin", "4", "--cout", "4"], "60\n"),  # 40 + 20
+    (["lite", "--cin", "4", "--cout", "4"], "60\n"),  # 20 + 40
+    (["compare", "--cin", "4", "--cout", "4"], "148\n60\n60\n"),
+    (["sweep", "--cin", "4", "--cout", "4", "--variants", "standard,pointwise"], "148 20\n"),
+    # (4·9 + 1)·c <= 150 holds up to c = 4; pointwise (4 + 1)·c up to 30.
+    (["fit", "standard", "--cin", "4", "--max-params", "150"], "4\n"),
+    (["fit", "pointwise", "--cin", "4", "--max-params", "150"], "30\n"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), QUIET_RUNS, ids=lambda a: " ".join(a)[:40])
+def test_quiet_writes_to_the_output_file(args: list[str], expected: str, tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    done = convcalc(*args, "-q", "-o", str(out))
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+    assert out.read_text() == expected
+
+
+@pytest.mark.parametrize(
+    "args", [["model", "mobilenet_v1"], ["fit", "--model", "mobilenet_v1", "--max-params", "1M"]]
+)
+def test_quiet_writes_a_network_figure_to_the_output_file(args: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    plain = convcalc(*args, "-q")
+    assert plain.returncode == 0 and plain.stdout
+    done = convcalc(*args, "-q", "-o", str(out))
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+    assert out.read_bytes() == plain.stdout
+
+
+# --- 6. the same bytes to stdout and to -o --------------------------------------------
+
+ESC = "\x1b"
+HOSTILE_SPEC = (
+    f'name = "net{ESC}]0;title\\u0007"\n'
+    "input = [3, 8, 8]\n"
+    "[[layers]]\n"
+    'type = "pointwise"\n'
+    f'name = "wipe{ESC}[2J[bold]x[/bold]"\n'
+    "cout = 4\n"
+).replace(ESC, "\\u001b")
+
+
+@pytest.fixture
+def hostile_spec(tmp_path: Path) -> Path:
+    path = tmp_path / "hostile.toml"
+    path.write_text(HOSTILE_SPEC, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown", "svg", "html"])
+def test_stdout_and_output_file_get_the_same_bytes(
+    fmt: str, hostile_spec: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / f"out.{fmt}"
+    piped = convcalc("model", str(hostile_spec), "--format", fmt)
+    written = convcalc("model", str(hostile_spec), "--format", fmt, "-o", str(out))
+    assert piped.returncode == written.returncode == 0, piped.stderr
+    assert written.stdout == b""
+    assert out.read_bytes() == piped.stdout
+
+
+# --- 7. exit codes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args", [["batch"], ["standard", "--cin", "4", "--cout", "4"], ["model", "mobilenet_v1"]]
+)
+def test_an_output_in_a_missing_directory_is_exit_2(args: list[str]) -> None:
+    done = convcalc(*args, "-o", "/nonexistent/x", input=LAYER.encode())
+    err = one_error_line(done, f"convcalc {args[0]}")
+    assert (
+        "cannot write '/nonexistent/x' ('-o' / '--output')" in err
+        and "No such file or directory" in err
+    )
+
+
+def wait_until_reading_stdin(pid: int) -> None:
+    """Until the process waits in read(0, ...): the run is under way, past start-up."""
+    read = {"x86_64": "0", "aarch64": "63"}.get(platform.machine())
+    syscall = Path(f"/proc/{pid}/syscall")
+    if read is None or not syscall.exists():
+        time.sleep(1)  # nothing to tell by: give it time
+        return
+    for _ in range(3000):
+        if syscall.read_text().startswith(f"{read} 0x0 "):
+            return
+        time.sleep(0.01)
+
+
+def test_ctrl_c_is_exit_130_in_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n")
+    # Import everything first and say so, so that the signal lands in the run itself.
+    code = (
+        "import sys, convcalc.cli, convcalc.commands, convcalc.batch\n"
+        "print('ready', file=sys.stderr, flush=True)\n"
+        "sys.argv = ['convcalc', 'batch', '-o', sys.argv[1]]\n"
+        "convcalc.cli.main()\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code, str(out)],
+        env=environment(),
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=memory_limit(),
+    ) as proc:
+        assert proc.stdin is not None and proc.stderr is not None
+        proc.stdin.write(LAYER.encode() * 10)
+        proc.stdin.flush()
+        assert proc.stderr.readline() == b"ready\n"
+        wait_until_reading_stdin(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        rest = proc.stderr.read()
+        assert (proc.wait(timeout=30), rest) == (130, b"convcalc: interrupted\n"), rest.decode()
+    assert out.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+
+def closed_pipe() -> tuple[int, Callable[[], None]]:
+    """The write end of a pipe whose reader has gone, as after `| head -1`."""
+    read, write = os.pipe()
+    os.close(read)
+    return write, lambda: os.close(write)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        *(["model", "mobilenet_v1", *fmt] for fmt in FORMAT_RUNS),
+        ["compare", "--cin", "64", "--cout", "128", "--input", "56", "--chart"],
+        ["batch"],
+        ["batch", "--format", "csv"],
+        ["--help"],
+    ],
+    ids=" ".join,
+)
+def test_a_closed_pipe_is_141_quietly(args: list[str]) -> None:
+    write, close = closed_pipe()
+    try:
+        done = convcalc(*args, input=LAYER.encode() * 1000, stdout=write)
+    finally:
+        close()
+    assert (done.returncode, done.stderr) == (141, b"")
+
+
+def test_head_of_a_long_table_is_141_quietly() -> None:
+    # 3,000 rows: far more than a pipe holds, so writing meets the closed pipe.
+    with subprocess.Popen(
+        [sys.executable, "-m", "convcalc", "sweep", "--cin", "1:3000", "--cout", "64"]
+        + ["--variants", "standard"],
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=memory_limit(),
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline()
+        proc.stdout.close()
+        assert (proc.wait(timeout=60), proc.stderr.read()) == (141, b"")
+
+
+@pytest.mark.parametrize(
+    ("words", "cword"),
+    [
+        ("convcalc frob --", 2),
+        ("convcalc frob", 1),
+        ("convcalc standard --cin x --", 4),
+        ("convcalc model --width", 2),
+        ("convcalc batch /nonexistent/x --", 3),
+    ],
+)
+def test_completion_never_prints_an_error(words: str, cword: int) -> None:
+    env = environment(_CONVCALC_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=str(cword))
+    done = subprocess.run(
+        [sys.executable, "-c", "from convcalc.cli import main; main()"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""
+    assert b"error" not in done.stdout.lower()
+
+
+def test_completion_still_completes() -> None:
+    env = environment(_CONVCALC_COMPLETE="bash_complete", COMP_WORDS="convcalc sta", COMP_CWORD="1")
+    done = subprocess.run(
+        [sys.executable, "-c", "from convcalc.cli import main; main()"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert b"standard" in done.stdout
