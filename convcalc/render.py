@@ -41,6 +41,12 @@ def make_console(file: TextIO | None = None) -> Console:
     return console
 
 
+def _plain(console: Console) -> bool:
+    """Whether to draw with ASCII only: for a file or a pipe, without colour, or for an
+    encoding that has no box drawing or block characters."""
+    return not console.is_terminal or console.no_color or not console.encoding.startswith("utf")
+
+
 def draw(tables: Iterable[Table | Chart], *, to_stdout: bool) -> str:
     """The tables as text, drawn for stdout (colour and width as Rich decides for it)
     or for a file (plain, :data:`PLAIN_WIDTH` wide); the caller writes the text."""
@@ -62,7 +68,7 @@ def print_tables(tables: Iterable[Table | Chart], console: Console) -> None:
     from rich.measure import Measurement
     from rich.table import Table as RichTable
 
-    plain = not console.is_terminal or console.no_color
+    plain = _plain(console)
     first = True
     for table in tables:
         if isinstance(table, Chart):
@@ -129,7 +135,7 @@ def print_chart(chart: Chart, console: Console) -> None:
 
     from .core import fmt
 
-    plain = not console.is_terminal or console.no_color
+    plain = _plain(console)
     labels = [label for _, bars in chart.groups for label, _ in bars]
     values = [value for _, bars in chart.groups for _, value in bars]
     scale = max(values, default=0)

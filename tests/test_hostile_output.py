@@ -8,6 +8,8 @@ process's own stdout, stderr, signals and files."""
 
 from __future__ import annotations
 
+import html
+import io
 import json
 import os
 import platform
@@ -512,3 +514,158 @@ def test_completion_still_completes() -> None:
     )
     assert done.returncode == 0
     assert b"standard" in done.stdout
+
+
+# --- 4. an output that cannot spell × or → ------------------------------------------
+
+NARROW_ENCODINGS = {
+    "ascii": {"PYTHONIOENCODING": "ascii"},
+    "latin-1": {"PYTHONIOENCODING": "latin-1"},
+    "C locale": {"LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"},
+}
+
+
+def narrow_environment(name: str) -> dict[str, str]:
+    env = environment(**NARROW_ENCODINGS[name])
+    if name == "C locale":
+        for key in ("LANG", "LANGUAGE", "LC_CTYPE", "PYTHONIOENCODING"):
+            env.pop(key, None)
+    return env
+
+
+def encoding_of(name: str) -> str:
+    return "latin-1" if name == "latin-1" else "ascii"
+
+
+SPELLED_RUNS = [
+    ["standard", "--cin", "64", "--cout", "128", "--input", "56"],
+    ["standard", "--cin", "64", "--cout", "128", "--format", "markdown"],
+    ["standard", "--cin", "64", "--cout", "128", "--format", "csv"],
+    ["separable", "--cin", "64", "--cout", "128", "--reported-by", "all", "--training"],
+    ["compare", "--cin", "64", "--cout", "128", "--input", "56", "--chart"],
+    ["model", "mobilenet_v1", "--as", "separable"],
+    ["model", "osnet_x1_0", "--width", "0.5"],
+    ["sweep", "--cin", "64", "--cout", "64:256:x2", "--input", "28", "--chart"],
+    ["fit", "--cin", "64", "--max-params", "50k"],
+    ["fit", "--model", "mobilenet_v1", "--max-params", "1M"],
+    ["model", "--list"],
+    ["--help"],
+    ["standard", "--help"],
+    ["model", "--help"],
+]
+
+
+@pytest.mark.parametrize("encoding", NARROW_ENCODINGS)
+@pytest.mark.parametrize("args", SPELLED_RUNS, ids=lambda a: " ".join(a)[:48])
+def test_tables_are_spelled_for_an_encoding_without_times(encoding: str, args: list[str]) -> None:
+    done = convcalc(*args, env=narrow_environment(encoding))
+    assert (done.returncode, done.stderr) == (0, b""), done.stderr
+    text = done.stdout.decode(encoding_of(encoding))  # strict: every byte is in it
+    assert "\\x" not in text and "\\u" not in text  # convcalc's own all have spellings
+
+
+def test_an_ascii_table_spells_the_figures_it_would_draw() -> None:
+    done = convcalc(
+        "standard", "--cin", "64", "--cout", "128", "--input", "56",
+        env=narrow_environment("ascii"),
+    )  # fmt: skip
+    text = done.stdout.decode("ascii")
+    assert "Standard convolution, 3x3, 64 -> 128 channels" in text
+    assert "128x64x3x3" in text and "(64 x 3 x 3 + 1) x 128" in text
+    assert "73,856" in text  # (64·3·3 + 1)·128
+
+
+@pytest.mark.parametrize("encoding", NARROW_ENCODINGS)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["standard", "--cin", "64", "--cout", "128", "--input", "56"],
+        ["model", "mobilenet_v1", "--as", "separable"],
+        ["model", "-"],
+    ],
+    ids=" ".join,
+)
+def test_json_is_the_same_data_in_any_encoding(encoding: str, args: list[str]) -> None:
+    stdin = HOSTILE_SPEC.replace("net", "réseau×").encode() if args[-1] == "-" else None
+    if stdin is not None:
+        args = ["model", "-", "--spec-format", "toml"]
+    wide = convcalc(*args, "--format", "json", input=stdin)
+    if wide.returncode != 0:
+        pytest.skip("specs from stdin are another change's")
+    narrow = convcalc(*args, "--format", "json", env=narrow_environment(encoding), input=stdin)
+    assert (narrow.returncode, narrow.stderr) == (0, b"")
+    text = narrow.stdout.decode(encoding_of(encoding))
+    assert json.loads(text) == json.loads(wide.stdout.decode())
+
+
+@pytest.mark.parametrize("encoding", NARROW_ENCODINGS)
+@pytest.mark.parametrize("fmt", ["svg", "html"])
+def test_pictures_use_character_references(encoding: str, fmt: str) -> None:
+    args = ["compare", "--cin", "64", "--cout", "128", "--format", fmt]
+    wide = convcalc(*args)
+    narrow = convcalc(*args, env=narrow_environment(encoding))
+    assert (narrow.returncode, narrow.stderr) == (0, b"")
+    text = narrow.stdout.decode(encoding_of(encoding))
+    assert "&#8594;" in text  # →
+    assert html.unescape(text) == html.unescape(wide.stdout.decode())  # the same picture
+
+
+@pytest.mark.parametrize("encoding", NARROW_ENCODINGS)
+def test_batch_output_in_any_encoding(encoding: str) -> None:
+    lines = '{"variant": "standard", "cin": 4, "cout": 4}\n{"variant": "depthwise", "cin": 4, '
+    lines += '"cout": 12, "multiplier": 2}\n'
+    done = convcalc("batch", env=narrow_environment(encoding), input=lines.encode())
+    assert done.returncode == 0
+    records = [json.loads(r) for r in done.stdout.decode(encoding_of(encoding)).splitlines()]
+    assert records[0]["params"] == 148  # (4·9 + 1)·4
+    assert "multiplier=2 × cin=4" in records[1]["error"]  # the same text, escaped
+    assert done.stderr.decode(encoding_of(encoding)) == "convcalc batch: 1 of 2 lines had errors\n"
+
+
+@pytest.mark.parametrize("encoding", NARROW_ENCODINGS)
+def test_error_messages_are_spelled_for_stderr(encoding: str) -> None:
+    done = convcalc("depthwise", "--cin", "4", "--cout", "12", "-m", "2")
+    assert "multiplier=2 × cin=4" in one_error_line(done, "convcalc depthwise")
+    done = convcalc(
+        "depthwise", "--cin", "4", "--cout", "12", "-m", "2", env=narrow_environment(encoding)
+    )
+    err = done.stderr.decode(encoding_of(encoding))  # strict
+    assert done.returncode == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert ("multiplier=2 × cin=4" if encoding == "latin-1" else "multiplier=2 x cin=4") in err
+
+
+@pytest.mark.parametrize("encoding", NARROW_ENCODINGS)
+def test_a_name_the_encoding_cannot_spell_is_escaped(encoding: str) -> None:
+    done = convcalc("model", "./réseau→.toml", env=narrow_environment(encoding))
+    err = done.stderr.decode(encoding_of(encoding))  # strict
+    assert done.returncode == 2 and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_an_output_file_is_utf8_whatever_the_terminal(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    done = convcalc(
+        "standard", "--cin", "64", "--cout", "128", "-o", str(out),
+        env=narrow_environment("ascii"),
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert "128×64×3×3" in out.read_text(encoding="utf-8")
+
+
+def test_a_terminal_without_unicode_gets_ascii_bars_and_boxes() -> None:
+    from rich.console import Console
+
+    from convcalc.comparison import compare
+    from convcalc.render import print_tables
+    from convcalc.views import compare_charts, compare_tables
+
+    class AsciiTerminal(io.StringIO):
+        encoding = "ascii"
+
+    out = AsciiTerminal()
+    console = Console(file=out, width=100, force_terminal=True, color_system=None)
+    groups = [compare(cin=64, cout=128, input=56)]
+    print_tables([*compare_tables(groups), *compare_charts(groups)], console)
+    text = out.getvalue()
+    # Boxes and bars in ASCII from the start (the writer spells the titles' arrows).
+    assert "+---" in text and "#####" in text
+    assert not set(text) & set("╭─│█▏▎▍▌▋▊▉")
