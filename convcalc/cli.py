@@ -17,6 +17,7 @@ import click
 
 from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block, parse_size
 from .output import PIPE_CLOSED_STATUS, PipeClosed, guarded_stdout, say
+from .text import visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -544,7 +545,7 @@ class ConvcalcGroup(click.Group):
             say("convcalc: interrupted")
             code = Interrupted.exit_code
         except CheckFailed as error:
-            say(f"convcalc: check failed: {_one_line(error.format_message())}")
+            say(visible(f"convcalc: check failed: {_one_line(error.format_message())}"))
             code = error.exit_code
         except click.exceptions.NoArgsIsHelpError as error:
             # `convcalc` alone asks for nothing wrong: show the whole help, as Click
@@ -554,7 +555,8 @@ class ConvcalcGroup(click.Group):
         except click.ClickException as error:
             ctx = getattr(error, "ctx", None)
             where = ctx.command_path if ctx is not None else "convcalc"
-            say(f"{where}: error: {_one_line(error.format_message())}")
+            # A file name or a spec's name may hold escape sequences: show them escaped.
+            say(visible(f"{where}: error: {_one_line(error.format_message())}"))
             code = error.exit_code
         if standalone_mode:
             sys.exit(code)

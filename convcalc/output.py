@@ -80,23 +80,11 @@ SPELLINGS = {
 }
 
 
-def escape_char(char: str) -> str:
-    """A character as Python writes it in a string literal's escape.
-
-    >>> escape_char("\\x1b"), escape_char("\\u202e"), escape_char("\\U0001f600")
-    ('\\\\x1b', '\\\\u202e', '\\\\U0001f600')
-    """
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
 def _spell(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeEncodeError):
         raise error
+    from .text import escape_char
+
     bad = error.object[error.start : error.end]
     return "".join(SPELLINGS.get(c, escape_char(c)) for c in bad), error.end
 

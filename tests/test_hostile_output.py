@@ -13,6 +13,7 @@ import io
 import json
 import os
 import platform
+import re
 import resource
 import signal
 import stat
@@ -669,3 +670,155 @@ def test_a_terminal_without_unicode_gets_ascii_bars_and_boxes() -> None:
     # Boxes and bars in ASCII from the start (the writer spells the titles' arrows).
     assert "+---" in text and "#####" in text
     assert not set(text) & set("╭─│█▏▎▍▌▋▊▉")
+
+
+# --- 8. escape sequences in names -----------------------------------------------------
+
+RAW_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "svg", "html"])
+def test_names_with_escape_sequences_are_shown_escaped(fmt: str, hostile_spec: Path) -> None:
+    done = convcalc("model", str(hostile_spec), "--format", fmt)
+    assert (done.returncode, done.stderr) == (0, b"")
+    text = done.stdout.decode()
+    assert not RAW_CONTROLS.search(text)
+    shown = html.unescape(text) if fmt in ("svg", "html") else text
+    shown = shown.replace("\xa0", " ")  # SVG's spaces
+    assert "net\\x1b]0;title\\x07" in shown
+    assert "wipe\\x1b[2J[bold]x[/bold]" in shown  # Rich markup stays literal too
+
+
+def test_a_coloured_terminal_table_holds_no_escape_but_its_own(hostile_spec: Path) -> None:
+    from rich.console import Console
+
+    from convcalc.netviews import breakdown_table, network_table
+    from convcalc.network import trace
+    from convcalc.render import print_tables
+    from convcalc.spec import build, load
+
+    cost = trace(build(load(hostile_spec), str(hostile_spec)))
+    out = io.StringIO()
+    console = Console(file=out, width=120, force_terminal=True, color_system="truecolor")
+    print_tables(
+        [network_table(cost, depth=1, dtype="fp32", batch=1), breakdown_table(cost)], console
+    )
+    text = out.getvalue()
+    # Rich's own colours are "ESC[...m"; nothing else may start with ESC.
+    assert re.findall("\x1b(?!\\[[0-9;]*m)", text) == []
+    assert "\x07" not in text and "\\x1b[2J" in text
+
+
+def test_c1_controls_and_bidi_overrides_are_escaped_too(tmp_path: Path) -> None:
+    spec = tmp_path / "c1.json"
+    name = "csi\x9b2J rtl\u202eevil"
+    spec.write_text(json.dumps({"name": name, "input": [3, 8, 8], "layers": [
+        {"type": "pointwise", "cout": 4, "name": name}]}))  # fmt: skip
+    table = convcalc("model", str(spec)).stdout.decode()
+    assert not RAW_CONTROLS.search(table) and "csi\\x9b2J rtl\\u202eevil" in table
+    data = convcalc("model", str(spec), "--format", "json").stdout.decode()
+    assert not RAW_CONTROLS.search(data)  # written as \\u009b and \\u202e ...
+    assert json.loads(data)["name"] == name  # ... and read back exactly
+
+
+def test_json_and_csv_keep_names_exactly(hostile_spec: Path) -> None:
+    """Decided: JSON and CSV are data for programs, so a name is written as it is
+    (JSON escapes control characters itself; CSV quotes what needs quoting); the
+    human views escape it."""
+    data = json.loads(convcalc("model", str(hostile_spec), "--format", "json").stdout)
+    assert data["name"] == "net\x1b]0;title\x07"
+    assert data["layers"][0]["name"] == "wipe\x1b[2J[bold]x[/bold]"
+    text = convcalc("model", str(hostile_spec), "--format", "csv").stdout.decode()
+    assert "wipe\x1b[2J[bold]x[/bold]" in text
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_error_lines_show_escape_sequences_escaped(tmp_path: Path, exists: bool) -> None:
+    spec = tmp_path / "x\x1b[2J\x1b]0;t\x07.toml"
+    if exists:  # a kernel larger than the input: the error names the file as given
+        spec.write_text(
+            'input = [3, 2, 2]\n[[layers]]\ntype = "standard"\ncout = 4\nkernel = 5\npadding = 0\n'
+        )
+    done = convcalc("model", str(spec))
+    err = one_error_line(done, "convcalc model")
+    assert "\x1b" not in err and "\x07" not in err
+    assert "x\\x1b[2J\\x1b]0;t\\x07.toml" in err
+
+
+# --- 9. a terminal too narrow for the table -----------------------------------------
+
+NARROW_RUNS = [
+    ["compare", "--cin", "64", "--cout", "128,64", "--input", "56"],
+    ["standard", "--cin", "64", "--cout", "128", "--input", "56"],
+    ["model", "mobilenet_v1"],
+]
+
+
+def json_figures(args: list[str]) -> set[int]:
+    """The figures the table shows, read from the JSON: parameters and MACs of every
+    row (each compare variant; a block's layers and total; a network's top-level
+    layers and total)."""
+    data = json.loads(convcalc(*args, "--format", "json").stdout)
+    rows = data["variants"] if args[0] == "compare" else [data, *data["layers"]]
+    figures = {row[key] for row in rows for key in ("params", "macs")}
+    assert len(figures) >= 2 and None not in figures
+    return figures
+
+
+def render_at(args: list[str], width: int) -> str:
+    """The table as a terminal ``width`` columns wide gets it, with colour off."""
+    code = (
+        "import sys\n"
+        "from rich.console import Console\n"
+        "import convcalc.render as render\n"
+        f"render.make_console = lambda file=None: Console(file=file, width={width}, "
+        "force_terminal=True, color_system=None)\n"
+        "from convcalc.cli import cli\n"
+        "cli.main(sys.argv[1:])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], env=environment(), capture_output=True, timeout=60
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    return done.stdout.decode()
+
+
+@pytest.mark.parametrize("args", NARROW_RUNS, ids=lambda a: a[0])
+@pytest.mark.parametrize("width", [10, 24, 40, 60, 80])
+def test_no_figure_vanishes_on_a_narrow_terminal(args: list[str], width: int) -> None:
+    text = render_at(args, width)
+    missing = {n for n in json_figures(args) if f"{n:,}" not in text}
+    assert not missing, text
+    # A grid, when drawn, fits: only notes (written whole) may be wider.
+    grid = [line for line in text.splitlines() if "│" in line or "|" in line]
+    assert all(len(line) <= width for line in grid), text
+
+
+def test_columns_10_on_a_real_terminal() -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    args = ["model", "mobilenet_v1"]
+    with subprocess.Popen(
+        [sys.executable, "-m", "convcalc", *args],
+        env=environment(COLUMNS="10", TERM="xterm"),
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        preexec_fn=memory_limit(),
+    ) as proc:
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other end has closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=60) == 0
+    os.close(master)
+    text = re.sub("\x1b\\[[0-9;]*m", "", b"".join(chunks).decode())
+    missing = {n for n in json_figures(args) if f"{n:,}" not in text}
+    assert not missing, text
