@@ -7,6 +7,7 @@ start as fast as Click itself.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -214,11 +215,13 @@ class InputFile(click.File):
 
 
 class OutputPath(click.Path):
-    """A file to write; a name no file can have is a usage error."""
+    """A file to write, or ``-`` for stdout; a name no file can have is a usage error."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and "\0" in value:
             self.fail(f"{value!r} is not a file name (it holds a NUL byte)", param, ctx)
+        if isinstance(value, str) and (not value or value.endswith(("/", os.sep))):
+            self.fail(f"{value!r} is not a file name: give one like out.txt, or -", param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -642,8 +645,6 @@ def write_output(opts: dict[str, Any], text: str, kind: str = "text") -> None:
 
 def _input_of(opts: dict[str, Any]) -> Any:
     """The file a command reads (a spec), which its output must not be."""
-    import os
-
     spec = opts.get("spec") or opts.get("model_spec")
     if spec == "-":
         return sys.stdin

@@ -822,3 +822,26 @@ def test_columns_10_on_a_real_terminal() -> None:
     text = re.sub("\x1b\\[[0-9;]*m", "", b"".join(chunks).decode())
     missing = {n for n in json_figures(args) if f"{n:,}" not in text}
     assert not missing, text
+
+
+@pytest.mark.parametrize("path", ["", "newdir/"])
+def test_an_output_name_that_is_no_file_name_is_refused(path: str, tmp_path: Path) -> None:
+    done = convcalc("standard", "--cin", "4", "--cout", "4", "-q", "-o", path, cwd=tmp_path)
+    assert "is not a file name" in one_error_line(done, "convcalc standard")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fit_refuses_to_write_over_its_own_spec(tmp_path: Path) -> None:
+    spec = tmp_path / "net.toml"
+    spec.write_text('input = [3, 8, 8]\n[[layers]]\ntype = "pointwise"\ncout = 4\n')
+    before = spec.read_bytes()
+    done = convcalc("fit", "--model", str(spec), "--max-params", "1k", "-o", str(spec))
+    assert "input file is output file" in one_error_line(done, "convcalc fit")
+    assert spec.read_bytes() == before
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["model", "--list"]], ids=" ".join)
+def test_closed_stdout_is_an_error_for_help_too(args: list[str]) -> None:
+    done = convcalc(*args, stdout=None, preexec_fn=close_stdout)
+    prefix = "convcalc model" if args[0] == "model" else "convcalc"
+    assert "standard output is closed" in one_error_line(done, prefix)
