@@ -131,7 +131,7 @@ def json_safe(text: str) -> str:
     >>> json_safe('"a\\x9b2Jb"')
     '"a\\\\u009b2Jb"'
     """
-    if text.isascii() and "\x7f" not in text:
+    if text.replace("\n", "").isprintable():
         return text  # the common case, without compiling a pattern at start-up
     return re.sub(_UNSAFE_IN_JSON, _json_escape, text)
 
