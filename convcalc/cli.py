@@ -7,6 +7,7 @@ start as fast as Click itself.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -27,6 +28,8 @@ from .core import (
     shown,
 )
 from .limits import MAX_DIGITS, too_large, whole
+from .output import PIPE_CLOSED_STATUS, PipeClosed, guarded_stdout, say
+from .text import visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,6 +65,16 @@ class CheckFailed(click.ClickException):
     """A check asked for on the command line (``--expect``, a budget) did not hold."""
 
     exit_code = 1
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C (SIGINT): the run stops with exit 130, as a shell reports a program
+    ended by SIGINT, and one line."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
 
 
 def fail(error: ConvCalcError) -> NoReturn:
@@ -234,11 +247,13 @@ class InputFile(click.File):
 
 
 class OutputPath(click.Path):
-    """A file to write; a name no file can have is a usage error."""
+    """A file to write, or ``-`` for stdout; a name no file can have is a usage error."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and "\0" in value:
             self.fail(f"{value!r} is not a file name (it holds a NUL byte)", param, ctx)
+        if isinstance(value, str) and (not value or value.endswith(("/", os.sep))):
+            self.fail(f"{value!r} is not a file name: give one like out.txt, or -", param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -300,7 +315,8 @@ def output_options(quiet: str) -> Callable[[F], F]:
                 "-o",
                 "--output",
                 type=OutputPath(dir_okay=False),
-                help="Write to this file instead of stdout.",
+                help="Write to this file instead of stdout (- for stdout). An existing file "
+                "is replaced only once the whole output is written.",
             ),
             click.option("-q", "--quiet", is_flag=True, help=quiet),
         ],
@@ -518,10 +534,34 @@ class ConvcalcGroup(click.Group):
             self.add_command(self.builders[name](), name)
         return super().get_command(ctx, name)
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Caught here, before Click turns it into Abort after a blank line on stderr.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        if args and self.get_command(ctx, args[0]) is None and not args[0].startswith("-"):
+        if (
+            args
+            and not ctx.resilient_parsing  # completing: say nothing, as Click does
+            and self.get_command(ctx, args[0]) is None
+            and not args[0].startswith("-")
+        ):
             allowed = ", ".join([*self.list_commands(ctx), *ALIASES])
             raise click.UsageError(f"no such command {args[0]!r}: use one of {allowed}", ctx)
         return super().resolve_command(ctx, args)
@@ -535,26 +575,32 @@ class ConvcalcGroup(click.Group):
         **extra: Any,
     ) -> Any:
         try:
-            result = super().main(
-                args, prog_name or "convcalc", complete_var, standalone_mode=False, **extra
-            )
+            with guarded_stdout():
+                result = super().main(
+                    args, prog_name or "convcalc", complete_var, standalone_mode=False, **extra
+                )
             code = result if isinstance(result, int) else 0
+        except PipeClosed:
+            # The reader has gone (`| head`): end quietly, as SIGPIPE would end us.
+            code = PIPE_CLOSED_STATUS
+        except (Interrupted, click.Abort, KeyboardInterrupt):
+            # Click raises Abort for an interrupt that comes before ours is set up.
+            say("convcalc: interrupted")
+            code = Interrupted.exit_code
         except CheckFailed as error:
-            click.echo(f"convcalc: check failed: {_one_line(error.format_message())}", err=True)
+            say(visible(f"convcalc: check failed: {_one_line(error.format_message())}"))
             code = error.exit_code
         except click.exceptions.NoArgsIsHelpError as error:
             # `convcalc` alone asks for nothing wrong: show the whole help, as Click
             # does, rather than squeezing it onto one error line.
-            click.echo(error.format_message(), err=True)
+            say(error.format_message().rstrip("\n"))
             code = error.exit_code
         except click.ClickException as error:
             ctx = getattr(error, "ctx", None)
             where = ctx.command_path if ctx is not None else "convcalc"
-            click.echo(f"{where}: error: {_one_line(error.format_message())}", err=True)
+            # A file name or a spec's name may hold escape sequences: show them escaped.
+            say(visible(f"{where}: error: {_one_line(error.format_message())}"))
             code = error.exit_code
-        except click.Abort:
-            click.echo("convcalc: aborted", err=True)
-            code = 1
         if standalone_mode:
             sys.exit(code)
         return code
@@ -602,10 +648,12 @@ def emit(
     """Write a result in the format asked for, to stdout or ``-o``; each view is
     built only if needed, and Rich is imported only for the human views."""
     fmt_name, path = opts["format_"], opts.get("output")
+    kind = "text"
     if fmt_name == "json":
         import json
 
         text = json.dumps(data(), indent=2, ensure_ascii=False) + "\n"
+        kind = "json"
     elif fmt_name == "csv":
         from .views import to_csv
 
@@ -618,30 +666,31 @@ def emit(
         from .render import export
 
         text = export(tables(), fmt_name)
+        kind = "markup"
     else:
-        from .render import make_console, print_tables
+        from .render import draw
 
-        if path is None:
-            print_tables(tables(), make_console())
-            return
-        with _open_output(path) as handle:
-            print_tables(tables(), make_console(file=handle))
-        return
-    if path is None:
-        click.echo(text, nl=False)
-    else:
-        with _open_output(path) as handle:
-            handle.write(text)
+        text = draw(tables(), to_stdout=path in (None, "-"))
+    write_output(opts, text, kind)
 
 
-def _open_output(path: str) -> Any:
-    try:
-        return open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the caller's with
-    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the name
-        reason = getattr(error, "strerror", None) or str(error)
-        raise click.BadParameter(
-            f"cannot write {path!r}: {reason}", param_hint="'-o' / '--output'"
-        ) from None
+def write_output(opts: dict[str, Any], text: str, kind: str = "text") -> None:
+    """Write ``text`` to ``-o`` or stdout: every command's output goes through here,
+    ``-q``'s too (see :mod:`convcalc.output`)."""
+    from .output import opened
+
+    with opened(opts.get("output"), kind, source=_input_of(opts)) as write:
+        write(text)
+
+
+def _input_of(opts: dict[str, Any]) -> Any:
+    """The file a command reads (a spec), which its output must not be."""
+    spec = opts.get("spec") or opts.get("model_spec")
+    if spec == "-":
+        return sys.stdin
+    if isinstance(spec, str) and "\0" not in spec and os.path.exists(spec):
+        return spec
+    return None
 
 
 def check_gates(
@@ -689,7 +738,7 @@ def _run_variant(variant: str, opts: dict[str, Any]) -> None:
         simple = not (opts["reported_by"] or opts["training"] or keras)
         if opts["quiet"] and opts["input_"] is None and simple:
             # Only the parameter count is asked for, and it needs nothing measured.
-            click.echo(block.params)
+            write_output(opts, f"{block.params}\n")
             check_gates(block.params, None, opts["expect"], opts["max_params"], None)
             return
         from .cost import measure
@@ -699,7 +748,7 @@ def _run_variant(variant: str, opts: dict[str, Any]) -> None:
         fail(error)
     params = cost.params + cost.buffers if keras else cost.params
     if opts["quiet"]:
-        click.echo(params)
+        write_output(opts, f"{params}\n")
     else:
         _emit_block(cost, opts)
     check_gates(params, cost.macs, opts["expect"], opts["max_params"], opts["max_macs"])

@@ -25,6 +25,7 @@ from .cli import (
     Choice,
     InputFile,
     ListType,
+    OutputPath,
     ParamBase,
     RangeType,
     check_gates,
@@ -37,6 +38,7 @@ from .cli import (
     input_options,
     output_options,
     training_options,
+    write_output,
 )
 from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block, shown
 
@@ -119,9 +121,7 @@ def compare_command() -> click.Command:
         except ConvCalcError as error:
             fail(error)
         if opts["quiet"]:
-            for rows in groups:
-                for row in rows:
-                    click.echo(row.params)
+            write_output(opts, "".join(f"{row.params}\n" for rows in groups for row in rows))
             return
         from .serialize import compare_json
         from .views import compare_charts, compare_tables
@@ -243,7 +243,7 @@ def _emit_model(
     """Write ``model``'s figures in the format asked for; each view is built only if
     that format needs it."""
     if opts["quiet"]:
-        click.echo((swapped or cost).params)
+        write_output(opts, f"{(swapped or cost).params}\n")
     else:
         from . import netviews
 
@@ -500,12 +500,12 @@ def batch_command() -> click.Command:
     @click.option(
         "-o",
         "--output",
-        type=click.File("w", encoding="utf-8", lazy=True),
-        default="-",
-        help="Write to a file instead of stdout.",
+        type=OutputPath(dir_okay=False),
+        help="Write to a file instead of stdout (- for stdout). An existing file is "
+        "replaced only once the whole output is written; never the input file.",
     )
     def batch_cmd(
-        file: Any, input_format: str | None, format_: str, strict: bool, output: Any
+        file: Any, input_format: str | None, format_: str, strict: bool, output: str | None
     ) -> None:
         """Many layer configs in one process, one result a line.
 
@@ -522,21 +522,25 @@ def batch_command() -> click.Command:
             input_format = (
                 "csv" if str(getattr(file, "name", "")).lower().endswith(".csv") else "jsonl"
             )
-        if format_ == "csv":
-            output.write(",".join(CSV_COLUMNS) + "\n")
+        from .output import opened, say
+
         failed = total = 0
-        try:
-            for total, line, text, error in run(file, input_format, format_):
-                if error is not None:
-                    failed += 1
-                    if strict:
-                        record = "" if line == total else f" (record {total})"
-                        raise click.UsageError(f"line {line}{record}: {error}")
-                output.write(text)
-        except StopBatch as error:
-            raise click.UsageError(str(error)) from None
+        # Opened once FILE is known not to be the output; a file is replaced at the end.
+        with opened(output, "json" if format_ == "jsonl" else "text", source=file) as write:
+            if format_ == "csv":
+                write(",".join(CSV_COLUMNS) + "\n")
+            try:
+                for total, line, text, error in run(file, input_format, format_):
+                    if error is not None:
+                        failed += 1
+                        if strict:
+                            record = "" if line == total else f" (record {total})"
+                            raise click.UsageError(f"line {line}{record}: {error}")
+                    write(text)
+            except StopBatch as error:
+                raise click.UsageError(str(error)) from None
         if failed:
-            click.echo(f"convcalc batch: {failed} of {total} lines had errors", err=True)
+            say(f"convcalc batch: {failed} of {total} lines had errors")
 
     return batch_cmd
 
@@ -633,8 +637,13 @@ def sweep_command() -> click.Command:
         except ConvCalcError as error:
             fail(error)
         if opts["quiet"]:
-            for _, _, _, costs in results:
-                click.echo(" ".join(str(cost.params) for cost in costs))
+            write_output(
+                opts,
+                "".join(
+                    " ".join(str(cost.params) for cost in costs) + "\n"
+                    for _, _, _, costs in results
+                ),
+            )
             return
         from . import views
 
@@ -752,9 +761,11 @@ def _fit_layer(opts: dict[str, Any], budget: Any) -> None:
     except ConvCalcError as error:
         fail(error)
     if opts["quiet"]:
+        lines = []
         for name, found in rows:
             cout = found[0] if found else 0
-            click.echo(cout if variant else f"{name} {cout}")
+            lines.append(f"{cout}\n" if variant else f"{name} {cout}\n")
+        write_output(opts, "".join(lines))
     else:
         convention = opts["convention"]
         emit(
@@ -846,7 +857,7 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
     text = width_text(alpha)
     convention = opts["convention"]
     if opts["quiet"]:
-        click.echo(text)
+        write_output(opts, f"{text}\n")
         return
 
     def tables() -> list[Any]:

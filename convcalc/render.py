@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from .text import visible
 from .views import Chart, Table, cell_text
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.segment import Segment
 
 PLAIN_WIDTH = 200
 """Width used when stdout is not a terminal, so that piped output never depends on it."""
@@ -41,13 +43,36 @@ def make_console(file: TextIO | None = None) -> Console:
     return console
 
 
-def print_tables(tables: Iterable[Table | Chart], console: Console) -> None:
-    """Draw each table, with its notes under it, and each chart."""
-    from rich import box
-    from rich.measure import Measurement
-    from rich.table import Table as RichTable
+def _plain(console: Console) -> bool:
+    """Whether to draw with ASCII only: for a file or a pipe, without colour, or for an
+    encoding that has no box drawing or block characters."""
+    return not console.is_terminal or console.no_color or not console.encoding.startswith("utf")
 
-    plain = not console.is_terminal or console.no_color
+
+def draw(tables: Iterable[Table | Chart], *, to_stdout: bool) -> str:
+    """The tables as text, drawn for stdout (colour and width as Rich decides for it)
+    or for a file (plain, :data:`PLAIN_WIDTH` wide); the caller writes the text."""
+    if to_stdout:
+        console = make_console()
+        with console.capture() as capture:
+            print_tables(tables, console)
+        return capture.get()
+    import io
+
+    out = io.StringIO()
+    print_tables(tables, make_console(file=out))
+    return out.getvalue()
+
+
+def print_tables(tables: Iterable[Table | Chart], console: Console) -> None:
+    """Draw each table, with its notes under it, and each chart.
+
+    Names are shown with control characters escaped (:func:`convcalc.text.visible`).
+    Where a table cannot fit the width even with its text wrapped, each row is
+    written as ``header: value`` lines instead: figures are never dropped.
+    """
+    from rich.segment import Segment, Segments
+
     first = True
     for table in tables:
         if isinstance(table, Chart):
@@ -61,33 +86,100 @@ def print_tables(tables: Iterable[Table | Chart], console: Console) -> None:
             if not first:
                 console.print()
             first = False
-            console.print(heading, style="bold", soft_wrap=True)
-            rich_table = RichTable(box=box.ASCII if plain else box.ROUNDED)
+            console.print(visible(heading), style="bold", soft_wrap=True)
             texts = [
-                ["" if cell == "--" and row is table.total else cell for cell in cells]
+                ["" if cell == "--" and row is table.total else visible(cell) for cell in cells]
                 for row in rows
                 for cells in [[cell_text(row.get(c.key), c.kind) for c in columns]]
             ]
-            for index, column in enumerate(columns):
-                widest = max((len(cells[index]) for cells in texts), default=0)
-                rich_table.add_column(
-                    column.header,
-                    justify="right" if column.numeric else "left",
-                    style=COLUMN_STYLES.get(column.key),
-                    # On a narrow terminal, headers and labels wrap; figures never do.
-                    min_width=widest if column.numeric else None,
-                    overflow="fold",
-                )
-            for row, cells in zip(rows, texts, strict=True):
-                if row is table.total:
-                    rich_table.add_section()
-                rich_table.add_row(*cells, style="bold" if row is table.total else None)
-            # Wider than the terminal even at its narrowest: let lines wrap rather
-            # than have Rich crop the last columns away.
-            needed = Measurement.get(console, console.options, rich_table).minimum
-            console.print(rich_table, width=max(needed, console.width), crop=False)
+            totals = [row is table.total for row in rows]
+            headers = [visible(c.header) for c in columns]
+            minimums = [
+                _least_width(header, [cells[i] for cells in texts], column.numeric)
+                for i, (header, column) in enumerate(zip(headers, columns, strict=True))
+            ]
+            # A grid with a space either side of each cell and rules around; else
+            # without the spaces and the outer rules; else a record per row.
+            for compact, rules in ((False, 3 * len(minimums) + 1), (True, len(minimums) - 1)):
+                if sum(minimums) + rules > console.width:
+                    continue  # cannot fit, even at each column's least width
+                lines = _grid(console, columns, headers, texts, totals, minimums, compact)
+                if max(map(Segment.get_line_length, lines), default=0) <= console.width:
+                    drawn = [part for line in lines for part in (*line, Segment.line())]
+                    console.print(Segments(drawn), crop=False, soft_wrap=True)
+                    break
+            else:
+                _print_records(console, headers, texts, totals)
         for note in table.notes:
-            console.print(note, soft_wrap=True)
+            console.print(visible(note), soft_wrap=True)
+
+
+WORD_LIMIT = 8
+"""The widest a word of text (a name, a heading) forces its column to be; a longer
+word is folded. Figures are never folded."""
+
+
+def _least_width(header: str, cells: list[str], numeric: bool) -> int:
+    """The narrowest a column can be: figures whole, words whole up to WORD_LIMIT."""
+
+    def longest_word(text: str) -> int:
+        return max((len(word) for word in text.split()), default=0)
+
+    widest = max(
+        (len(c) if numeric else min(longest_word(c), WORD_LIMIT) for c in cells), default=0
+    )
+    return max(widest, min(longest_word(header), WORD_LIMIT), 1)
+
+
+def _grid(
+    console: Console,
+    columns: tuple[Any, ...],
+    headers: list[str],
+    texts: list[list[str]],
+    totals: list[bool],
+    minimums: list[int],
+    compact: bool,
+) -> list[list[Segment]]:
+    """The table drawn as lines of segments, each as wide as Rich makes it: the
+    caller checks they fit before printing them."""
+    from rich import box
+    from rich.segment import Segment
+    from rich.table import Table as RichTable
+
+    rich_table = RichTable(
+        box=box.ASCII if _plain(console) else box.ROUNDED,
+        padding=(0, 0) if compact else (0, 1),
+        show_edge=not compact,
+    )
+    for header, column, minimum in zip(headers, columns, minimums, strict=True):
+        rich_table.add_column(
+            header,
+            justify="right" if column.numeric else "left",
+            style=COLUMN_STYLES.get(column.key),
+            # On a narrow terminal, headers and labels wrap; figures never do, being
+            # single words no wider than the column's least width.
+            min_width=minimum,
+            overflow="fold",
+        )
+    for cells, total in zip(texts, totals, strict=True):
+        if total:
+            rich_table.add_section()
+        rich_table.add_row(*cells, style="bold" if total else None)
+    return list(Segment.split_lines(console.render(rich_table, console.options)))
+
+
+def _print_records(
+    console: Console, headers: list[str], texts: list[list[str]], totals: list[bool]
+) -> None:
+    """One ``header: value`` line per filled cell, a blank line between rows: the
+    layout for a width no table fits in."""
+    for index, (cells, total) in enumerate(zip(texts, totals, strict=True)):
+        if index:
+            console.print()
+        for header, cell in zip(headers, cells, strict=True):
+            if cell:
+                line = f"{header}: {cell}"
+                console.print(line, style="bold" if total else None, soft_wrap=True)
 
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -114,24 +206,24 @@ def print_chart(chart: Chart, console: Console) -> None:
 
     from .core import fmt
 
-    plain = not console.is_terminal or console.no_color
-    labels = [label for _, bars in chart.groups for label, _ in bars]
+    plain = _plain(console)
+    labels = [visible(label) for _, bars in chart.groups for label, _ in bars]
     values = [value for _, bars in chart.groups for _, value in bars]
     scale = max(values, default=0)
     label_width = max(map(len, labels), default=0)
     value_width = max((len(fmt(v)) for v in values), default=0)
     width = max(10, min(60, console.width - label_width - value_width - 4))
     console.print(
-        f"{chart.title} (one scale; the longest bar is {fmt(scale)} {chart.unit})",
+        visible(f"{chart.title} (one scale; the longest bar is {fmt(scale)} {chart.unit})"),
         style="bold",
         soft_wrap=True,
     )
     for heading, bars in chart.groups:
         if len(chart.groups) > 1:
-            console.print(heading, style="italic", soft_wrap=True)
+            console.print(visible(heading), style="italic", soft_wrap=True)
         for label, value in bars:
             drawn = bar(value, scale, width, plain=plain)
-            line = Text(f"{label:<{label_width}} ")
+            line = Text(f"{visible(label):<{label_width}} ")
             line.append(f"{drawn:<{width}}", style="cyan")
             line.append(f" {fmt(value):>{value_width}}")
             console.print(line, soft_wrap=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .core import Block, Conv, decimal_text, fmt, ratio_float
 from .serialize import as_list, layer_type, reduction
+from .text import visible
 
 if TYPE_CHECKING:
     from .comparison import Comparison
@@ -149,7 +150,12 @@ def cell_raw(value: Any, kind: CellKind) -> str:
 
 
 def to_csv(tables: Iterable[Table]) -> str:
-    """One CSV document: a header row, then each table's rows (and total)."""
+    """One CSV document: a header row, then each table's rows (and total).
+
+    Names are written exactly, control characters and all, as JSON keeps them: CSV is
+    data for programs, and the csv module quotes what needs quoting. The human views
+    (tables, Markdown, SVG, HTML) show them escaped.
+    """
     import csv
     import io
 
@@ -173,16 +179,18 @@ def to_markdown(tables: Iterable[Table | Chart]) -> str:
             continue  # charts are pictures: the tables carry the same figures
         rows = [*table.rows, *([table.total] if table.total else [])]
         for heading, columns in table.views():
-            lines = [f"**{heading}**", ""]
-            lines.append("| " + " | ".join(c.header for c in columns) + " |")
+            lines = [f"**{visible(heading)}**", ""]
+            lines.append("| " + " | ".join(visible(c.header) for c in columns) + " |")
             lines.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
             for row in rows:
-                cells = [cell_text(row.get(c.key), c.kind).replace("|", "\\|") for c in columns]
+                cells = [
+                    visible(cell_text(row.get(c.key), c.kind)).replace("|", "\\|") for c in columns
+                ]
                 if row is table.total:
                     cells = [f"**{cell}**" if cell != "--" else "" for cell in cells]
                 lines.append("| " + " | ".join(cells) + " |")
             parts.append("\n".join(lines))
-        parts.extend(table.notes)
+        parts.extend(visible(note) for note in table.notes)
     return "\n\n".join(parts) + "\n"
 
 

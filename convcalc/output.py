@@ -1,0 +1,493 @@
+"""Where a command's output goes: stdout or the ``-o`` file, written so that nothing is lost.
+
+- An ``-o`` file that is a regular file (or does not exist yet) is written to a
+  temporary file beside it, which replaces it only when the whole output is written:
+  a run that fails or is interrupted midway leaves the old file as it was. Other
+  targets (``/dev/stdout``, a FIFO, a device) are written directly.
+- The output is refused when it is the same file as the input (compared by device
+  and inode, as ``cat`` does): reading a file while writing it loses it.
+- Text is written as it was made, byte for byte, to stdout and to a file alike
+  (``click.echo`` would strip escape sequences from stdout when it is not a terminal).
+  A file is UTF-8; on a stream whose encoding cannot spell a character, JSON is
+  written with ``\\u`` escapes (the same data), SVG and HTML with character
+  references, and everything else with ASCII spellings (``x`` for ×, ``->`` for →).
+- A write that fails is a one-line error (exit 2); a pipe closed by its reader ends
+  the run quietly (exit 141, as a program ended by SIGPIPE).
+
+Nothing here imports Rich: the machine formats stay light.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import stat
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, Any, NoReturn
+
+import click
+
+__all__ = [
+    "SPELLING_ERRORS",
+    "OutputError",
+    "PipeClosed",
+    "fitted",
+    "opened",
+    "say",
+]
+
+SPELLING_ERRORS = "convcalc-ascii"
+"""The name of the codec error handler that writes what an encoding cannot spell in
+ASCII: ``x`` for ×, ``->`` for →, and ``\\x1b``-style escapes for anything else."""
+
+SPELLINGS = {
+    "×": "x",
+    "→": "->",
+    "←": "<-",
+    "−": "-",
+    "–": "-",
+    "—": "--",
+    "·": "*",
+    "≈": "~",
+    "≠": "!=",
+    "≤": "<=",
+    "≥": ">=",
+    "²": "^2",
+    "³": "^3",
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "…": "...",
+    "█": "#",
+    "▉": "#",
+    "▊": "#",
+    "▋": "#",
+    "▌": "#",
+    "▍": "",
+    "▎": "",
+    "▏": "",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    # Box drawing, should a table be drawn with it for an encoding that lacks it.
+    **dict.fromkeys("─━═╌┄", "-"),
+    **dict.fromkeys("│┃║╎┆", "|"),
+    **dict.fromkeys("┌┐└┘├┤┬┴┼╭╮╯╰╞╡╤╧╪┏┓┗┛┣┫┳┻╋╔╗╚╝╠╣╦╩╬", "+"),
+}
+
+
+def _spell(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    from .text import escape_char
+
+    bad = error.object[error.start : error.end]
+    return "".join(SPELLINGS.get(c, escape_char(c)) for c in bad), error.end
+
+
+codecs.register_error(SPELLING_ERRORS, _spell)
+
+_NOT_ASCII = r"[^\x00-\x7f]"
+_UNSAFE_IN_JSON = r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def fitted(text: str, encoding: str, kind: str = "text") -> str:
+    """``text`` made writable in ``encoding``, changed only where it cannot be.
+
+    JSON keeps its data exactly (``\\u`` escapes); ``markup`` (SVG, HTML) uses
+    character references; other text gets ASCII spellings.
+
+    >>> fitted("3×3 → 1", "ascii"), fitted('{"k": "3×3"}', "ascii", "json")
+    ('3x3 -> 1', '{"k": "3\\\\u00d73"}')
+    """
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        pass
+    else:
+        return text
+    if kind == "json":
+        return re.sub(_NOT_ASCII, _json_escape, text)
+    errors = "xmlcharrefreplace" if kind == "markup" else SPELLING_ERRORS
+    return text.encode(encoding, errors).decode(encoding)
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the characters a terminal may act on (C1 controls, DEL, bidi
+    overrides, lone surrogates) written as ``\\u`` escapes: the same data.
+
+    >>> json_safe('"a\\x9b2Jb"')
+    '"a\\\\u009b2Jb"'
+    """
+    if text.replace("\n", "").isprintable():
+        return text  # the common case, without compiling a pattern at start-up
+    return re.sub(_UNSAFE_IN_JSON, _json_escape, text)
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+class OutputError(click.UsageError):
+    """The output cannot be written: one line on stderr, exit 2."""
+
+
+class PipeClosed(Exception):
+    """The reader of stdout has gone (``| head``): the run ends quietly, exit 141."""
+
+
+PIPE_CLOSED_STATUS = 128 + 13
+"""What a shell reports for a program ended by SIGPIPE."""
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def say(message: str) -> None:
+    """One line on stderr, spelled for its encoding; nothing if stderr is gone."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(fitted(message + "\n", getattr(stream, "encoding", None) or "utf-8"))
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def silence_stdout() -> None:
+    """Point the process's stdout at /dev/null, so that what is still buffered does
+    not fail again (with a second message) when the interpreter exits: the
+    recipe of Python's documentation for SIGPIPE."""
+    stream = sys.__stdout__
+    if stream is None or real_stdout() is not stream:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _identity(handle: Any) -> tuple[int, int, int] | None:
+    """(device, inode, mode) of an open file or a path, or None if there is none."""
+    try:
+        if isinstance(handle, str):
+            info = os.stat(handle)
+        else:
+            info = os.fstat(handle.fileno())
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    return info.st_dev, info.st_ino, info.st_mode
+
+
+def _same_file(source: Any, target: Any) -> bool:
+    """Whether writing to ``target`` would write into the regular file ``source`` reads."""
+    if source is None:
+        return False
+    read, written = _identity(source), _identity(target)
+    return (
+        read is not None
+        and written is not None
+        and read[:2] == written[:2]
+        and stat.S_ISREG(read[2])
+    )
+
+
+def _refuse_same_file(source: Any, target: Any) -> None:
+    if _same_file(source, target):
+        name = "standard output" if not isinstance(target, str) else repr(target)
+        raise OutputError(f"{name}: input file is output file: write the output to another file")
+
+
+Write = Callable[[str], None]
+
+
+@contextmanager
+def opened(path: str | None, kind: str = "text", *, source: Any = None) -> Iterator[Write]:
+    """A function that writes text to ``path``, or to stdout if it is None or ``-``.
+
+    ``kind`` says how to write what the stream's encoding cannot (``json``,
+    ``markup`` or ``text``); ``source`` is the input (an open file or a path),
+    which the output must not be. A file replaces the old one only when the block
+    ends without an error.
+    """
+    if path is None or path == "-":
+        with _stdout(kind, source) as write:
+            yield write
+    else:
+        with _file(path, kind, source) as write:
+            yield write
+
+
+def _encoded(text: str, encoding: str, kind: str) -> bytes:
+    if os.linesep != "\n":
+        text = text.replace("\n", os.linesep)  # as a text stream would write it
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError:
+        return fitted(text, encoding, kind).encode(encoding, SPELLING_ERRORS)
+
+
+def _write_all(binary: Any, data: bytes) -> None:
+    """Write every byte, or raise. A buffered writer may take only part of a large
+    write (when a pipe's reader goes, the kernel returns a short count and Python
+    drops the rest without an error): write the rest, so the error comes."""
+    view = memoryview(data)
+    while True:
+        try:
+            written = binary.write(view) or 0
+        except BlockingIOError as error:  # a non-blocking stdout left so by a parent
+            written = error.characters_written
+            _wait_writable(binary)
+        if written >= len(view):
+            return
+        if not written:  # a raw non-blocking stream says None where it would block
+            _wait_writable(binary)
+        view = view[written:]
+
+
+def _wait_writable(binary: Any) -> None:
+    import select
+
+    try:
+        select.select([], [binary.fileno()], [])
+    except (OSError, ValueError):
+        pass
+
+
+@contextmanager
+def _stdout(kind: str, source: Any) -> Iterator[Write]:
+    stream = real_stdout()
+    if stream is None:
+        raise OutputError(
+            "cannot write the output: standard output is closed (give a file with -o)"
+        )
+    _refuse_same_file(source, stream)
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    binary = getattr(stream, "buffer", None)
+    safe = json_safe if kind == "json" else (lambda text: text)
+    try:
+        stream.flush()  # what Click wrote before, if anything, goes first
+    except Exception as error:
+        _stdout_failed(error)
+
+    def write(text: str) -> None:
+        text = safe(text)
+        try:
+            if binary is None:  # a text stream of the caller's (tests, StringIO)
+                stream.write(text if _is_utf8(encoding) else fitted(text, encoding, kind))
+            else:
+                _write_all(binary, _encoded(text, encoding, kind))
+        except Exception as error:
+            _stdout_failed(error)
+
+    yield write
+    try:
+        (binary or stream).flush()
+    except Exception as error:
+        _stdout_failed(error)
+
+
+def _stdout_failed(error: Exception) -> NoReturn:
+    if isinstance(error, BrokenPipeError):
+        silence_stdout()
+        raise PipeClosed from None
+    if isinstance(error, OSError):
+        silence_stdout()
+        raise OutputError(f"cannot write to standard output: {_reason(error)}") from None
+    if isinstance(error, ValueError):  # the stream was closed
+        raise OutputError(
+            "cannot write the output: standard output is closed (give a file with -o)"
+        ) from None
+    raise error
+
+
+@contextmanager
+def _file(path: str, kind: str, source: Any) -> Iterator[Write]:
+    def failed(error: OSError) -> OutputError:
+        return OutputError(f"cannot write {path!r} ('-o' / '--output'): {_reason(error)}")
+
+    try:
+        existing = os.stat(path)
+    except FileNotFoundError:
+        existing = None
+    except OSError as error:
+        raise failed(error) from None
+    _refuse_same_file(source, path)
+    if existing is not None and not os.access(path, os.W_OK):
+        raise failed(PermissionError(13, os.strerror(13)))
+    safe = json_safe if kind == "json" else (lambda text: text)
+    fd = -1
+    temporary = target = ""
+    if _replaceable(path, existing):
+        target = os.path.realpath(path)
+        try:
+            fd, temporary = _temporary_beside(target, existing)
+        except OSError as error:
+            # A directory we cannot write in, holding a file we can: write it directly.
+            if existing is None:
+                raise failed(error) from None
+    handle: IO[bytes] | None = None
+    try:
+        try:
+            # Opened only now: the input is known to be another file.
+            handle = open(fd if temporary else path, "wb")  # noqa: SIM115 - closed below
+        except OSError as error:
+            raise failed(error) from None
+
+        def write(text: str) -> None:
+            assert handle is not None
+            try:
+                _write_all(handle, _encoded(safe(text), "utf-8", kind))
+            except BrokenPipeError:
+                raise PipeClosed from None
+            except OSError as error:
+                raise failed(error) from None
+
+        yield write
+        try:
+            handle.close()
+            if temporary:
+                os.replace(temporary, target)
+                temporary = ""
+        except BrokenPipeError:
+            raise PipeClosed from None
+        except OSError as error:
+            raise failed(error) from None
+    finally:
+        if handle is not None:
+            try:
+                handle.close()
+            except OSError:
+                pass
+        elif temporary:
+            os.close(fd)
+        if temporary:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+
+def _replaceable(path: str, existing: os.stat_result | None) -> bool:
+    """Whether ``path`` is written through a temporary file that replaces it at the end:
+    a regular file or a new one, but not a device or a process's file (``/dev/stdout``,
+    ``/proc/self/fd/1``), whose name stands for something already open."""
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        return False
+    absolute = os.path.abspath(path)
+    return not absolute.startswith(("/dev/", "/proc/"))
+
+
+def _temporary_beside(target: str, existing: os.stat_result | None) -> tuple[int, str]:
+    """A new file in the target's directory, with the target's mode (or the umask's)."""
+    directory = os.path.dirname(target) or "."
+    mode = 0o666 if existing is None else stat.S_IMODE(existing.st_mode)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        name = os.path.join(directory, f".convcalc-{os.urandom(6).hex()}.tmp")
+        try:
+            fd = os.open(name, flags, mode)
+        except FileExistsError:
+            continue
+        if existing is not None:
+            try:
+                os.chmod(name, mode)  # exactly the old mode, whatever the umask
+            except OSError:
+                pass
+        return fd, name
+    raise FileExistsError(f"no free temporary name in {directory}")
+
+
+class GuardedStdout:
+    """stdout as Click sees it while a command runs, for what Click writes itself
+    (help, version, completions): spelled for the stream's encoding, a failed write
+    is an :class:`OutputError` or :class:`PipeClosed`, and a closed stdout is an
+    error rather than output silently lost.
+
+    It hides the binary ``buffer``, so that Click writes text through it instead of
+    writing bytes past it.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str | bytes) -> int:
+        if isinstance(text, bytes) and not text:
+            # How Click tells a binary stream from a text one: be a text stream.
+            raise TypeError("write text")
+        if not text:
+            return 0
+        if self.stream is None:
+            _stdout_failed(ValueError("closed"))
+        try:
+            binary = getattr(self.stream, "buffer", None)
+            encoding = getattr(self.stream, "encoding", None) or "utf-8"
+            if binary is None:  # a text stream of the caller's (tests, StringIO)
+                if isinstance(text, bytes):
+                    text = text.decode("utf-8", "replace")
+                self.stream.write(fitted(text, encoding))
+            else:
+                self.stream.flush()
+                # Click's completions come as bytes, the rest as text.
+                _write_all(
+                    binary, text if isinstance(text, bytes) else _encoded(text, encoding, "text")
+                )
+        except Exception as error:
+            _stdout_failed(error)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.stream is None:
+            return
+        try:
+            self.stream.flush()
+        except Exception as error:
+            _stdout_failed(error)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "buffer" or self.stream is None:
+            raise AttributeError(name)
+        return getattr(self.stream, name)
+
+
+def real_stdout() -> Any:
+    """The stream under :class:`GuardedStdout`, or stdout itself."""
+    stream = sys.stdout
+    return stream.stream if isinstance(stream, GuardedStdout) else stream
+
+
+@contextmanager
+def guarded_stdout() -> Iterator[None]:
+    """Put a :class:`GuardedStdout` in place of ``sys.stdout`` for the block, and flush
+    it at the end, so that a failure to write is reported while it can be."""
+    original = sys.stdout
+    if isinstance(original, GuardedStdout):
+        yield
+        return
+    guard = GuardedStdout(original)
+    sys.stdout = guard
+    try:
+        yield
+        guard.flush()
+    finally:
+        if sys.stdout is guard:
+            sys.stdout = original
