@@ -27,7 +27,7 @@ from .core import (
     read_whole,
     shown,
 )
-from .limits import MAX_DIGITS, too_large, whole
+from .limits import MAX_DIGITS, MAX_RANGE_VALUES, too_large, whole
 from .output import PIPE_CLOSED_STATUS, PipeClosed, guarded_stdout, say
 from .text import visible
 
@@ -164,7 +164,7 @@ class RangeType(ParamBase):
     ``8:64:8`` or ``8:64`` (steps of 8, of 1)."""
 
     name = "range"
-    limit = 10_000
+    limit = MAX_RANGE_VALUES
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, tuple):

@@ -41,6 +41,7 @@ from .cli import (
     write_output,
 )
 from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block, shown
+from .limits import MAX_PAIRS, MAX_ROWS
 
 
 def compare_command() -> click.Command:
@@ -94,11 +95,18 @@ def compare_command() -> click.Command:
         """
         from .comparison import compare
 
+        cins = [c for values in opts["cin"] for c in values]
+        couts = [c for values in opts["cout"] for c in values]
+        if len(cins) * len(couts) > MAX_PAIRS:
+            raise click.UsageError(
+                f"{len(cins):,} × {len(couts):,} channel pairs to compare: "
+                f"the limit is {MAX_PAIRS:,}"
+            )
         groups = []
         dims = implied_dims(opts)
         try:
-            for cin in (c for values in opts["cin"] for c in values):
-                for cout in (c for values in opts["cout"] for c in values):
+            for cin in cins:
+                for cout in couts:
                     groups.append(
                         compare(
                             cin=cin,
@@ -605,8 +613,10 @@ def sweep_command() -> click.Command:
             if name not in VARIANTS:
                 raise click.BadParameter(f"{shown(name)}: use {allowed}", param_hint="'--variants'")
         points = len(opts["cin"]) * len(opts["cout"]) * len(kernels)
-        if points * len(names) > 100_000:
-            raise click.UsageError(f"the sweep has {points * len(names):,} rows: at most 100,000")
+        if points * len(names) > MAX_ROWS:
+            raise click.UsageError(
+                f"the sweep has {points * len(names):,} rows: the limit is {MAX_ROWS:,}"
+            )
         results = []
         try:
             for cin in opts["cin"]:

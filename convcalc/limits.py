@@ -32,6 +32,15 @@ MAX_LINE_BYTES = 1 << 20
 MAX_SPEC_BYTES = 64 << 20
 """A spec file."""
 
+MAX_RANGE_VALUES = 10_000
+"""Values one ``sweep`` range (``32:512:x2``) expands to."""
+
+MAX_ROWS = 100_000
+"""Rows one ``sweep`` computes (configs × variants)."""
+
+MAX_PAIRS = 1_000
+"""(cin, cout) pairs one ``compare`` sets side by side."""
+
 MIN_WIDTH_TEXT = "0.001"
 MAX_WIDTH_TEXT = "4"
 """The width multiplier's range, as the help and errors write it."""

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from convcalc.cli import cli
-from convcalc.limits import MAX_DIGITS, MAX_LINE_BYTES
+from convcalc.limits import MAX_DIGITS, MAX_LINE_BYTES, MAX_PAIRS, MAX_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -647,3 +647,23 @@ def test_batch_csv_cell_over_the_csv_limit_is_one_bad_record(tmp_path: Path) -> 
     out = records(csv_run(tmp_path, text))
     assert [r["line"] for r in out] == [1, 2]
     assert "field limit" in out[0]["error"] and out[1]["params"] == POINTWISE_PARAMS
+
+
+# --- many values from a short command line --------------------------------
+
+
+def test_compare_refuses_more_pairs_than_the_limit() -> None:
+    # 1,001 values of --cin from a few KB of command line would be 1,001 tables; 1,000
+    # pairs (40 × 25) are still computed.
+    many = ",".join(str(n) for n in range(1, MAX_PAIRS + 2))
+    refused(run("compare", "--cin", many, "--cout", "8", "--format", "json"), "1,000")
+    forty = ",".join(str(n) for n in range(1, 41))
+    twenty_five = ",".join(str(n) for n in range(1, 26))
+    result = run("compare", "--cin", forty, "--cout", twenty_five, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.split()) == 40 * 25 * 3  # standard, separable, lite per pair
+
+
+def test_sweep_refuses_more_rows_than_the_limit() -> None:
+    # 10,000 × 3 configs × 5 variants = 150,000 rows.
+    refused(run("sweep", "--cin", "1:10000", "--cout", "1,2,3", "-q"), f"{MAX_ROWS:,}")
