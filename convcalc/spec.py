@@ -827,11 +827,16 @@ def parse_width(text: str) -> Fraction:
     >>> parse_width("0.75"), parse_width(".5")
     (Fraction(3, 4), Fraction(1, 2))
     """
-    allowed = f"give a plain decimal from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT}, such as 0.75"
     try:
         alpha = read_decimal(text)
     except ConvCalcError as error:
-        raise ConvCalcError(f"{error}: {allowed}", option="width") from None
+        # "too many digits" says more than "not a width"; anything else is not a width.
+        reason = str(error) if "limit" in str(error) else f"{_brief(text)} is not a width"
+        raise ConvCalcError(
+            f"{reason}: give a plain decimal from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT}, "
+            "such as 0.75",
+            option="width",
+        ) from None
     return _in_range(alpha, text)
 
 
