@@ -32,9 +32,9 @@ except ImportError:
     raise SystemExit(0) from None
 
 import convcalc  # noqa: E402 - after the check that torch is there
-from convcalc.core import BatchNorm, Block, Conv  # noqa: E402
-from convcalc.cost import measure  # noqa: E402
-from convcalc.profilers import TOOLS, reported_by  # noqa: E402
+from convcalc.model.core import BatchNorm, Block, Conv  # noqa: E402
+from convcalc.model.cost import measure  # noqa: E402
+from convcalc.model.profilers import TOOLS, reported_by  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from reference import CASES, torch_conv  # noqa: E402

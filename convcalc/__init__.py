@@ -13,48 +13,48 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .comparison import Comparison as Comparison
-    from .comparison import compare as compare
-    from .core import (
+    from .model.comparison import Comparison as Comparison
+    from .model.comparison import compare as compare
+    from .model.core import (
         ALIASES as ALIASES,
     )
-    from .core import (
+    from .model.core import (
         VARIANTS as VARIANTS,
     )
-    from .core import (
+    from .model.core import (
         BatchNorm as BatchNorm,
     )
-    from .core import (
+    from .model.core import (
         Block as Block,
     )
-    from .core import (
+    from .model.core import (
         Conv as Conv,
     )
-    from .core import (
+    from .model.core import (
         ConvCalcError as ConvCalcError,
     )
-    from .core import (
+    from .model.core import (
         depthwise as depthwise,
     )
-    from .core import (
+    from .model.core import (
         lite as lite,
     )
-    from .core import (
+    from .model.core import (
         make_block as make_block,
     )
-    from .core import (
+    from .model.core import (
         pointwise as pointwise,
     )
-    from .core import (
+    from .model.core import (
         separable as separable,
     )
-    from .core import (
+    from .model.core import (
         standard as standard,
     )
-    from .cost import DTYPES as DTYPES
-    from .cost import BlockCost as BlockCost
-    from .cost import LayerCost as LayerCost
-    from .cost import measure as measure
+    from .model.cost import DTYPES as DTYPES
+    from .model.cost import BlockCost as BlockCost
+    from .model.cost import LayerCost as LayerCost
+    from .model.cost import measure as measure
 
 # The names of the library API and the modules that define them. They are loaded
 # on first use, so that the command line starts without what it does not need.
@@ -74,10 +74,10 @@ _EXPORTS = {
             "separable",
             "standard",
         ],
-        "core",
+        "model.core",
     ),
-    **dict.fromkeys(["DTYPES", "BlockCost", "LayerCost", "measure"], "cost"),
-    **dict.fromkeys(["Comparison", "compare"], "comparison"),
+    **dict.fromkeys(["DTYPES", "BlockCost", "LayerCost", "measure"], "model.cost"),
+    **dict.fromkeys(["Comparison", "compare"], "model.comparison"),
 }
 
 __all__ = sorted(_EXPORTS)

@@ -17,8 +17,8 @@ import click
 from click.testing import CliRunner
 from hypothesis import strategies as st
 
-from convcalc.batch import READERS
 from convcalc.cli import cli
+from convcalc.views.batch import READERS
 
 COMMANDS = cli.list_commands(click.Context(cli))
 

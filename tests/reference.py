@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from convcalc.core import Conv
+from convcalc.model.core import Conv
 
 DATA = Path(__file__).parent / "data"
 TORCH: dict[str, Any] = json.loads((DATA / "torch_conv_cases.json").read_text())

@@ -16,8 +16,8 @@ from test_network import mobilenet_by_hand
 
 import convcalc
 from convcalc.cli import PROFILERS, cli
-from convcalc.cost import measure
-from convcalc.profilers import TOOLS, reported_by
+from convcalc.model.cost import measure
+from convcalc.model.profilers import TOOLS, reported_by
 
 DATA = Path(__file__).parent / "data"
 TORCH = json.loads((DATA / "torch_conv_cases.json").read_text())

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from reference import torch_conv
 
 import convcalc
-from convcalc.core import BatchNorm, Conv, ConvCalcError, make_block
-from convcalc.cost import measure
+from convcalc.model.core import BatchNorm, Conv, ConvCalcError, make_block
+from convcalc.model.cost import measure
 
 DATA = Path(__file__).parent / "data"
 TORCH = json.loads((DATA / "torch_conv_cases.json").read_text())

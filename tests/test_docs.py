@@ -60,7 +60,7 @@ def test_readme_published_figures_table_is_real(row: list[str]) -> None:
 
 
 def test_readme_published_figures_cover_every_preset() -> None:
-    from convcalc.spec import PRESETS
+    from convcalc.model.spec import PRESETS
 
     named = {row[0].strip("`").split()[0] for row in published_rows()}
     assert named == set(PRESETS)

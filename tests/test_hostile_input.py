@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from convcalc.cli import cli
-from convcalc.limits import MAX_DIGITS, MAX_LINE_BYTES, MAX_PAIRS, MAX_ROWS
+from convcalc.model.limits import MAX_DIGITS, MAX_LINE_BYTES, MAX_PAIRS, MAX_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -144,7 +144,7 @@ def test_batch_streams_input_far_larger_than_its_memory() -> None:
 
 
 def test_batch_cache_is_keyed_on_the_config() -> None:
-    from convcalc import batch
+    from convcalc.views import batch
 
     texts = [
         '{"variant": "pointwise", "cin": 4, "cout": 8}',
@@ -496,7 +496,7 @@ def test_batch_and_command_line_accept_the_same_value_with_the_same_figures(
 
 
 def test_batch_reads_every_key_the_parity_tables_cover() -> None:
-    from convcalc.batch import READERS
+    from convcalc.views.batch import READERS
 
     covered = {key for key, *_ in SAME_BAD} | {key for _, keys in SAME_GOOD for key in keys}
     assert set(READERS) - covered == {"variant"}  # the variant is the command itself

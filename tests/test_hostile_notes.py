@@ -22,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from convcalc.conventions import fold_bn, keras_block
-from convcalc.core import BatchNorm, Block, Conv, ConvCalcError, make_block
-from convcalc.cost import measure
-from convcalc.profilers import TOOLS, reported_by
+from convcalc.model.conventions import fold_bn, keras_block
+from convcalc.model.core import BatchNorm, Block, Conv, ConvCalcError, make_block
+from convcalc.model.cost import measure
+from convcalc.model.profilers import TOOLS, reported_by
 
 ROOT = Path(__file__).resolve().parent.parent
 PART = re.compile(r"([+−]) ([0-9,]+) (parameters\b)?")

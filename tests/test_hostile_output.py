@@ -414,7 +414,7 @@ def test_ctrl_c_is_exit_130_in_one_line(tmp_path: Path) -> None:
     out.write_text("old\n")
     # Import everything first and say so, so that the signal lands in the run itself.
     code = (
-        "import sys, convcalc.cli, convcalc.commands, convcalc.batch\n"
+        "import sys, convcalc.cli, convcalc.cli.commands, convcalc.views.batch\n"
         "print('ready', file=sys.stderr, flush=True)\n"
         "sys.argv = ['convcalc', 'batch', '-o', sys.argv[1]]\n"
         "convcalc.cli.main()\n"
@@ -652,9 +652,9 @@ def test_an_output_file_is_utf8_whatever_the_terminal(tmp_path: Path) -> None:
 def test_a_terminal_without_unicode_gets_ascii_bars_and_boxes() -> None:
     from rich.console import Console
 
-    from convcalc.comparison import compare
-    from convcalc.render import print_tables
-    from convcalc.views import compare_charts, compare_tables
+    from convcalc.model.comparison import compare
+    from convcalc.views.tables import compare_charts, compare_tables
+    from convcalc.views.terminal import print_tables
 
     class AsciiTerminal(io.StringIO):
         encoding = "ascii"
@@ -689,10 +689,10 @@ def test_names_with_escape_sequences_are_shown_escaped(fmt: str, hostile_spec: P
 def test_a_coloured_terminal_table_holds_no_escape_but_its_own(hostile_spec: Path) -> None:
     from rich.console import Console
 
-    from convcalc.netviews import breakdown_table, network_table
-    from convcalc.network import trace
-    from convcalc.render import print_tables
-    from convcalc.spec import build, load
+    from convcalc.model.network import trace
+    from convcalc.model.spec import build, load
+    from convcalc.views.network import breakdown_table, network_table
+    from convcalc.views.terminal import print_tables
 
     cost = trace(build(load(hostile_spec), str(hostile_spec)))
     out = io.StringIO()
@@ -772,13 +772,13 @@ def render_at(args: list[str], width: int, monkeypatch: pytest.MonkeyPatch) -> s
     from click.testing import CliRunner
     from rich.console import Console
 
-    import convcalc.render
+    import convcalc.views.terminal
     from convcalc.cli import cli
 
     def terminal(file: Any = None) -> Console:
         return Console(file=file, width=width, force_terminal=True, color_system=None)
 
-    monkeypatch.setattr(convcalc.render, "make_console", terminal)
+    monkeypatch.setattr(convcalc.views.terminal, "make_console", terminal)
     result = CliRunner().invoke(cli, args)
     assert (result.exit_code, result.stderr) == (0, "")
     return result.stdout

@@ -296,7 +296,7 @@ def test_nested_shared_modules_are_counted_before_they_are_built(
 
 
 def test_layer_count_is_exact_at_the_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from convcalc import spec
+    from convcalc.model import spec
 
     # A residual of two pointwise layers, three times: 3 × (1 + 2) = 9 layers; then a
     # parallel (1) whose two streams each use a module of one residual and one pointwise
@@ -644,8 +644,8 @@ def search(buildable: set[int], budget: int, top: int) -> tuple[int | None, list
     from fractions import Fraction
     from types import SimpleNamespace
 
-    from convcalc.core import ConvCalcError
-    from convcalc.fit import Budget, largest_width
+    from convcalc.model.core import ConvCalcError
+    from convcalc.model.fit import Budget, largest_width
 
     built: list[int] = []
 

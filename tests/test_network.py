@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 import convcalc
 from convcalc.cli import cli
-from convcalc.network import (
+from convcalc.model.network import (
     Gate,
     Linear,
     Network,
@@ -26,7 +26,7 @@ from convcalc.network import (
     swap,
     trace,
 )
-from convcalc.spec import PRESETS, build, load_preset
+from convcalc.model.spec import PRESETS, build, load_preset
 
 ROOT = Path(__file__).parent.parent
 PAPERS = (Path(__file__).parent / "data" / "papers.md").read_text()
@@ -291,14 +291,20 @@ def test_linear_and_pool_shapes() -> None:
 # --- specs ------------------------------------------------------------------------
 
 
-def test_examples_are_the_presets() -> None:
-    for example, name in (("mobilenet_v1.toml", "mobilenet_v1"), ("osnet.toml", "osnet_x1_0")):
-        data = tomllib.loads((ROOT / "examples" / example).read_text())
-        assert trace(build(data, example)).macs == preset(name).macs
+def test_show_prints_the_spec_a_preset_is_built_from(tmp_path: Path) -> None:
+    for name in ("mobilenet_v1", "osnet_x1_0"):
+        shown = run("model", name, "--show").stdout
+        data = tomllib.loads(shown)
+        assert trace(build(data, name)).macs == preset(name).macs
+        path = tmp_path / f"{name}.toml"
+        assert run("model", name, "--show", "-o", str(path)).stdout == ""
+        assert path.read_text() == shown
+    result = CliRunner().invoke(cli, ["model", "tiny.toml", "--show"])
+    assert result.exit_code == 2 and "--show prints a preset" in result.stderr
 
 
 def test_json_spec_equals_toml_spec(tmp_path: Path) -> None:
-    data = tomllib.loads((ROOT / "examples" / "mobilenet_v1.toml").read_text())
+    data = tomllib.loads(run("model", "mobilenet_v1", "--show").stdout)
     path = tmp_path / "mobilenet.json"
     path.write_text(json.dumps(data))
     out = json.loads(run("model", str(path), "--format", "json").stdout)

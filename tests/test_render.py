@@ -7,8 +7,8 @@ import io
 from rich.console import Console
 
 import convcalc
-from convcalc.render import print_tables
-from convcalc.views import block_table, compare_tables, human_bytes, to_markdown
+from convcalc.views.tables import block_table, compare_tables, human_bytes, to_markdown
+from convcalc.views.terminal import print_tables
 
 
 def render(tables: list, *, width: int = 120, color: bool = False) -> str:

@@ -134,7 +134,7 @@ def test_batch_takes_the_analysis_options_too() -> None:
 
 
 def test_batch_help_and_readme_name_every_input_key() -> None:
-    from convcalc.batch import READERS
+    from convcalc.views.batch import READERS
 
     help_text = " ".join(run("batch", "--help").stdout.split())
     readme = (Path(__file__).parent.parent / "README.md").read_text()

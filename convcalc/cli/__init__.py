@@ -1,6 +1,6 @@
 """The command line: Click options and types, error mapping, format dispatch.
 
-Kept thin: every figure comes from :mod:`convcalc.core` and :mod:`convcalc.cost`.
+Kept thin: every figure comes from :mod:`convcalc.model.core` and :mod:`convcalc.model.cost`.
 Rich is imported only when a table is drawn, so ``--format json`` and ``-q``
 start as fast as Click itself.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from .core import (
+from ..model.core import (
     ALIASES,
     VARIANTS,
     ConvCalcError,
@@ -27,9 +27,9 @@ from .core import (
     read_whole,
     shown,
 )
-from .limits import MAX_DIGITS, MAX_RANGE_VALUES, too_large, whole
+from ..model.limits import MAX_DIGITS, MAX_RANGE_VALUES, too_large, whole
+from ..views.text import visible
 from .output import PIPE_CLOSED_STATUS, PipeClosed, guarded_stdout, say
-from .text import visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -419,7 +419,7 @@ PROFILERS = (
     "flopcountermode",
     "keras",
 )
-"""The names of convcalc.profilers.TOOLS, spelled here so that building a command does
+"""The names of convcalc.model.profilers.TOOLS, spelled here so that building a command does
 not import the profilers' rules (a test keeps the two the same)."""
 
 
@@ -655,20 +655,20 @@ def emit(
         text = json.dumps(data(), indent=2, ensure_ascii=False) + "\n"
         kind = "json"
     elif fmt_name == "csv":
-        from .views import to_csv
+        from ..views.tables import to_csv
 
         text = to_csv((csv_tables or tables)())
     elif fmt_name == "markdown":
-        from .views import to_markdown
+        from ..views.tables import to_markdown
 
         text = to_markdown(tables())
     elif fmt_name in ("svg", "html"):
-        from .render import export
+        from ..views.terminal import export
 
         text = export(tables(), fmt_name)
         kind = "markup"
     else:
-        from .render import draw
+        from ..views.terminal import draw
 
         text = draw(tables(), to_stdout=path in (None, "-"))
     write_output(opts, text, kind)
@@ -676,7 +676,7 @@ def emit(
 
 def write_output(opts: dict[str, Any], text: str, kind: str = "text") -> None:
     """Write ``text`` to ``-o`` or stdout: every command's output goes through here,
-    ``-q``'s too (see :mod:`convcalc.output`)."""
+    ``-q``'s too (see :mod:`convcalc.cli.output`)."""
     from .output import opened
 
     with opened(opts.get("output"), kind, source=_input_of(opts)) as write:
@@ -727,12 +727,12 @@ def _run_variant(variant: str, opts: dict[str, Any]) -> None:
             dims=implied_dims(opts),
         )
         if opts["fold_bn"]:
-            from .conventions import fold_bn
+            from ..model.conventions import fold_bn
 
             block = fold_bn(block)
         keras = opts["framework"] == "keras"
         if keras:
-            from .conventions import keras_block
+            from ..model.conventions import keras_block
 
             block = keras_block(block)
         simple = not (opts["reported_by"] or opts["training"] or keras)
@@ -741,7 +741,7 @@ def _run_variant(variant: str, opts: dict[str, Any]) -> None:
             write_output(opts, f"{block.params}\n")
             check_gates(block.params, None, opts["expect"], opts["max_params"], None)
             return
-        from .cost import measure
+        from ..model.cost import measure
 
         cost = measure(block, input=opts["input_"], batch=opts["batch"], dtype=opts["dtype"])
     except ConvCalcError as error:
@@ -760,17 +760,17 @@ def _emit_block(cost: Any, opts: dict[str, Any]) -> None:
     tools = _tools(opts["reported_by"])
     train = None
     if opts["training"]:
-        from .conventions import training
+        from ..model.conventions import training
 
         train = training(cost, optimizer=opts["optimizer"], frozen=opts["frozen"])
 
     def reports() -> dict[str, Any]:
-        from .profilers import reported_by
+        from ..model.profilers import reported_by
 
         return reported_by(cost, tools)
 
     def tables() -> list[Any]:
-        from . import views
+        from ..views import tables as views
 
         found = [views.block_table(cost, convention=convention, framework=framework)]
         if tools:
@@ -780,7 +780,7 @@ def _emit_block(cost: Any, opts: dict[str, Any]) -> None:
         return found
 
     def data() -> dict[str, Any]:
-        from .serialize import block_json, reported_json, training_json
+        from ..views.contract import block_json, reported_json, training_json
 
         result = block_json(cost, convention=convention, framework=framework)
         result["fold_bn"] = opts["fold_bn"]

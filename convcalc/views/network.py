@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .core import decimal_text, fmt, ratio_float
-from .cost import DTYPES
-from .network import Kept, NodeCost, breakdown
-from .views import Column, Table, human_bytes, shape_text
+from ..model.core import decimal_text, fmt, ratio_float
+from ..model.cost import DTYPES
+from ..model.network import Kept, NodeCost, breakdown
+from .tables import Column, Table, human_bytes, shape_text
 
 if TYPE_CHECKING:
-    from .conventions import Training
+    from ..model.conventions import Training
 
 __all__ = [
     "breakdown_table",
@@ -137,7 +137,7 @@ def network_table(
 ) -> Table:
     """The per-layer table of a network down to ``depth`` levels, with totals; the
     compute columns are stated in ``convention``."""
-    from .cost import CONVENTIONS
+    from ..model.cost import CONVENTIONS
 
     heading = CONVENTIONS[convention][2]
     columns = tuple(
@@ -253,7 +253,7 @@ def network_json(
         ],
     }
     if training is not None:
-        from .serialize import training_json
+        from .contract import training_json
 
         data["training"] = training_json(training)
     return data

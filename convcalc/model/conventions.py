@@ -1,7 +1,7 @@
 """Framework conventions (Keras, folded BatchNorm) and the cost of a training step.
 
 Every function here reads the core's blocks and their measured figures
-(:class:`~convcalc.cost.BlockCost`, a network's :class:`~convcalc.network.NodeCost`)
+(:class:`~convcalc.model.cost.BlockCost`, a network's :class:`~convcalc.model.network.NodeCost`)
 and returns new ones: a convention changes how a figure is stated,
 never what was computed.
 """
@@ -26,7 +26,7 @@ def fold_bn(block: Block) -> Block:
     convolution before it: the BatchNorm goes, and that convolution gains a bias
     (its scale is folded into the weights).
 
-    >>> from convcalc.core import standard
+    >>> from convcalc.model.core import standard
     >>> fold_bn(standard(cin=64, cout=64, bn=True, bias=False)).params
     36928
     """
@@ -43,7 +43,7 @@ def keras_block(block: Block) -> Block:
     """The block as Keras builds it. A separable block without BatchNorm between its
     convolutions is a SeparableConv2D, whose depthwise part has no bias of its own.
 
-    >>> from convcalc.core import separable
+    >>> from convcalc.model.core import separable
     >>> keras_block(separable(cin=64, cout=128)).params
     8896
     """
@@ -89,8 +89,8 @@ def training(cost: BlockCost, *, optimizer: str = "sgd", frozen: bool = False) -
     MACs again) and for the weights (once more), hence 3 × the forward; with frozen
     weights the second is skipped. Optimizer state is kept in the weights' dtype.
 
-    >>> from convcalc.core import standard
-    >>> from convcalc.cost import measure
+    >>> from convcalc.model.core import standard
+    >>> from convcalc.model.cost import measure
     >>> t = training(measure(standard(cin=64, cout=128), input=56), optimizer="adam")
     >>> t.step_macs, t.optimizer_bytes
     (693633024, 590848)
@@ -116,8 +116,8 @@ def network_training(
     """Training-step compute and memory for a traced network (see :func:`training`):
     the activations kept are the input and every layer's output.
 
-    >>> from convcalc.core import standard
-    >>> from convcalc.network import Network, Seq, trace
+    >>> from convcalc.model.core import standard
+    >>> from convcalc.model.network import Network, Seq, trace
     >>> body = Seq(children=(standard(cin=3, cout=4),))
     >>> net = Network(name="n", input_shape=(3, 8, 8), body=body)
     >>> t = network_training(trace(net), batch=1, dtype="fp32")

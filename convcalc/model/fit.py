@@ -70,7 +70,7 @@ def largest(fits: Callable[[int], bool], *, limit: int | None = None) -> int | N
 def largest_cout(variant: str, budget: Budget, **options: Any) -> tuple[int, BlockCost] | None:
     """The largest output channel count of a variant within the budget, and its cost.
 
-    ``options`` are those of :func:`convcalc.core.make_block` without ``cout``, plus
+    ``options`` are those of :func:`convcalc.model.core.make_block` without ``cout``, plus
     ``input``, ``batch`` and ``dtype``. A depthwise layer grows by its multiplier, a
     grouped one by whole groups.
 

@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 
 import click
 
-from .cli import (
+from ..model.core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block, shown
+from ..model.limits import MAX_PAIRS, MAX_ROWS
+from . import (
     BIAS_OPTIONS,
     CONTEXT_SETTINGS,
     CONVENTION_OPTION,
@@ -40,8 +42,6 @@ from .cli import (
     training_options,
     write_output,
 )
-from .core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block, shown
-from .limits import MAX_PAIRS, MAX_ROWS
 
 
 def compare_command() -> click.Command:
@@ -93,7 +93,7 @@ def compare_command() -> click.Command:
         channels: parameters, and with --input, output shape, MACs, FLOPs and
         memory, with the MobileNet paper's 1/C_out + 1/K² beside the exact ratio.
         """
-        from .comparison import compare
+        from ..model.comparison import compare
 
         cins = [c for values in opts["cin"] for c in values]
         couts = [c for values in opts["cout"] for c in values]
@@ -131,8 +131,8 @@ def compare_command() -> click.Command:
         if opts["quiet"]:
             write_output(opts, "".join(f"{row.params}\n" for rows in groups for row in rows))
             return
-        from .serialize import compare_json
-        from .views import compare_charts, compare_tables
+        from ..views.contract import compare_json
+        from ..views.tables import compare_charts, compare_tables
 
         convention = opts["convention"]
         emit(
@@ -165,6 +165,11 @@ def model_command() -> click.Command:
     )
     @click.argument("spec", required=False, metavar="SPEC")
     @click.option("--list", "list_", is_flag=True, help="List the built-in presets and exit.")
+    @click.option(
+        "--show",
+        is_flag=True,
+        help="Print the preset's spec file (TOML), to copy and edit, and exit.",
+    )
     @SPEC_FORMAT_OPTION
     @click.option(
         "--width",
@@ -209,11 +214,14 @@ def model_command() -> click.Command:
         breakdown by layer type, like the MobileNet paper's "Resource per layer
         type". MACs exclude bias, BatchNorm, pooling and activations.
         """
-        from .network import trace
-        from .spec import PRESETS
+        from ..model.network import trace
+        from ..model.spec import PRESETS
 
         if opts["list_"]:
             _list_presets(opts)
+            return
+        if opts["show"]:
+            _show_preset(opts)
             return
         if opts["spec"] is None:
             raise click.UsageError(
@@ -226,7 +234,7 @@ def model_command() -> click.Command:
         dtype = opts["dtype"] or network.dtype
 
         def compute() -> tuple[Any, Any, list[Any]]:
-            from .network import kept, swap
+            from ..model.network import kept, swap
 
             cost = trace(network, batch=opts["batch"], dtype=dtype)
             if not variant:
@@ -253,7 +261,7 @@ def _emit_model(
     if opts["quiet"]:
         write_output(opts, f"{(swapped or cost).params}\n")
     else:
-        from . import netviews
+        from ..views import network as netviews
 
         depth, batch, convention = opts["depth"], opts["batch"], opts["convention"]
         train = _network_training(opts, dtype)
@@ -266,7 +274,7 @@ def _emit_model(
             def swap_tables() -> list[Any]:
                 tables = [swap_table()]
                 if trainings:
-                    from .views import training_table
+                    from ..views.tables import training_table
 
                     tables += [
                         training_table(trainings[0], f"Training step: {cost.name}"),
@@ -299,7 +307,7 @@ def _emit_model(
             def network_tables() -> list[Any]:
                 found = [layer_table(), netviews.breakdown_table(cost)]
                 if train:
-                    from .views import training_table
+                    from ..views.tables import training_table
 
                     found.append(training_table(train(cost), f"Training step: {cost.name}"))
                 return found
@@ -322,7 +330,7 @@ def _network_training(opts: dict[str, Any], dtype: str) -> Any:
     """With --training, a function from a traced network to its training step."""
     if not opts["training"]:
         return None
-    from .conventions import network_training
+    from ..model.conventions import network_training
 
     return partial(
         network_training,
@@ -341,7 +349,7 @@ class WidthType(ParamBase):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from fractions import Fraction
 
-        from .spec import parse_width
+        from ..model.spec import parse_width
 
         if isinstance(value, Fraction):
             return value
@@ -366,7 +374,7 @@ def _read_spec(
     import os
     import sys
 
-    from .spec import PRESETS, SpecNotFound, load, load_preset, parse, read_bounded
+    from ..model.spec import PRESETS, SpecNotFound, load, load_preset, parse, read_bounded
 
     if "\0" in spec:
         raise click.BadParameter(
@@ -397,7 +405,7 @@ def _read_spec(
 
 
 def _load_network(spec: str, width: Any, resolution: Any, fmt: str | None = None) -> Any:
-    from .spec import build
+    from ..model.spec import build
 
     data, preset_width = _read_spec(spec, fmt=fmt)
     alpha = width if width is not None else preset_width
@@ -420,7 +428,7 @@ T = TypeVar("T")
 def network_step(spec: str, step: Callable[[], T]) -> T:
     """Build, trace or write out a network: whatever goes wrong is one line and exit 2,
     the same line for ``model`` and ``fit --model``."""
-    from .spec import SpecError
+    from ..model.spec import SpecError
 
     try:
         return step()
@@ -440,10 +448,20 @@ def network_step(spec: str, step: Callable[[], T]) -> T:
     raise click.UsageError(f"{spec}: {problem}")
 
 
+def _show_preset(opts: dict[str, Any]) -> None:
+    from ..model.spec import PRESETS, preset_text
+
+    if opts["spec"] not in PRESETS:
+        raise click.BadParameter(
+            f"--show prints a preset: give one of {', '.join(PRESETS)}", param_hint="'SPEC'"
+        )
+    write_output(opts, preset_text(opts["spec"]))
+
+
 def _list_presets(opts: dict[str, Any]) -> None:
-    from .network import trace
-    from .spec import PRESETS, build, load_preset
-    from .views import Column, Table
+    from ..model.network import trace
+    from ..model.spec import PRESETS, build, load_preset
+    from ..views.tables import Column, Table
 
     rows: list[dict[str, Any]] = []
     for name, preset in PRESETS.items():
@@ -524,7 +542,7 @@ def batch_command() -> click.Command:
         gives an error record {"line": N, "error": "..."}, so the output has exactly
         as many records as the input; --strict stops at it instead.
         """
-        from .batch import CSV_COLUMNS, StopBatch, run
+        from ..views.batch import CSV_COLUMNS, StopBatch, run
 
         if input_format is None:
             input_format = (
@@ -596,7 +614,7 @@ def sweep_command() -> click.Command:
         Ranges are lists (16,32,64), doubling ranges (32:512:x2) or stepped ranges
         (8:64:8). Depthwise rows keep cout = cin, as a depthwise layer does.
         """
-        from .cost import measure
+        from ..model.cost import measure
 
         kernels = opts["kernel"]
         allowed = ", ".join([*VARIANTS, *ALIASES])
@@ -655,7 +673,7 @@ def sweep_command() -> click.Command:
                 ),
             )
             return
-        from . import views
+        from ..views import tables as views
 
         emit(
             opts,
@@ -720,7 +738,7 @@ Examples:
         nothing fits. The budget is in MACs whatever --convention says; the
         convention adds the answer's compute as it states it.
         """
-        from .fit import Budget
+        from ..model.fit import Budget
 
         if opts["max_params"] is None and opts["max_macs"] is None:
             raise click.UsageError("give a budget: --max-params, --max-macs or both")
@@ -734,7 +752,7 @@ Examples:
 
 
 def _fit_layer(opts: dict[str, Any], budget: Any) -> None:
-    from .fit import largest_cout
+    from ..model.fit import largest_cout
 
     if opts["cin"] is None:
         raise click.UsageError("give --cin for a layer, or --model for a network")
@@ -789,13 +807,13 @@ def _fit_layer(opts: dict[str, Any], budget: Any) -> None:
 
 def _compute_column(convention: str) -> tuple[Any, ...]:
     """The column of the compute in a convention other than MACs, if one was asked for."""
-    from .views import compute_column
+    from ..views.tables import compute_column
 
     return () if convention == "macs" else (compute_column(convention),)
 
 
 def _fit_table(rows: list[tuple[str, Any]], budget: Any, convention: str) -> Any:
-    from .views import Column, Table
+    from ..views.tables import Column, Table
 
     bounds = []
     if budget.max_params is not None:
@@ -826,7 +844,7 @@ def _fit_table(rows: list[tuple[str, Any]], budget: Any, convention: str) -> Any
 
 
 def _fit_json(rows: list[tuple[str, Any]], budget: Any, convention: str) -> dict[str, Any]:
-    from .serialize import block_json
+    from ..views.contract import block_json
 
     return {
         "budget": {"max_params": budget.max_params, "max_macs": budget.max_macs},
@@ -840,11 +858,11 @@ def _fit_json(rows: list[tuple[str, Any]], budget: Any, convention: str) -> dict
 
 
 def _fit_model(opts: dict[str, Any], budget: Any) -> None:
-    from .fit import largest_width
-    from .limits import MAX_WIDTH_TEXT, MIN_WIDTH_TEXT
-    from .network import trace
-    from .spec import build as build_spec
-    from .spec import width_text
+    from ..model.fit import largest_width
+    from ..model.limits import MAX_WIDTH_TEXT, MIN_WIDTH_TEXT
+    from ..model.network import trace
+    from ..model.spec import build as build_spec
+    from ..model.spec import width_text
 
     data, own_width = _read_spec(opts["model_spec"], "'--model'", opts["spec_format"])
     spec = _source(opts["model_spec"])
@@ -871,7 +889,7 @@ def _fit_model(opts: dict[str, Any], budget: Any) -> None:
         return
 
     def tables() -> list[Any]:
-        from .views import Column, Table
+        from ..views.tables import Column, Table
 
         return [
             Table(

@@ -1,6 +1,6 @@
 """Results as JSON-ready objects: the documented contract of ``--format json``.
 
-Kept apart from the tables (:mod:`convcalc.views`) so that the JSON path
+Kept apart from the tables (:mod:`convcalc.views.tables`) so that the JSON path
 imports only what it writes.
 """
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .core import BatchNorm, Conv, Layer, ratio_float
+from ..model.core import BatchNorm, Conv, Layer, ratio_float
 
 if TYPE_CHECKING:
-    from .comparison import Comparison
-    from .conventions import Training
-    from .cost import BlockCost, LayerCost
-    from .profilers import Report
+    from ..model.comparison import Comparison
+    from ..model.conventions import Training
+    from ..model.cost import BlockCost, LayerCost
+    from ..model.profilers import Report
 
 __all__ = [
     "block_json",

@@ -107,7 +107,7 @@ def parse(text: str | bytes, source: str, *, fmt: str | None = None) -> dict[str
     sniffed: JSON if the first character that is not blank is ``{``, which no TOML
     document starts with. Bytes must be UTF-8; a leading byte-order mark is skipped.
     A JSON object that gives a key twice is refused, as TOML refuses it, and so is a
-    whole number of more than :data:`~convcalc.limits.MAX_DIGITS` digits.
+    whole number of more than :data:`~convcalc.model.limits.MAX_DIGITS` digits.
 
     >>> parse('{"input": [3, 8, 8]}', "stdin")
     {'input': [3, 8, 8]}
@@ -216,7 +216,7 @@ def _check_values(data: dict[str, Any], source: str) -> None:
 
 
 def read_bounded(handle: BinaryIO, source: str) -> bytes:
-    """At most :data:`~convcalc.limits.MAX_SPEC_BYTES` from a file, pipe or stream;
+    """At most :data:`~convcalc.model.limits.MAX_SPEC_BYTES` from a file, pipe or stream;
     a regular file known to be larger is refused without reading it."""
     limit = f"the limit is {MAX_SPEC_BYTES >> 20} MiB"
     try:
@@ -261,6 +261,15 @@ def load(path: str | Path, *, fmt: str | None = None) -> dict[str, Any]:
     return parse(data, source, fmt=fmt)
 
 
+def preset_text(name: str) -> str:
+    """The spec file a preset is built from, as shipped (its width aside)."""
+    return (
+        resources.files("convcalc.model.presets")
+        .joinpath(PRESETS[name].file)
+        .read_text(encoding="utf-8")
+    )
+
+
 def load_preset(name: str) -> tuple[dict[str, Any], str | None]:
     """A preset's spec data and its default width."""
     preset = PRESETS.get(name)
@@ -270,7 +279,9 @@ def load_preset(name: str) -> tuple[dict[str, Any], str | None]:
             "or a .toml/.json file",
             option="spec",
         )
-    text = resources.files("convcalc.presets").joinpath(preset.file).read_text(encoding="utf-8")
+    text = (
+        resources.files("convcalc.model.presets").joinpath(preset.file).read_text(encoding="utf-8")
+    )
     data = parse(text, preset.file)
     data["name"] = name
     return data, preset.width
@@ -748,7 +759,7 @@ def build(
     width: str | Fraction | None = None,
     resolution: int | tuple[int, ...] | None = None,
 ) -> Network:
-    """Build a :class:`~convcalc.network.Network` from parsed spec data.
+    """Build a :class:`~convcalc.model.network.Network` from parsed spec data.
 
     ``width`` scales every convolution's output channels by α, rounded down,
     never below the spec's ``min_channels`` (TF-slim's rule); linear layers
@@ -821,7 +832,7 @@ MAX_WIDTH = Fraction(MAX_WIDTH_TEXT)
 def parse_width(text: str) -> Fraction:
     """A width multiplier written as a plain decimal, from 0.001 to 4.
 
-    Only ASCII digits, at most :data:`~convcalc.limits.MAX_DIGITS` of them, and no
+    Only ASCII digits, at most :data:`~convcalc.model.limits.MAX_DIGITS` of them, and no
     exponent or fraction bar, so that no width takes long to read or to use.
 
     >>> parse_width("0.75"), parse_width(".5")

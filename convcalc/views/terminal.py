@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .tables import Chart, Table, cell_text
 from .text import visible
-from .views import Chart, Table, cell_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -67,7 +67,7 @@ def draw(tables: Iterable[Table | Chart], *, to_stdout: bool) -> str:
 def print_tables(tables: Iterable[Table | Chart], console: Console) -> None:
     """Draw each table, with its notes under it, and each chart.
 
-    Names are shown with control characters escaped (:func:`convcalc.text.visible`).
+    Names are shown with control characters escaped (:func:`convcalc.views.text.visible`).
     Where a table cannot fit the width even with its text wrapped, each row is
     written as ``header: value`` lines instead: figures are never dropped.
     """
@@ -204,7 +204,7 @@ def print_chart(chart: Chart, console: Console) -> None:
     """Horizontal bars, every group on one scale, so the gaps are seen, not read."""
     from rich.text import Text
 
-    from .core import fmt
+    from ..model.core import fmt
 
     plain = _plain(console)
     labels = [visible(label) for _, bars in chart.groups for label, _ in bars]

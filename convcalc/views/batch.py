@@ -3,7 +3,7 @@
 Each input record gives one output record, in order; a record that cannot be
 computed gives ``{"line": N, "error": "..."}`` instead, so the output always has
 exactly as many records as the input. The input is a byte stream read one bounded
-line at a time (:data:`convcalc.limits.MAX_LINE_BYTES`) and never held whole; input
+line at a time (:data:`convcalc.model.limits.MAX_LINE_BYTES`) and never held whole; input
 that cannot be read past (a line over the limit, a CSV header that names no columns
 or bad ones) stops the run with :class:`StopBatch`. Nothing is written here: the CLI
 writes what comes back.
@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
-from .core import (
+from ..model.core import (
     ALIASES,
     VARIANTS,
     ConvCalcError,
@@ -28,9 +28,9 @@ from .core import (
     read_whole,
     shown,
 )
-from .cost import CONVENTIONS, DTYPES, measure
-from .limits import MAX_DIGITS, MAX_LINE_BYTES
-from .serialize import block_json, reported_json, training_json
+from ..model.cost import CONVENTIONS, DTYPES, measure
+from ..model.limits import MAX_DIGITS, MAX_LINE_BYTES
+from .contract import block_json, reported_json, training_json
 
 __all__ = ["CSV_COLUMNS", "BatchError", "StopBatch", "evaluate", "read", "run"]
 
@@ -160,7 +160,7 @@ def _framework(value: Any) -> str:
 
 
 def _optimizer(value: Any) -> str:
-    from .conventions import OPTIMIZERS
+    from ..model.conventions import OPTIMIZERS
 
     return _name(value, OPTIMIZERS, "optimizer")
 
@@ -174,7 +174,7 @@ def _training(value: Any) -> bool | tuple[str, bool]:
 
 
 def _tools(value: Any) -> tuple[str, ...]:
-    from .profilers import TOOLS
+    from ..model.profilers import TOOLS
 
     allowed = [*TOOLS, "all"]
     if isinstance(value, dict):
@@ -320,7 +320,7 @@ def _compute(config: Config, *, layers: bool) -> dict[str, Any]:
         options["dims"] = _rank(options, size)
     block = make_block(variant, **options)
     if fold or framework == "keras":
-        from .conventions import fold_bn, keras_block
+        from ..model.conventions import fold_bn, keras_block
 
         if fold:
             block = fold_bn(block)
@@ -330,11 +330,11 @@ def _compute(config: Config, *, layers: bool) -> dict[str, Any]:
     result = block_json(cost, convention=convention, framework=framework, layers=layers)
     result["fold_bn"] = fold
     if tools:
-        from .profilers import reported_by
+        from ..model.profilers import reported_by
 
         result["reported_by"] = reported_json(reported_by(cost, tools))
     if train:
-        from .conventions import training
+        from ..model.conventions import training
 
         result["training"] = training_json(training(cost, optimizer=optimizer, frozen=frozen))
     return result

@@ -83,7 +83,7 @@ SPELLINGS = {
 def _spell(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeEncodeError):
         raise error
-    from .text import escape_char
+    from ..views.text import escape_char
 
     bad = error.object[error.start : error.end]
     return "".join(SPELLINGS.get(c, escape_char(c)) for c in bad), error.end

@@ -11,13 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .core import Block, Conv, decimal_text, fmt, ratio_float
-from .serialize import as_list, layer_type, reduction
+from ..model.core import Block, Conv, decimal_text, fmt, ratio_float
+from .contract import as_list, layer_type, reduction
 from .text import visible
 
 if TYPE_CHECKING:
-    from .comparison import Comparison
-    from .cost import BlockCost, LayerCost
+    from ..model.comparison import Comparison
+    from ..model.cost import BlockCost, LayerCost
 
 __all__ = [
     "Column",
@@ -212,7 +212,7 @@ def _kernel_text(kernel: Sequence[int]) -> str:
 def block_title(block: Block) -> str:
     """A one-line description of a block.
 
-    >>> from convcalc.core import separable
+    >>> from convcalc.model.core import separable
     >>> block_title(separable(cin=64, cout=128))
     'MobileNet depthwise separable block (depthwise → pointwise), 3×3, 64 → 128 channels'
     """
@@ -275,7 +275,7 @@ def block_table(cost: BlockCost, *, convention: str = "macs", framework: str = "
     The compute column is headed and filled by the ``convention``; with
     ``framework="keras"``, parameters count BatchNorm's moving statistics too.
     """
-    from .cost import CONVENTIONS
+    from ..model.cost import CONVENTIONS
 
     keras = framework == "keras"
     title = block_title(cost.block)
@@ -456,7 +456,7 @@ def compute_column(convention: str) -> Column:
     >>> compute_column("flops+bias").header
     'FLOPs+bias'
     """
-    from .cost import CONVENTIONS
+    from ..model.cost import CONVENTIONS
 
     return Column("compute", CONVENTIONS[convention][2], "count")
 
@@ -567,7 +567,7 @@ def sweep_tables(
     )
     if has_input:
         base = results[0][3][0]
-        from .cost import CONVENTIONS
+        from ..model.cost import CONVENTIONS
 
         size = shape_text(base.input_shape[1:] if base.input_shape else None)
         heading = f"{CONVENTIONS[convention][2]}, input {size}"

@@ -263,7 +263,7 @@ TOOLS: dict[str, Tool] = {
 
 def keras_params(cost: BlockCost) -> tuple[int, int]:
     """(trainable, non-trainable) as Keras counts the block: built as Keras builds it
-    (:func:`convcalc.conventions.keras_block`), with BatchNorm's moving mean and
+    (:func:`convcalc.model.conventions.keras_block`), with BatchNorm's moving mean and
     variance as non-trainable parameters."""
     from .conventions import keras_block
 
@@ -328,8 +328,8 @@ def reported_by(cost: BlockCost, tools: Iterable[str]) -> dict[str, Report]:
     """Each named tool's figures for a measured block (with an input, for compute),
     each with the terms by which it differs from convcalc's.
 
-    >>> from convcalc.core import standard
-    >>> from convcalc.cost import measure
+    >>> from convcalc.model.core import standard
+    >>> from convcalc.model.cost import measure
     >>> cost = measure(standard(cin=64, cout=128, k=3), input=56)
     >>> {t: r.compute for t, r in reported_by(cost, ["torchinfo", "fvcore"]).items()}
     {'torchinfo': 231612416, 'fvcore': 231211008}

@@ -444,7 +444,7 @@ def over_limit(text: str) -> str | None:
 
 def read_whole(value: object, *, minimum: int = 1, maximum: int | None = None) -> int:
     """A whole number as convcalc reads one: an int, or text of the digits 0-9 (see
-    :func:`convcalc.limits.whole`), at most MAX_DIGITS digits, from ``minimum`` to
+    :func:`convcalc.model.limits.whole`), at most MAX_DIGITS digits, from ``minimum`` to
     ``maximum``; ConvCalcError saying what is allowed otherwise.
 
     >>> read_whole(" 64 "), read_whole("+2", maximum=3), read_whole(0, minimum=0)

@@ -1,6 +1,6 @@
 """What a block costs on a given input: shapes, MACs, FLOPs and memory.
 
-Pure arithmetic on :mod:`convcalc.core` blocks; results are frozen dataclasses
+Pure arithmetic on :mod:`convcalc.model.core` blocks; results are frozen dataclasses
 with raw integers, which the renderers and the JSON/CSV writers read.
 
 Conventions, stated once: MACs are multiply-accumulates (the MobileNet paper's
@@ -217,7 +217,7 @@ def measure(
 ) -> BlockCost:
     """Measure a block, optionally on a spatial input size.
 
-    >>> from convcalc.core import separable
+    >>> from convcalc.model.core import separable
     >>> cost = measure(separable(cin=64, cout=128, k=3), input=56)
     >>> cost.output_shape, cost.macs
     ((128, 56, 56), 27496448)

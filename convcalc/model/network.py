@@ -1,6 +1,6 @@
 """Whole networks: layers beyond convolutions, blocks with branches, and their cost.
 
-A network is a tree of nodes. Leaves are the core's :class:`~convcalc.core.Block`
+A network is a tree of nodes. Leaves are the core's :class:`~convcalc.model.core.Block`
 (a convolution variant with its BatchNorm), :class:`Pool`, :class:`Linear` and
 :class:`Gate`; inner nodes are :class:`Seq` (in order), :class:`Residual`
 (a body plus a shortcut, summed) and :class:`Parallel` (streams merged by sum or
@@ -249,7 +249,7 @@ class NodeCost:
         return 2 * self.macs
 
     def compute(self, convention: str) -> int:
-        """The compute in a convention (see :data:`convcalc.cost.CONVENTIONS`)."""
+        """The compute in a convention (see :data:`convcalc.model.cost.CONVENTIONS`)."""
         return compute(self.macs, self.bias_adds, convention)
 
     def walk(self, depth: int = 0) -> Iterator[tuple[int, NodeCost]]:
@@ -464,7 +464,7 @@ def _zero_params(cost: NodeCost) -> NodeCost:
 def trace(network: Network, *, batch: int = 1, dtype: str | None = None) -> NodeCost:
     """Every node's shapes, parameters, MACs and memory, for a batch.
 
-    >>> from convcalc.core import standard
+    >>> from convcalc.model.core import standard
     >>> net = Network(name="tiny", input_shape=(3, 32, 32),
     ...               body=Seq(children=(standard(cin=3, cout=8), Pool(kind="avg"))))
     >>> cost = trace(net)
