@@ -15,7 +15,8 @@ from reference import torch_conv
 from test_network import mobilenet_by_hand
 
 import convcalc
-from convcalc.cli import PROFILERS, cli
+from convcalc.cli import cli
+from convcalc.model import names
 from convcalc.model.cost import measure
 from convcalc.model.profilers import TOOLS, reported_by
 
@@ -82,8 +83,8 @@ def test_reported_by_table_has_a_reason_per_tool() -> None:
     assert "torchinfo" in out and "thop" in out and "calflops" not in out
 
 
-def test_the_cli_names_every_profiler() -> None:
-    assert list(PROFILERS) == list(TOOLS)
+def test_every_named_tool_has_its_rules() -> None:
+    assert list(TOOLS) == list(names.TOOLS)
 
 
 @pytest.mark.parametrize("case", TORCH["cases"], ids=lambda c: c["op"])

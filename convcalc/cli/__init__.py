@@ -28,6 +28,7 @@ from ..model.core import (
     shown,
 )
 from ..model.limits import MAX_DIGITS, MAX_RANGE_VALUES, too_large, whole
+from ..model.names import CONVENTIONS, DTYPES, FRAMEWORKS, OPTIMIZERS, TOOLS
 from ..views.text import visible
 from .output import PIPE_CLOSED_STATUS, PipeClosed, guarded_stdout, say
 
@@ -370,7 +371,7 @@ def input_options(f: F) -> F:
             click.option("--batch", type=POSITIVE, default=1, help="Samples per batch."),
             click.option(
                 "--dtype",
-                type=Choice(["fp32", "fp16", "bf16", "int8"]),
+                type=Choice(list(DTYPES)),
                 default="fp32",
                 help="Element type for weight and activation bytes.",
             ),
@@ -380,7 +381,7 @@ def input_options(f: F) -> F:
 
 CONVENTION_OPTION = click.option(
     "--convention",
-    type=Choice(["macs", "macs+bias", "flops", "flops+bias"]),
+    type=Choice(list(CONVENTIONS)),
     default="macs",
     help="How compute is stated: multiply-accumulates or FLOPs (2 per MAC), with or "
     "without one addition per output element for a bias.",
@@ -394,7 +395,7 @@ def framework_options(f: F) -> F:
         [
             click.option(
                 "--framework",
-                type=Choice(["pytorch", "keras"]),
+                type=Choice(list(FRAMEWORKS)),
                 default="pytorch",
                 help="Count parameters as this framework does (Keras: BatchNorm's moving "
                 "statistics are parameters; SeparableConv2D has one bias).",
@@ -408,30 +409,15 @@ def framework_options(f: F) -> F:
     )
 
 
-PROFILERS = (
-    "torchinfo",
-    "ptflops",
-    "ptflops-aten",
-    "fvcore",
-    "thop",
-    "calflops",
-    "torchscan",
-    "flopcountermode",
-    "keras",
-)
-"""The names of convcalc.model.profilers.TOOLS, spelled here so that building a command does
-not import the profilers' rules (a test keeps the two the same)."""
-
-
 def profiler_options(f: F) -> F:
     """Other tools' figures."""
     return click.option(
         "--reported-by",
         "reported_by",
-        type=Choice([*PROFILERS, "all"]),
+        type=Choice([*TOOLS, "all"]),
         multiple=True,
         metavar="TOOL",
-        help=f"Also show what a profiler would print (repeatable): {', '.join(PROFILERS)}, or all.",
+        help=f"Also show what a profiler would print (repeatable): {', '.join(TOOLS)}, or all.",
     )(f)
 
 
@@ -450,7 +436,7 @@ def training_options(f: F) -> F:
             ),
             click.option(
                 "--optimizer",
-                type=Choice(["sgd", "momentum", "adam"]),
+                type=Choice(list(OPTIMIZERS)),
                 default="sgd",
                 help="With --training: the optimizer whose state is kept.",
             ),
@@ -794,7 +780,7 @@ def _emit_block(cost: Any, opts: dict[str, Any]) -> None:
 
 
 def _tools(names: Sequence[str]) -> list[str]:
-    return list(PROFILERS) if "all" in names else list(dict.fromkeys(names))
+    return list(TOOLS) if "all" in names else list(dict.fromkeys(names))
 
 
 def implied_dims(opts: dict[str, Any]) -> int | None:

@@ -14,6 +14,7 @@ import click
 
 from ..model.core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block, shown
 from ..model.limits import MAX_PAIRS, MAX_ROWS
+from ..model.names import DTYPES, SWAP_VARIANTS
 from . import (
     BIAS_OPTIONS,
     CONTEXT_SETTINGS,
@@ -187,7 +188,7 @@ def model_command() -> click.Command:
     @click.option(
         "--as",
         "as_variant",
-        type=click.Choice(["standard", "separable", "lite", "mobilenet", "osnet"]),
+        type=click.Choice([*SWAP_VARIANTS, *ALIASES]),
         help="Swap every K×K convolution block for this variant and compare.",
     )
     @click.option(
@@ -199,7 +200,7 @@ def model_command() -> click.Command:
     @click.option("--batch", type=POSITIVE, default=1, help="Samples per batch.")
     @click.option(
         "--dtype",
-        type=Choice(["fp32", "fp16", "bf16", "int8"]),
+        type=Choice(list(DTYPES)),
         help="Element type for memory  [default: the spec's, else fp32]",
     )
     @CONVENTION_OPTION

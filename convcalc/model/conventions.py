@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from .core import BatchNorm, Block, Conv, ConvCalcError, Layer
 from .cost import DTYPES, BlockCost
+from .names import OPTIMIZERS
 
 if TYPE_CHECKING:
     from .network import NodeCost
@@ -52,10 +53,6 @@ def keras_block(block: Block) -> Block:
     depthwise, *rest = block.layers
     assert isinstance(depthwise, Conv)
     return replace(block, layers=(replace(depthwise, bias=False), *rest))
-
-
-OPTIMIZERS: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2}
-"""Optimizer state kept per trainable parameter: none, a velocity, two moments."""
 
 
 @dataclass(frozen=True, kw_only=True)

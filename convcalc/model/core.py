@@ -18,6 +18,7 @@ from math import prod
 from typing import TYPE_CHECKING, Literal
 
 from .limits import MAX_DIGITS, too_large, whole
+from .names import ALIASES, VARIANTS
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -47,12 +48,6 @@ SizeArg = int | tuple[int, ...] | list[int]
 PaddingArg = int | tuple[int, ...] | list[int] | str | None
 
 ConvKind = Literal["standard", "depthwise", "pointwise"]
-
-VARIANTS: tuple[str, ...] = ("standard", "depthwise", "pointwise", "separable", "lite")
-"""The five variants of the blog post, by their canonical names."""
-
-ALIASES: dict[str, str] = {"mobilenet": "separable", "osnet": "lite"}
-"""Other names for variants: MobileNet's block is separable, OSNet's is lite."""
 
 
 class ConvCalcError(ValueError):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from math import prod
 
 from .core import Block, Conv, ConvCalcError, Layer, Shape, _sizes
+from .names import CONVENTIONS, DTYPES
 
 __all__ = [
     "CONVENTIONS",
@@ -25,20 +26,6 @@ __all__ = [
     "input_shape",
     "measure",
 ]
-
-DTYPES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
-"""Bytes per element for each data type."""
-
-CONVENTIONS: dict[str, tuple[int, int, str]] = {
-    "macs": (1, 0, "MACs"),
-    "macs+bias": (1, 1, "MACs+bias"),
-    "flops": (2, 0, "FLOPs"),
-    "flops+bias": (2, 1, "FLOPs+bias"),
-}
-"""How compute is stated: (× the MACs, × the bias additions, its heading).
-
-Profilers disagree mostly on these two choices: whether a multiply-add is one
-operation or two, and whether a bias addition counts."""
 
 
 def compute(macs: int, bias_adds: int, convention: str) -> int:

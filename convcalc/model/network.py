@@ -30,6 +30,7 @@ from .core import (
     size_text,
 )
 from .cost import DTYPES, compute
+from .names import SWAP_VARIANTS
 
 __all__ = [
     "CATEGORIES",
@@ -493,7 +494,7 @@ def breakdown(cost: NodeCost) -> dict[str, tuple[int, int]]:
 
 # --- swapping variants ------------------------------------------------------
 
-SWAPPABLE = ("standard", "separable", "lite")
+SWAPPABLE = SWAP_VARIANTS
 """The K×K convolution blocks that ``--as`` replaces."""
 
 

@@ -30,6 +30,7 @@ from ..model.core import (
 )
 from ..model.cost import CONVENTIONS, DTYPES, measure
 from ..model.limits import MAX_DIGITS, MAX_LINE_BYTES
+from ..model.names import FRAMEWORKS, OPTIMIZERS
 from .contract import block_json, reported_json, training_json
 
 __all__ = ["CSV_COLUMNS", "BatchError", "StopBatch", "evaluate", "read", "run"]
@@ -156,12 +157,10 @@ def _convention(value: Any) -> str:
 
 
 def _framework(value: Any) -> str:
-    return _name(value, ("pytorch", "keras"), "framework")
+    return _name(value, FRAMEWORKS, "framework")
 
 
 def _optimizer(value: Any) -> str:
-    from ..model.conventions import OPTIMIZERS
-
     return _name(value, OPTIMIZERS, "optimizer")
 
 
