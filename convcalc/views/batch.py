@@ -15,22 +15,13 @@ import csv
 import io
 import json
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any, NamedTuple
 
-from ..model.core import (
-    ALIASES,
-    VARIANTS,
-    ConvCalcError,
-    make_block,
-    over_limit,
-    read_size,
-    read_whole,
-    shown,
-)
-from ..model.cost import CONVENTIONS, DTYPES, measure
+from ..model.core import ConvCalcError, make_block, over_limit, read_size, shown
+from ..model.cost import measure
 from ..model.limits import MAX_DIGITS, MAX_LINE_BYTES
-from ..model.names import FRAMEWORKS, OPTIMIZERS
+from ..model.schema import KEYS, OPTIONS
 from .contract import block_json, reported_json, training_json
 
 __all__ = ["CSV_COLUMNS", "BatchError", "StopBatch", "evaluate", "read", "run"]
@@ -88,9 +79,6 @@ CSV_COLUMNS = (
 )
 """The columns of ``batch --format csv``, fixed so that scripts can rely on them."""
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-
 
 class BatchError(ConvCalcError):
     """A record that cannot be read as a layer config."""
@@ -101,142 +89,35 @@ class StopBatch(ConvCalcError):
 
 
 # --- reading one key ------------------------------------------------------------
-# Each key is read as the command line reads its option (the same numbers, sizes,
-# ranges and names), so that batch and the CLI accept and refuse the same values.
-
-
-def _whole(value: Any) -> int:
-    return read_whole(value)
-
-
-def _dims(value: Any) -> int:
-    return read_whole(value, minimum=1, maximum=3)
-
-
-def _size(value: Any) -> int | tuple[int, ...]:
-    return read_size(value)
-
-
-def _size0(value: Any) -> int | tuple[int, ...]:
-    return read_size(value, minimum=0)
-
-
-def _padding(value: Any) -> int | tuple[int, ...] | str:
-    if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
-        return value.strip().lower()
-    return read_size(value, minimum=0)
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ConvCalcError(f"expected true or false, got {shown(value)}")
-
-
-def _name(value: Any, names: Any, what: str) -> str:
-    """One of ``names``; case and surrounding spaces do not matter, as on the command line."""
-    name = value.strip().lower() if isinstance(value, str) else ""
-    if name not in names:
-        raise ConvCalcError(f"unknown {what} {shown(value)}: use {', '.join(names)}")
-    return name
-
-
-def _variant(value: Any) -> str:
-    name = _name(value, [*VARIANTS, *ALIASES], "variant")
-    return ALIASES.get(name, name)
-
-
-def _dtype(value: Any) -> str:
-    return _name(value, DTYPES, "dtype")
-
-
-def _convention(value: Any) -> str:
-    return _name(value, CONVENTIONS, "convention")
-
-
-def _framework(value: Any) -> str:
-    return _name(value, FRAMEWORKS, "framework")
-
-
-def _optimizer(value: Any) -> str:
-    return _name(value, OPTIMIZERS, "optimizer")
+# Each key is read by its option in the schema (convcalc.model.schema), as the command
+# line reads it, so that batch and the CLI accept and refuse the same values.
 
 
 def _training(value: Any) -> bool | tuple[str, bool]:
     if isinstance(value, dict):
         # A result fed back in: its training object holds the optimizer and whether
         # the weights were frozen.
-        return (_optimizer(value.get("optimizer", "sgd")), _bool(value.get("frozen", False)))
-    return _bool(value)
+        return (
+            OPTIONS["optimizer"].read(value.get("optimizer", "sgd")),
+            OPTIONS["frozen"].read(value.get("frozen", False)),
+        )
+    return bool(OPTIONS["training"].read(value))
 
 
-def _tools(value: Any) -> tuple[str, ...]:
-    from ..model.profilers import TOOLS
-
-    allowed = [*TOOLS, "all"]
-    if isinstance(value, dict):
-        names = list(value)  # a result's reported_by object, fed back in
-    elif isinstance(value, str):
-        names = value.replace(",", " ").split()
-    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-        names = value
-    else:
-        raise ConvCalcError('expected tool names like "thop" or ["thop", "fvcore"]')
-    if not names:
-        raise ConvCalcError(f"{shown(value)} names no tool: use {', '.join(allowed)}")
-    found = [_name(name, allowed, "tool") for name in names]
-    return tuple(TOOLS) if "all" in found else tuple(dict.fromkeys(found))
-
-
-# How each input key is read, and the make_block/measure argument it feeds.
-READERS: dict[str, tuple[Any, str]] = {
-    "variant": (_variant, "variant"),
-    "dtype": (_dtype, "dtype"),
-    "cin": (_whole, "cin"),
-    "cout": (_whole, "cout"),
-    "groups": (_whole, "groups"),
-    "multiplier": (_whole, "multiplier"),
-    "batch": (_whole, "batch"),
-    "dims": (_dims, "dims"),
-    "kernel": (_size, "k"),
-    "k": (_size, "k"),
-    "stride": (_size, "stride"),
-    "dilation": (_size, "dilation"),
-    "output_padding": (_size0, "output_padding"),
-    "input": (_size, "input"),
-    "padding": (_padding, "padding"),
-    "bias": (_bool, "bias"),
-    "bn": (_bool, "bn"),
-    "transposed": (_bool, "transposed"),
-    "convention": (_convention, "convention"),
-    "framework": (_framework, "framework"),
-    "fold_bn": (_bool, "fold_bn"),
-    "reported_by": (_tools, "reported_by"),
-    "training": (_training, "training"),
-    "optimizer": (_optimizer, "optimizer"),
-    "frozen": (_bool, "frozen"),
+# How each input key is read, and the option it gives.
+READERS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    key: (_training if option.name == "training" else option.read, option.name)
+    for key, option in KEYS.items()
 }
 INPUT_KEYS = set(READERS)
 
 # What an option is when a record leaves it out; a config leaves these out too, so
 # that records saying the same thing in different words share one cached result.
+# (A size's default depends on the variant: pointwise takes no kernel.)
 DEFAULTS: dict[str, Any] = {
-    "groups": 1,
-    "multiplier": 1,
-    "bias": True,
-    "bn": False,
-    "transposed": False,
-    "batch": 1,
-    "dtype": "fp32",
-    "convention": "macs",
-    "framework": "pytorch",
-    "fold_bn": False,
-    "reported_by": (),
-    "training": False,
-    "optimizer": "sgd",
-    "frozen": False,
+    option.name: option.default
+    for option in OPTIONS.values()
+    if option.default is not None and option.kind in ("count", "flag", "choice", "tools")
 }
 
 Config = tuple[tuple[str, Any], ...]
@@ -305,6 +186,8 @@ def evaluate(record: dict[str, Any], *, layers: bool = True) -> dict[str, Any]:
 def _compute(config: Config, *, layers: bool) -> dict[str, Any]:
     options = {**DEFAULTS, **dict(config)}
     variant = options.pop("variant")
+    if "kernel" in options:
+        options["k"] = options.pop("kernel")
     size = options.pop("input", None)
     batch = options.pop("batch")
     dtype = options.pop("dtype")
@@ -349,7 +232,7 @@ def _rank(options: dict[str, Any], size: Any) -> int | None:
     return ranks.pop() if ranks else None
 
 
-RANKED = {"k", "stride", "dilation", "output_padding", "padding"}
+RANKED = {"kernel", "k", "stride", "dilation", "output_padding", "padding"}
 
 
 # --- reading the input ------------------------------------------------------------
