@@ -16,18 +16,17 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from ..model.core import (
-    ALIASES,
-    VARIANTS,
-    ConvCalcError,
-    fmt,
-    make_block,
+from ..model.core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block
+from ..model.limits import (
+    MAX_DIGITS,
+    MAX_RANGE_VALUES,
     over_limit,
     read_size,
     read_whole,
     shown,
+    too_large,
+    whole,
 )
-from ..model.limits import MAX_DIGITS, MAX_RANGE_VALUES, too_large, whole
 from ..model.names import CONVENTIONS, DTYPES, FRAMEWORKS, OPTIMIZERS, TOOLS
 from ..views.text import visible
 from .output import PIPE_CLOSED_STATUS, PipeClosed, guarded_stdout, say

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ..model.core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block, shown
-from ..model.limits import MAX_PAIRS, MAX_ROWS
+from ..model.core import ALIASES, VARIANTS, ConvCalcError, fmt, make_block
+from ..model.limits import MAX_PAIRS, MAX_ROWS, shown
 from ..model.names import DTYPES, SWAP_VARIANTS
 from . import (
     BIAS_OPTIONS,

@@ -10,18 +10,19 @@ prints them after the batch: ``(C, H, W)`` for a 2D map, ``(C, L)`` for 1D.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from math import prod
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from .limits import MAX_DIGITS, too_large, whole
+from .errors import ConvCalcError
+from .limits import (
+    MAX_DIGITS,
+    too_large,
+)
 from .names import ALIASES, VARIANTS
-
-if TYPE_CHECKING:
-    from fractions import Fraction
+from .schema import options_not_for
 
 __all__ = [
     "ALIASES",
@@ -48,18 +49,6 @@ SizeArg = int | tuple[int, ...] | list[int]
 PaddingArg = int | tuple[int, ...] | list[int] | str | None
 
 ConvKind = Literal["standard", "depthwise", "pointwise"]
-
-
-class ConvCalcError(ValueError):
-    """Bad input to the core: the message says what is wrong and what is allowed.
-
-    ``option`` names the parameter at fault (``"groups"``, ``"kernel"``, ...)
-    so that a front end can point at its own spelling of it.
-    """
-
-    def __init__(self, message: str, *, option: str | None = None) -> None:
-        super().__init__(message)
-        self.option = option
 
 
 def _sizes(value: SizeArg, dims: int, what: str, *, minimum: int = 1) -> tuple[int, ...]:
@@ -402,132 +391,6 @@ def size_text(sizes: Sequence[int]) -> str:
     '3x5'
     """
     return "x".join(map(str, sizes))
-
-
-# --- reading numbers and sizes -------------------------------------------------
-# One rule for every number read, on the command line and in batch input: the ASCII
-# digits 0-9 (not other scripts' digits, not ``1_000``), at most MAX_DIGITS of them.
-
-_TIMES = re.compile(r"\s*[x×]\s*")  # 3x5, and 3×5 as convcalc prints a size
-_DIGIT_RUNS = re.compile(r"[0-9]+")
-_DECIMAL = re.compile(r"\s*([0-9]*)(?:\.([0-9]*))?\s*")
-
-
-def shown(value: object, limit: int = 24) -> str:
-    """``value`` as a message quotes it, cut short if long: an error stays one short line.
-
-    >>> shown("3x5"), shown("9" * 30)
-    ("'3x5'", "'99999999999999999999'… (30 characters)")
-    """
-    text = value if isinstance(value, str) else repr(value)
-    if len(text) <= limit:
-        return repr(value)
-    return f"{text[:20]!r}… ({len(text):,} characters)"
-
-
-def over_limit(text: str) -> str | None:
-    """The message for ``text`` if it holds a number of more than MAX_DIGITS digits.
-
-    >>> over_limit("3x" + "9" * 101)
-    'a number of 101 digits is over the limit of 100 digits'
-    """
-    digits = max((len(run) for run in _DIGIT_RUNS.findall(text)), default=0)
-    if digits <= MAX_DIGITS:
-        return None
-    return f"a number of {digits:,} digits is over the limit of {MAX_DIGITS} digits"
-
-
-def read_whole(value: object, *, minimum: int = 1, maximum: int | None = None) -> int:
-    """A whole number as convcalc reads one: an int, or text of the digits 0-9 (see
-    :func:`convcalc.model.limits.whole`), at most MAX_DIGITS digits, from ``minimum`` to
-    ``maximum``; ConvCalcError saying what is allowed otherwise.
-
-    >>> read_whole(" 64 "), read_whole("+2", maximum=3), read_whole(0, minimum=0)
-    (64, 2, 0)
-    """
-    allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-        if too_large(number):
-            raise ConvCalcError(f"a number is over the limit of {MAX_DIGITS} digits")
-    else:
-        read = whole(value) if isinstance(value, str) else None
-        if read is None:
-            problem = isinstance(value, str) and over_limit(value)
-            raise ConvCalcError(
-                problem
-                or f"{shown(value)} is not a whole number: use one {allowed} in the digits 0-9"
-            )
-        number = read
-    if number < minimum or (maximum is not None and number > maximum):
-        raise ConvCalcError(f"{number} is not allowed: use a whole number {allowed}")
-    return number
-
-
-def read_size(value: object, *, minimum: int = 1) -> int | tuple[int, ...]:
-    """A size as convcalc reads one: a whole number, one per dimension written ``3x5``
-    (or ``3×5``, as convcalc prints sizes), or a list of one to three whole numbers;
-    ConvCalcError saying what is allowed otherwise.
-
-    >>> read_size("3"), read_size("3x5"), read_size(" 16 × 112 × 112 "), read_size([3, 5])
-    (3, (3, 5), (16, 112, 112), (3, 5))
-    """
-    sizes: list[int | None]
-    if isinstance(value, str):
-        sizes = [whole(part) for part in _TIMES.split(value.strip().lower())]
-    elif type(value) is int:
-        sizes = [value]
-    elif isinstance(value, list | tuple) and all(type(v) is int for v in value):
-        sizes = list(value)
-    else:
-        sizes = []
-    if not 1 <= len(sizes) <= 3 or None in sizes:
-        problem = isinstance(value, str) and over_limit(value)
-        raise ConvCalcError(
-            problem
-            or f"{shown(value)} is not a size: use a whole number like 3, or one per "
-            "dimension like 3x5 or 3x3x3"
-        )
-    checked = [size for size in sizes if size is not None]
-    if any(too_large(size) for size in checked):
-        raise ConvCalcError(f"a size is over the limit of {MAX_DIGITS} digits")
-    if any(size < minimum for size in checked):
-        raise ConvCalcError(f"{shown(value)}: every size must be >= {minimum}")
-    single = len(checked) == 1 and not isinstance(value, list | tuple)
-    return checked[0] if single else tuple(checked)
-
-
-def parse_size(text: str) -> int | tuple[int, ...] | None:
-    """``3`` or one size per dimension, ``3x5``, ``3×5`` or ``16x112x112``; None if not
-    a size (:func:`read_size` says why).
-
-    >>> parse_size("3"), parse_size("3x5"), parse_size("3x")
-    (3, (3, 5), None)
-    """
-    try:
-        return read_size(text, minimum=0)
-    except ConvCalcError:
-        return None
-
-
-def read_decimal(value: str) -> Fraction:
-    """A decimal number as convcalc reads one (a width multiplier): the digits 0-9 with
-    at most one point, at most MAX_DIGITS digits in all; ConvCalcError otherwise.
-
-    >>> read_decimal("0.75"), read_decimal(" .5 "), read_decimal("2")
-    (Fraction(3, 4), Fraction(1, 2), Fraction(2, 1))
-    """
-    match = _DECIMAL.fullmatch(value)
-    if not match or not (match[1] or match[2]):
-        raise ConvCalcError(f"{shown(value)} is not a number: use the digits 0-9, like 0.75")
-    from fractions import Fraction  # only here: it loads decimal, which is slow to load
-
-    digits = match[1] + (match[2] or "")
-    if len(digits) > MAX_DIGITS:
-        raise ConvCalcError(
-            f"a number of {len(digits):,} digits is over the limit of {MAX_DIGITS} digits"
-        )
-    return Fraction(int(digits), 10 ** len(match[2] or ""))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -900,14 +763,22 @@ def make_block(
     if dims is not None and (type(dims) is not int or not 1 <= dims <= 3):
         # 0 would silently read as the 2D default, and a negative rank as no sizes.
         raise ConvCalcError(f"dims must be 1, 2 or 3, got {dims!r}", option="dims")
-    _refuse(name, groups != 1 and name not in ("standard", "pointwise"), "groups")
-    _refuse(name, multiplier != 1 and name not in ("depthwise", "separable"), "multiplier")
-    _refuse(name, transposed and name != "standard", "transposed")
-    _refuse(name, _given(output_padding, 0) and name != "standard", "output_padding")
+    given = {
+        "kernel": k,
+        "groups": groups,
+        "multiplier": multiplier,
+        "padding": padding,
+        "dilation": dilation,
+        "transposed": transposed,
+        "output_padding": output_padding,
+    }
+    for option in options_not_for(name):
+        value = given[option.name]
+        if value is not None and _given(value, option.absent):
+            raise ConvCalcError(
+                f"{option.name} does not apply to a {name} convolution", option=option.name
+            )
     if name == "pointwise":
-        _refuse(name, k is not None and _given(k, 1), "kernel")
-        _refuse(name, padding is not None and _given(padding, 0), "padding")
-        _refuse(name, _given(dilation, 1), "dilation")
         if cout is None:
             raise ConvCalcError("pointwise needs cout", option="cout")
         return pointwise(
@@ -981,14 +852,9 @@ def make_block(
     )
 
 
-def _given(value: SizeArg | str, default: int) -> bool:
-    """Whether a size differs from a default that is the same in every dimension."""
+def _given(value: SizeArg | str | bool, default: int | bool) -> bool:
+    """Whether a size (or a flag) differs from a value that is the same in every dimension."""
     if isinstance(value, str):
         return True
     sizes = (value,) if isinstance(value, int) else tuple(value)
     return any(v != default for v in sizes)
-
-
-def _refuse(variant: str, condition: bool, option: str) -> None:
-    if condition:
-        raise ConvCalcError(f"{option} does not apply to a {variant} convolution", option=option)

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from .core import ConvCalcError, read_size, read_whole, shown
+from .errors import ConvCalcError
+from .limits import read_size, read_whole, shown
 from .names import ALIASES, CONVENTIONS, DTYPES, FRAMEWORKS, OPTIMIZERS, TOOLS, VARIANTS
 from .records import Record, init
 
@@ -37,6 +38,7 @@ class Option(Record):
         "kind",
         "help",
         "default",
+        "absent",
         "variants",
         "flags",
         "keys",
@@ -51,6 +53,9 @@ class Option(Record):
     """One sentence for ``--help`` and the docs."""
     default: Any
     """The value when it is left out; None where a default depends on other options."""
+    absent: Any
+    """The value that a variant which does not take the option has: giving a variant
+    that value is allowed (a pointwise layer's kernel is 1), any other is refused."""
     variants: tuple[str, ...]
     """The variants that take it."""
     flags: tuple[str, ...]
@@ -69,6 +74,7 @@ class Option(Record):
         kind: Kind,
         help: str,
         default: Any = None,
+        absent: Any = None,
         variants: tuple[str, ...] = VARIANTS,
         flags: tuple[str, ...] = (),
         keys: tuple[str, ...] = (),
@@ -81,6 +87,7 @@ class Option(Record):
             kind=kind,
             help=help,
             default=default,
+            absent=default if absent is None else absent,
             variants=variants,
             flags=flags or (f"--{name.replace('_', '-')}",),
             keys=keys or (name,),
@@ -95,7 +102,7 @@ class Option(Record):
         >>> OPTIONS["dims"].read("4")
         Traceback (most recent call last):
         ...
-        convcalc.model.core.ConvCalcError: 4 is not allowed: use a whole number from 1 to 3
+        convcalc.model.errors.ConvCalcError: 4 is not allowed: use a whole number from 1 to 3
         """
         try:
             return _READERS[self.kind](self, value)
@@ -179,6 +186,7 @@ LAYER: tuple[Option, ...] = (
         name="kernel",
         kind="size",
         default=3,
+        absent=1,
         variants=_KXK,
         flags=("-k", "--kernel"),
         keys=("kernel", "k"),
@@ -225,6 +233,7 @@ LAYER: tuple[Option, ...] = (
     Option(
         name="padding",
         kind="padding",
+        absent=0,
         variants=_KXK,
         flags=("-p", "--padding"),
         metavar="SIZE|same|valid",
@@ -338,6 +347,16 @@ OPTIONS: dict[str, Option] = {option.name: option for option in (*LAYER, *MEASUR
 
 KEYS: dict[str, Option] = {key: option for option in OPTIONS.values() for key in option.keys}
 """Every option by each key a spec layer or a batch line may spell it with."""
+
+
+def options_not_for(variant: str) -> tuple[Option, ...]:
+    """The layer options a variant does not take (an alias is resolved).
+
+    >>> [option.name for option in options_not_for("lite")]
+    ['groups', 'multiplier', 'transposed', 'output_padding']
+    """
+    name = ALIASES.get(variant, variant)
+    return tuple(o for o in LAYER if name not in o.variants)
 
 
 def options_for(variant: str) -> tuple[Option, ...]:

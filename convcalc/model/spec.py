@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from .core import VARIANTS, BatchNorm, ConvCalcError, decimal_text, make_block, read_decimal
+from .core import VARIANTS, BatchNorm, ConvCalcError, decimal_text, make_block
 from .cost import DTYPES
 from .limits import (
     MAX_DIGITS,
@@ -30,9 +30,11 @@ from .limits import (
     MAX_SPEC_BYTES,
     MAX_WIDTH_TEXT,
     MIN_WIDTH_TEXT,
+    read_decimal,
     too_large,
 )
 from .network import Gate, Linear, Network, Node, Parallel, Pool, Residual, Seq, Shared
+from .schema import options_for
 
 __all__ = [
     "PRESETS",
@@ -70,23 +72,11 @@ PRESETS: dict[str, Preset] = {
 }
 
 CONV_KEYS: dict[str, set[str]] = {
-    "standard": {
-        "cout",
-        "kernel",
-        "stride",
-        "padding",
-        "dilation",
-        "groups",
-        "bias",
-        "bn",
-        "transposed",
-        "output_padding",
-    },
-    "depthwise": {"cout", "kernel", "stride", "padding", "dilation", "multiplier", "bias", "bn"},
-    "pointwise": {"cout", "stride", "groups", "bias", "bn"},
-    "separable": {"cout", "kernel", "stride", "padding", "dilation", "multiplier", "bias", "bn"},
-    "lite": {"cout", "kernel", "stride", "padding", "dilation", "bias", "bn"},
+    variant: {option.name for option in options_for(variant)} - {"cin", "dims"}
+    for variant in VARIANTS
 }
+"""The keys of each variant's layer, from the schema: ``cin`` chains from the layer
+before (a declared one is checked), and the input's shape sets the rank."""
 OTHER_KEYS: dict[str, set[str]] = {
     "pool": {"kind", "kernel", "stride", "padding", "global"},
     "linear": {"cout", "bias", "bn"},

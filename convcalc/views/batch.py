@@ -18,9 +18,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import IO, Any, NamedTuple
 
-from ..model.core import ConvCalcError, make_block, over_limit, read_size, shown
+from ..model.core import ConvCalcError, make_block
 from ..model.cost import measure
-from ..model.limits import MAX_DIGITS, MAX_LINE_BYTES
+from ..model.limits import MAX_DIGITS, MAX_LINE_BYTES, over_limit, read_size, shown
 from ..model.schema import KEYS, OPTIONS
 from .contract import block_json, reported_json, training_json
 
