@@ -8,7 +8,7 @@ never what was computed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING
 
@@ -34,10 +34,10 @@ def fold_bn(block: Block) -> Block:
     layers: list[Layer] = []
     for layer in block.layers:
         if isinstance(layer, BatchNorm) and layers and isinstance(layers[-1], Conv):
-            layers[-1] = replace(layers[-1], bias=True)
+            layers[-1] = layers[-1].replace(bias=True)
             continue
         layers.append(layer)
-    return replace(block, layers=tuple(layers), bn=False)
+    return block.replace(layers=tuple(layers), bn=False)
 
 
 def keras_block(block: Block) -> Block:
@@ -52,7 +52,7 @@ def keras_block(block: Block) -> Block:
         return block
     depthwise, *rest = block.layers
     assert isinstance(depthwise, Conv)
-    return replace(block, layers=(replace(depthwise, bias=False), *rest))
+    return block.replace(layers=(depthwise.replace(bias=False), *rest))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,6 +1,6 @@
 """The formula core: convolution layers and the blocks made of them.
 
-Everything here is pure integer arithmetic on frozen dataclasses. Nothing is
+Everything here is pure integer arithmetic on immutable records. Nothing is
 imported beyond the standard library, and nothing does I/O, so the CLI, the
 renderers and library users all read the same figures.
 
@@ -11,8 +11,6 @@ prints them after the batch: ``(C, H, W)`` for a 2D map, ``(C, L)`` for 1D.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
 from math import prod
 from typing import Literal
 
@@ -22,6 +20,7 @@ from .limits import (
     too_large,
 )
 from .names import ALIASES, VARIANTS
+from .records import Record, init
 from .schema import options_not_for
 
 __all__ = [
@@ -140,13 +139,60 @@ def ratio_float(num: int, den: int) -> float | None:
         return None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Conv:
+class Conv(Record):
     """One convolution layer, with PyTorch's shapes and formulas.
 
     >>> Conv(cin=64, cout=128, kernel=(3, 3)).params
     73856
     """
+
+    __slots__ = (
+        "cin",
+        "cout",
+        "kernel",
+        "groups",
+        "bias",
+        "stride",
+        "padding",
+        "dilation",
+        "transposed",
+        "output_padding",
+        "kind",
+        "name",
+    )
+
+    def __init__(
+        self,
+        *,
+        cin: int,
+        cout: int,
+        kernel: tuple[int, ...],
+        groups: int = 1,
+        bias: bool = True,
+        stride: tuple[int, ...] = (),
+        padding: Padding = (),
+        dilation: tuple[int, ...] = (),
+        transposed: bool = False,
+        output_padding: tuple[int, ...] = (),
+        kind: ConvKind = "standard",
+        name: str = "conv",
+    ) -> None:
+        init(
+            self,
+            cin=cin,
+            cout=cout,
+            kernel=kernel,
+            groups=groups,
+            bias=bias,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            transposed=transposed,
+            output_padding=output_padding,
+            kind=kind,
+            name=name,
+        )
+        self._check()
 
     cin: int
     """Input channels."""
@@ -154,26 +200,26 @@ class Conv:
     """Output channels."""
     kernel: tuple[int, ...]
     """Kernel size, one per spatial dimension; its length is the rank (1D/2D/3D)."""
-    groups: int = 1
+    groups: int
     """Channel groups: 1 for a full convolution, cin for a depthwise one."""
-    bias: bool = True
+    bias: bool
     """Whether the layer adds a learned bias per output channel."""
-    stride: tuple[int, ...] = ()
+    stride: tuple[int, ...]
     """Stride per dimension; empty means 1 everywhere."""
-    padding: Padding = ()
+    padding: Padding
     """Zero padding per dimension (each side), ``"same"`` or ``"valid"``; empty means 0."""
-    dilation: tuple[int, ...] = ()
+    dilation: tuple[int, ...]
     """Dilation per dimension; empty means 1 everywhere."""
-    transposed: bool = False
+    transposed: bool
     """A transposed convolution (ConvTranspose), weight shaped (cin, cout/groups, k...)."""
-    output_padding: tuple[int, ...] = ()
+    output_padding: tuple[int, ...]
     """Extra size added on one side of a transposed convolution's output."""
-    kind: ConvKind = "standard"
+    kind: ConvKind
     """What the layer is, for tables and breakdowns; chosen by the builder, never guessed."""
-    name: str = "conv"
+    name: str
     """The layer's name within its block."""
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
         _count(self.cin, "cin")
         _count(self.cout, "cout")
         _count(self.groups, "groups")
@@ -393,22 +439,30 @@ def size_text(sizes: Sequence[int]) -> str:
     return "x".join(map(str, sizes))
 
 
-@dataclass(frozen=True, kw_only=True)
-class BatchNorm:
+class BatchNorm(Record):
     """Batch normalisation over ``channels``, as PyTorch's BatchNorm1d/2d/3d.
 
     >>> BatchNorm(channels=128).params, BatchNorm(channels=128).buffers
     (256, 256)
     """
 
+    __slots__ = (
+        "channels",
+        "name",
+    )
+
+    def __init__(self, *, channels: int, name: str = "bn") -> None:
+        init(self, channels=channels, name=name)
+        self._check()
+
     channels: int
     """Channels normalised."""
-    name: str = "bn"
+    name: str
     """The layer's name within its block."""
 
-    kind: Literal["bn"] = field(default="bn", init=False)
+    kind: Literal["bn"] = "bn"
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
         _count(self.channels, "channels")
 
     @property
@@ -458,24 +512,35 @@ class BatchNorm:
 Layer = Conv | BatchNorm
 
 
-@dataclass(frozen=True, kw_only=True)
-class Block:
+class Block(Record):
     """A named sequence of layers, such as a separable block; totals are sums.
 
     >>> separable(cin=64, cout=128, k=3).params
     8960
     """
 
+    __slots__ = (
+        "variant",
+        "layers",
+        "bn",
+        "name",
+    )
+
+    def __init__(
+        self, *, variant: str, layers: tuple[Layer, ...], bn: bool = False, name: str = ""
+    ) -> None:
+        init(self, variant=variant, layers=layers, bn=bn, name=name)
+
     variant: str
     """The canonical variant name (standard, depthwise, pointwise, separable, lite)."""
     layers: tuple[Layer, ...]
     """The layers in forward order."""
-    bn: bool = False
+    bn: bool
     """Whether the block carries BatchNorm."""
-    name: str = ""
+    name: str
     """The block's name within a network; empty for a block on its own."""
 
-    @cached_property
+    @property
     def convs(self) -> tuple[Conv, ...]:
         """The convolution layers alone."""
         return tuple(layer for layer in self.layers if isinstance(layer, Conv))

@@ -1,6 +1,6 @@
 """What a block costs on a given input: shapes, MACs, FLOPs and memory.
 
-Pure arithmetic on :mod:`convcalc.model.core` blocks; results are frozen dataclasses
+Pure arithmetic on :mod:`convcalc.model.core` blocks; results are immutable records
 with raw integers, which the renderers and the JSON/CSV writers read.
 
 Conventions, stated once: MACs are multiply-accumulates (the MobileNet paper's
@@ -11,11 +11,11 @@ BatchNorm or activations; those are reported apart as ``extra_ops``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from math import prod
 
 from .core import Block, Conv, ConvCalcError, Layer, Shape, _sizes
 from .names import CONVENTIONS, DTYPES
+from .records import Record, init
 
 __all__ = [
     "CONVENTIONS",
@@ -44,9 +44,46 @@ def compute(macs: int, bias_adds: int, convention: str) -> int:
     return per_mac * macs + per_bias * bias_adds
 
 
-@dataclass(frozen=True, kw_only=True)
-class LayerCost:
+class LayerCost(Record):
     """One layer's figures; the shape-dependent ones are None without an input."""
+
+    __slots__ = (
+        "layer",
+        "params",
+        "buffers",
+        "input_shape",
+        "output_shape",
+        "macs",
+        "extra_ops",
+        "activation_bytes",
+        "bytes_moved",
+    )
+
+    def __init__(
+        self,
+        *,
+        layer: Layer,
+        params: int,
+        buffers: int,
+        input_shape: Shape | None = None,
+        output_shape: Shape | None = None,
+        macs: int | None = None,
+        extra_ops: int | None = None,
+        activation_bytes: int | None = None,
+        bytes_moved: int | None = None,
+    ) -> None:
+        init(
+            self,
+            layer=layer,
+            params=params,
+            buffers=buffers,
+            input_shape=input_shape,
+            output_shape=output_shape,
+            macs=macs,
+            extra_ops=extra_ops,
+            activation_bytes=activation_bytes,
+            bytes_moved=bytes_moved,
+        )
 
     layer: Layer
     """The layer measured."""
@@ -54,17 +91,17 @@ class LayerCost:
     """Trainable parameters."""
     buffers: int
     """Non-trainable elements (BatchNorm's running statistics)."""
-    input_shape: Shape | None = None
+    input_shape: Shape | None
     """Channels-first input shape of one sample."""
-    output_shape: Shape | None = None
+    output_shape: Shape | None
     """Channels-first output shape of one sample."""
-    macs: int | None = None
+    macs: int | None
     """Multiply-accumulates for the whole batch, bias excluded."""
-    extra_ops: int | None = None
+    extra_ops: int | None
     """Bias additions and BatchNorm operations for the whole batch."""
-    activation_bytes: int | None = None
+    activation_bytes: int | None
     """Bytes of this layer's output activations for the whole batch."""
-    bytes_moved: int | None = None
+    bytes_moved: int | None
     """Bytes of weights and input read and of output written, for the whole batch."""
 
     @property
@@ -81,19 +118,37 @@ class LayerCost:
         return compute(self.macs, self.bias_adds, convention)
 
 
-@dataclass(frozen=True, kw_only=True)
-class BlockCost:
+class BlockCost(Record):
     """A block's figures: each total is the sum over :attr:`layers`."""
+
+    __slots__ = (
+        "block",
+        "layers",
+        "dtype",
+        "batch",
+        "input_shape",
+    )
+
+    def __init__(
+        self,
+        *,
+        block: Block,
+        layers: tuple[LayerCost, ...],
+        dtype: str = "fp32",
+        batch: int = 1,
+        input_shape: Shape | None = None,
+    ) -> None:
+        init(self, block=block, layers=layers, dtype=dtype, batch=batch, input_shape=input_shape)
 
     block: Block
     """The block measured."""
     layers: tuple[LayerCost, ...]
     """Per-layer figures in forward order."""
-    dtype: str = "fp32"
+    dtype: str
     """Data type of weights and activations."""
-    batch: int = 1
+    batch: int
     """Samples in the batch; MACs and activations are for the whole batch."""
-    input_shape: Shape | None = None
+    input_shape: Shape | None
     """Channels-first input shape of one sample, or None when no input was given."""
 
     @property

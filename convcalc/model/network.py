@@ -595,7 +595,7 @@ def _swap(node: Node, variant: str) -> Node:
             dilation=main.dilation,
             dims=main.dims,
         )
-        return replace(swapped, name=node.name)
+        return swapped.replace(name=node.name)
     if isinstance(node, Seq):
         return _swap_seq(node, variant)
     if isinstance(node, Residual):

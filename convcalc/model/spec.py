@@ -15,7 +15,7 @@ import os
 import stat
 import tomllib
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -560,7 +560,7 @@ class _Builder:
         block = self.wrap(where, lambda: make_block(kind, cin=cin.built, dims=self.dims, **options))
         if "cout" not in item:  # depthwise: cin × multiplier at any width
             written = cin.written * (block.cout // cin.built)
-        return replace(block, name=name), _Channels(block.cout, written)
+        return block.replace(name=name), _Channels(block.cout, written)
 
     def pool(self, item: dict[str, Any], where: str, name: str, *, first: bool) -> Pool:
         pool_kind = item.get("kind", "max")
