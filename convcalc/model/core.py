@@ -519,17 +519,13 @@ class Block(Record):
     8960
     """
 
-    __slots__ = (
-        "variant",
-        "layers",
-        "bn",
-        "name",
-    )
+    __slots__ = ("variant", "layers", "bn", "name", "_convs")
 
     def __init__(
         self, *, variant: str, layers: tuple[Layer, ...], bn: bool = False, name: str = ""
     ) -> None:
         init(self, variant=variant, layers=layers, bn=bn, name=name)
+        init(self, _convs=tuple(layer for layer in layers if isinstance(layer, Conv)))
 
     variant: str
     """The canonical variant name (standard, depthwise, pointwise, separable, lite)."""
@@ -539,11 +535,12 @@ class Block(Record):
     """Whether the block carries BatchNorm."""
     name: str
     """The block's name within a network; empty for a block on its own."""
+    _convs: tuple[Conv, ...]
 
     @property
     def convs(self) -> tuple[Conv, ...]:
         """The convolution layers alone."""
-        return tuple(layer for layer in self.layers if isinstance(layer, Conv))
+        return self._convs
 
     @property
     def cin(self) -> int:

@@ -36,12 +36,18 @@ def init(record: Record, **values: Any) -> None:
 
 
 class Record:
-    """The base of convcalc's immutable records: fields are the class's ``__slots__``."""
+    """The base of convcalc's immutable records: fields are the class's ``__slots__``;
+    a slot whose name starts with ``_`` holds a value derived from them (set by the
+    constructor, left out of equality and :meth:`replace`)."""
 
     __slots__: tuple[str, ...] = ()
+    _names: tuple[str, ...] = ()
+
+    def __init_subclass__(cls) -> None:
+        cls._names = tuple(name for name in cls.__slots__ if not name.startswith("_"))
 
     def _fields(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        return tuple(getattr(self, name) for name in self._names)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable: use replace({name}=...)")
@@ -58,11 +64,11 @@ class Record:
         return hash((type(self), self._fields()))
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._names)
         return f"{type(self).__name__}({fields})"
 
     def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed, checked by the constructor as any new one is."""
-        values = {name: getattr(self, name) for name in self.__slots__}
+        values = {name: getattr(self, name) for name in self._names}
         values.update(changes)
         return type(self)(**values)
