@@ -381,7 +381,7 @@ BAD_SPECS = [
     ('{"input": [3, 32, 32], "layers": [}', "line 1, column"),
     ('layers = [{ type = "standard", cout = 8 }]', "input"),
     ('input = [3, 32, 32]\nlayers = [{ type = "standard" }]', "layers[0].cout"),
-    ('input = [3, 32, 32]\nlayers = [{ type = "standard", cout = "8" }]', "layers[0].cout"),
+    ('input = [3, 32, 32]\nlayers = [{ type = "standard", cout = "eight" }]', "layers[0].cout"),
     ('input = [3, 32, 32]\nlayers = [{ type = "conv", cout = 8 }]', "layers[0].type"),
     ('input = [3, 32, 32]\nlayers = [{ type = "standard", cout = 8, colour = 1 }]', "colour"),
     (
@@ -429,3 +429,28 @@ def test_missing_spec_and_unknown_preset() -> None:
     assert result.exit_code == 2 and "--list" in result.stderr
     result = run("model", "mobilenet_v1", "--width", "lots")
     assert result.exit_code == 2 and "--width" in result.stderr
+
+
+def test_spec_layers_read_values_as_the_cli_and_batch_do(tmp_path: Path) -> None:
+    # One schema reads every layer option: a size written "3x5" or "3×5", a count
+    # written as text, a flag written "no" mean in a spec what they mean elsewhere.
+    spec = tmp_path / "same.toml"
+    spec.write_text(
+        'input = [4, 9, 9]\nlayers = [{ type = "standard", cout = "8", kernel = "3×5", '
+        'bias = "no" }]\n'
+    )
+    out = json.loads(run("model", str(spec), "--format", "json").stdout)
+    by_hand = 8 * 4 * 3 * 5  # no bias
+    assert out["params"] == by_hand
+    cli_json = json.loads(
+        run(
+            "standard", "--cin", "4", "--cout", "8", "-k", "3x5", "--no-bias", "--format", "json"
+        ).stdout
+    )
+    assert cli_json["params"] == by_hand
+    batch = CliRunner().invoke(
+        cli,
+        ["batch"],
+        input='{"variant": "standard", "cin": 4, "cout": "8", "k": "3×5", "bias": "no"}\n',
+    )
+    assert json.loads(batch.stdout)["params"] == by_hand

@@ -34,7 +34,7 @@ from .limits import (
     too_large,
 )
 from .network import Gate, Linear, Network, Node, Parallel, Pool, Residual, Seq, Shared
-from .schema import options_for
+from .schema import OPTIONS, options_for
 
 __all__ = [
     "PRESETS",
@@ -537,26 +537,31 @@ class _Builder:
     def conv(
         self, item: dict[str, Any], kind: str, where: str, cin: _Channels, name: str, *, first: bool
     ) -> tuple[Node, _Channels]:
-        options: dict[str, Any] = {}
-        for key in ("bias", "bn", "transposed"):
-            default = self.defaults.get(key, key == "bias") if key != "transposed" else False
-            options[key] = _bool(self, item, key, where, default=default)
-        for key in ("groups", "multiplier"):
+        def read(key: str, default: Any = None) -> Any:
+            """A key's value, read by its option in the schema, as the CLI and batch do."""
+            if key not in item:
+                return default
+            try:
+                return OPTIONS[key].read(item[key])
+            except ConvCalcError as error:
+                raise self.fail(f"{where}.{key}", str(error)) from None
+
+        options: dict[str, Any] = {
+            "bias": read("bias", self.defaults.get("bias", True)),
+            "bn": read("bn", self.defaults.get("bn", False)),
+        }
+        for key in sorted(CONV_KEYS[kind] - {"cout", "bias", "bn", "padding"}):
             if key in item:
-                options[key] = _int(self, item, key, where)
+                options["k" if key == "kernel" else key] = read(key)
         if "cout" in item:
-            written = _int(self, item, "cout", where)
+            written = read("cout")
             options["cout"] = self.channels(written)
         elif kind != "depthwise":
             raise self.fail(f"{where}.cout", f"a {kind} layer needs cout")
-        for key in ("kernel", "stride", "dilation", "output_padding"):
-            if key in item:
-                options[key if key != "kernel" else "k"] = _size(self, item[key], f"{where}.{key}")
         if not first:
             options.pop("stride", None)  # a repeated layer strides once, at its first instance
-        padding = item.get("padding", self.defaults.get("padding"))
-        if padding is not None and kind != "pointwise":
-            options["padding"] = _padding(self, padding, f"{where}.padding")
+        if kind != "pointwise":
+            options["padding"] = read("padding", self.defaults.get("padding"))
         block = self.wrap(where, lambda: make_block(kind, cin=cin.built, dims=self.dims, **options))
         if "cout" not in item:  # depthwise: cin × multiplier at any width
             written = cin.written * (block.cout // cin.built)
