@@ -390,17 +390,6 @@ class Conv(Record):
         """
         return self.cost(shape)[1]
 
-    def macs_output_based(self, shape: Shape) -> int:
-        """MACs as several profilers count them: weight elements × output positions.
-
-        For a transposed convolution this is :meth:`macs` × prod(output size) /
-        prod(input size): more whenever the output is larger than the input (about
-        the product of the strides on a large input, but a 7×7 kernel on a 1×1 input
-        at stride 1 gives 49 ×), less when padding makes it smaller. For an ordinary
-        convolution it equals :meth:`macs`.
-        """
-        return self.weights * prod(self.output_shape(shape)[1:])
-
     def extra_ops(self, shape: Shape) -> int:
         """Operations outside the MACs: one bias addition per output element."""
         return self.cost(shape)[2]
