@@ -464,7 +464,7 @@ def compare_tables(
             if convention not in ("macs", "flops"):
                 columns = (*columns, compute_column(convention))
                 compute = (compute[0], (*compute[1][:4], "compute", *compute[1][4:]))
-            if any(row.paper_ratio is not None for row in rows):
+            if any(row.paper_quotient is not None for row in rows):
                 compute = (compute[0], (*compute[1], "paper_ratio"))
             parts = (
                 (title, tuple(c.key for c in COMPARE_COLUMNS)),
