@@ -7,8 +7,9 @@ import io
 from rich.console import Console
 
 import convcalc
-from convcalc.views.tables import block_table, compare_tables, human_bytes, to_markdown
+from convcalc.views.tables import block_table, compare_tables, to_markdown
 from convcalc.views.terminal import print_tables
+from convcalc.views.text import human_bytes
 
 
 def render(tables: list, *, width: int = 120, color: bool = False) -> str:

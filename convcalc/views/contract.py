@@ -1,5 +1,8 @@
-"""Results as JSON-ready objects: the documented contract of ``--format json``.
+"""Results as JSON-ready objects: the whole documented contract of ``--format json``.
 
+Every JSON object convcalc writes is built here: a block (variant commands, fit,
+batch), a comparison, a network and its ``--as`` twin, a sweep's records, a training
+step and other tools' figures; and the one vocabulary of layer types they share.
 Kept apart from the tables (:mod:`convcalc.views.tables`) so that the JSON path
 imports only what it writes.
 """
@@ -9,26 +12,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..model.core import BatchNorm, Conv, Layer, ratio_float
+from ..model.core import BatchNorm, Conv, Layer
+from .text import Ratio, formula, layer_formula, ratio, ratio_number, reduction
 
 if TYPE_CHECKING:
     from ..model.comparison import Comparison
     from ..model.conventions import Training
     from ..model.cost import BlockCost, LayerCost
+    from ..model.network import Kept, NodeCost
     from ..model.profilers import Report
 
 __all__ = [
     "block_json",
     "compare_json",
+    "framework_params",
     "layer_type",
-    "reduction",
+    "network_json",
+    "node_type",
     "reported_json",
+    "swap_json",
+    "sweep_records",
     "training_json",
 ]
 
 
 def layer_type(layer: Layer) -> str:
-    """The layer's type as a short name."""
+    """The layer's type as a short name: ``conv``, ``conv_transpose``, ``depthwise``,
+    ``pointwise`` or ``batchnorm``, the same in every command's JSON."""
     if isinstance(layer, BatchNorm):
         return "batchnorm"
     if layer.transposed:
@@ -36,7 +46,38 @@ def layer_type(layer: Layer) -> str:
     return {"standard": "conv", "depthwise": "depthwise", "pointwise": "pointwise"}[layer.kind]
 
 
-def _layer_json(cost: LayerCost, convention: str, keras: bool) -> dict[str, Any]:
+def node_type(node: NodeCost) -> str:
+    """A network node's type, in the vocabulary of :func:`layer_type` for its layers.
+
+    The one place the views read it: when a traced node carries its layer, a leaf's
+    type will be ``layer_type`` of that layer.
+    """
+    return node.type
+
+
+def framework_params(cost: LayerCost | BlockCost, framework: str) -> int:
+    """The parameters as ``framework`` counts them: Keras counts BatchNorm's moving
+    mean and variance as (non-trainable) parameters, PyTorch as buffers."""
+    return cost.params + cost.buffers if framework == "keras" else cost.params
+
+
+def _intensity(macs: int | None, moved: int | None) -> float | None:
+    """MACs per byte moved."""
+    return ratio_number(ratio(macs, moved))
+
+
+def padding_json(conv: Conv) -> list[int] | str:
+    return conv.padding if isinstance(conv.padding, str) else list(conv.padding)
+
+
+def as_list(shape: Sequence[int] | None) -> list[int] | None:
+    return None if shape is None else list(shape)
+
+
+# --- blocks -------------------------------------------------------------------------
+
+
+def _layer_json(cost: LayerCost, convention: str, framework: str) -> dict[str, Any]:
     layer = cost.layer
     data: dict[str, Any] = {"name": layer.name, "type": layer_type(layer)}
     if isinstance(layer, Conv):
@@ -56,8 +97,8 @@ def _layer_json(cost: LayerCost, convention: str, keras: bool) -> dict[str, Any]
     else:
         data["channels"] = layer.channels
     data.update(
-        formula=layer.formula(),
-        params=cost.params + cost.buffers if keras else cost.params,
+        formula=formula(layer),
+        params=framework_params(cost, framework),
         buffers=cost.buffers,
         output_shape=as_list(cost.output_shape),
         macs=cost.macs,
@@ -69,19 +110,6 @@ def _layer_json(cost: LayerCost, convention: str, keras: bool) -> dict[str, Any]
     return data
 
 
-def _intensity(macs: int | None, moved: int | None) -> float | None:
-    """MACs per byte moved."""
-    return None if macs is None or not moved else ratio_float(macs, moved)
-
-
-def padding_json(conv: Conv) -> list[int] | str:
-    return conv.padding if isinstance(conv.padding, str) else list(conv.padding)
-
-
-def as_list(shape: Sequence[int] | None) -> list[int] | None:
-    return None if shape is None else list(shape)
-
-
 def block_json(
     cost: BlockCost, *, convention: str = "macs", framework: str = "pytorch", layers: bool = True
 ) -> dict[str, Any]:
@@ -90,7 +118,6 @@ def block_json(
     With ``framework="keras"``, ``params`` is what Keras prints as total
     parameters: BatchNorm's moving statistics are non-trainable parameters.
     """
-    keras = framework == "keras"
     block = cost.block
     main = block.main
     depthwise = next((c for c in block.convs if c.kind == "depthwise"), None)
@@ -109,7 +136,7 @@ def block_json(
         "dilation": list(main.dilation),
         "transposed": main.transposed,
         "framework": framework,
-        "params": cost.params + cost.buffers if keras else cost.params,
+        "params": framework_params(cost, framework),
         "buffers": cost.buffers,
         "dtype": cost.dtype,
         "weight_bytes": cost.weight_bytes,
@@ -126,8 +153,8 @@ def block_json(
         "intensity": _intensity(cost.macs, cost.bytes_moved),
     }
     if layers:
-        data["layers"] = [_layer_json(layer, convention, keras) for layer in cost.layers]
-    if keras:
+        data["layers"] = [_layer_json(layer, convention, framework) for layer in cost.layers]
+    if framework == "keras":
         data["trainable_params"] = cost.params
         data["non_trainable_params"] = cost.buffers
     if main.transposed:
@@ -152,20 +179,135 @@ def reported_json(reports: dict[str, Report]) -> dict[str, dict[str, Any]]:
     }
 
 
-def reduction(value: int, baseline: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-    """(×-fold reduction, fraction saved) of a figure against its baseline, as exact
-    (numerator, denominator) pairs.
-
-    >>> reduction(8960, 73856)
-    ((73856, 8960), (64896, 73856))
-    """
-    if not value or not baseline:
-        return None, None
-    return (baseline, value), (baseline - value, baseline)
+# --- networks -----------------------------------------------------------------------
 
 
-def _pair_json(pair: tuple[int, int] | None, scale: int = 1) -> float | None:
-    return None if pair is None else ratio_float(scale * pair[0], pair[1])
+def _node_json(node: NodeCost) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": node.name,
+        "type": node_type(node),
+        "input_shape": list(node.input_shape),
+        "output_shape": list(node.output_shape),
+        "params": node.params,
+        "buffers": node.buffers,
+        "macs": node.macs,
+        "extra_ops": node.extra_ops,
+        "activation_bytes": node.activation_bytes,
+    }
+    if node.shared:
+        data["shared"] = True
+    written = layer_formula(node)
+    if written is not None:
+        data["formula"] = written
+    if node.children:
+        data["children"] = [_node_json(child) for child in node.children]
+    return data
+
+
+def network_json(
+    cost: NodeCost,
+    *,
+    dtype: str,
+    batch: int,
+    convention: str = "macs",
+    training: Training | None = None,
+) -> dict[str, Any]:
+    """The JSON object of ``model``: totals, the layer tree and the breakdown, and
+    the training step when asked for."""
+    from ..model.cost import DTYPES
+    from ..model.network import breakdown
+
+    data: dict[str, Any] = {
+        "name": cost.name,
+        "input_shape": list(cost.input_shape),
+        "output_shape": list(cost.output_shape),
+        "batch": batch,
+        "dtype": dtype,
+        "params": cost.params,
+        "buffers": cost.buffers,
+        "macs": cost.macs,
+        "flops": cost.flops,
+        "convention": convention,
+        "compute": cost.compute(convention),
+        "extra_ops": cost.extra_ops,
+        "weight_bytes": (cost.params + cost.buffers) * DTYPES[dtype],
+        "activation_bytes": cost.activation_bytes,
+        "peak_activation_bytes": cost.peak_bytes,
+        "layers": [_node_json(child) for child in cost.children],
+        "breakdown": [
+            {
+                "type": category,
+                "params": params,
+                "macs": macs,
+                "params_percent": ratio_number(ratio(params, cost.params), scale=100),
+                "macs_percent": ratio_number(ratio(macs, cost.macs), scale=100),
+            }
+            for category, (params, macs) in breakdown(cost).items()
+        ],
+    }
+    if training is not None:
+        data["training"] = training_json(training)
+    return data
+
+
+def swap_json(
+    a: NodeCost,
+    b: NodeCost,
+    variant: str,
+    *,
+    dtype: str,
+    batch: int,
+    convention: str = "macs",
+    training: tuple[Training, Training] | None = None,
+    kept: Sequence[Kept] = (),
+) -> dict[str, Any]:
+    """The JSON object of ``model --as``: both networks and their ratios (null against
+    a network without parameters or MACs), the blocks left as they were, and each
+    one's training step when asked for."""
+    train_a, train_b = training or (None, None)
+    return {
+        "as": variant,
+        "original": network_json(
+            a, dtype=dtype, batch=batch, convention=convention, training=train_a
+        ),
+        "swapped": network_json(
+            b, dtype=dtype, batch=batch, convention=convention, training=train_b
+        ),
+        "params_ratio": ratio_number(ratio(b.params, a.params)),
+        "macs_ratio": ratio_number(ratio(b.macs, a.macs)),
+        "kept": [{"index": k.row, "name": k.name, "reason": k.reason} for k in kept],
+    }
+
+
+# --- sweeps and comparisons ---------------------------------------------------------
+
+
+def sweep_records(
+    results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+    convention: str = "macs",
+) -> list[dict[str, Any]]:
+    """One record per (cin, cout, kernel, variant): the long form for CSV and JSON."""
+    return [
+        {
+            "cin": cin,
+            "cout": cout,
+            "kernel": list(kernel),
+            "variant": cost.block.variant,
+            "params": cost.params,
+            "buffers": cost.buffers,
+            "output_shape": as_list(cost.output_shape),
+            "macs": cost.macs,
+            "flops": cost.flops,
+            "convention": convention,
+            "compute": cost.compute(convention),
+        }
+        for cin, cout, kernel, costs in results
+        for cost in costs
+    ]
+
+
+def _inverse(pair: Ratio | None) -> Ratio | None:
+    return None if pair is None else (pair[1], pair[0])
 
 
 def compare_json(
@@ -180,12 +322,12 @@ def compare_json(
             macs_fold, macs_saved = reduction(row.cost.macs or 0, row.baseline.macs or 0)
             data["label"] = row.label
             data["reduction"] = {
-                "params_factor": _pair_json(fold),
-                "params_percent": _pair_json(saved, 100),
-                "macs_factor": _pair_json(macs_fold),
-                "macs_percent": _pair_json(macs_saved, 100),
-                "macs_ratio": _pair_json(macs_fold and (macs_fold[1], macs_fold[0])),
-                "paper_ratio": _pair_json(row.paper_quotient),
+                "params_factor": ratio_number(fold),
+                "params_percent": ratio_number(saved, scale=100),
+                "macs_factor": ratio_number(macs_fold),
+                "macs_percent": ratio_number(macs_saved, scale=100),
+                "macs_ratio": ratio_number(_inverse(macs_fold)),
+                "paper_ratio": ratio_number(row.paper_quotient),
             }
             variants.append(data)
     return {"baseline": "standard", "variants": variants}

@@ -1,31 +1,28 @@
-"""Views of whole networks as data: per-layer tables, the per-type breakdown, the
-side-by-side of ``--as``, and JSON. Nothing here imports Rich."""
+"""Views of whole networks as data: per-layer tables, the per-type breakdown and
+the side-by-side of ``--as``. Their JSON is in :mod:`convcalc.views.contract`.
+Nothing here imports Rich."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..model.core import decimal_text, fmt, ratio_float
 from ..model.cost import DTYPES
 from ..model.network import Kept, NodeCost, breakdown
-from .tables import Column, Table, human_bytes, shape_text
 
-if TYPE_CHECKING:
-    from ..model.conventions import Training
+# The JSON moved to the contract; cli/commands.py still reaches it through here.
+from .contract import network_json as network_json
+from .contract import node_type
+from .contract import swap_json as swap_json
+from .tables import Column, Table
+from .text import fmt, human_bytes, millions, ratio, ratio_text, shape_text
 
 __all__ = [
     "breakdown_table",
     "layer_rows",
-    "network_json",
     "network_table",
-    "swap_json",
     "swap_table",
 ]
-
-
-def _percent(part: int, whole: int) -> tuple[int, int] | None:
-    return (part, whole) if whole else None
 
 
 def layer_rows(cost: NodeCost, depth: int) -> Iterator[tuple[str, int, NodeCost]]:
@@ -80,7 +77,7 @@ def _row(
         "index": index,
         "level": level,
         "name": f"{indent}{node.name}",
-        "type": f"{node.type} (shared)" if node.shared else node.type,
+        "type": f"{node_type(node)} (shared)" if node.shared else node_type(node),
         "input_shape": node.input_shape,
         "output_shape": node.output_shape,
         "params": node.params,
@@ -88,8 +85,8 @@ def _row(
         "macs": node.compute(convention),
         "extra_ops": node.extra_ops,
         "activation_bytes": node.activation_bytes,
-        "params_percent": _percent(node.params, total.params),
-        "macs_percent": _percent(node.compute(convention), total.compute(convention)),
+        "params_percent": ratio(node.params, total.params),
+        "macs_percent": ratio(node.compute(convention), total.compute(convention)),
     }
 
 
@@ -104,18 +101,9 @@ def _totals(cost: NodeCost, convention: str = "macs") -> dict[str, Any]:
         "macs": cost.compute(convention),
         "extra_ops": cost.extra_ops,
         "activation_bytes": cost.activation_bytes,
-        "params_percent": _percent(cost.params, cost.params),
-        "macs_percent": _percent(cost.compute(convention), cost.compute(convention)),
+        "params_percent": ratio(cost.params, cost.params),
+        "macs_percent": ratio(cost.compute(convention), cost.compute(convention)),
     }
-
-
-def millions(n: int) -> str:
-    """A figure in millions, the way papers print them.
-
-    >>> millions(568_740_352), millions(19_307)
-    ('568.7 M', '0.02 M')
-    """
-    return f"{decimal_text(n, 10**6, 1 if n >= 10**6 else 2)} M"
 
 
 def network_notes(cost: NodeCost, dtype: str, batch: int) -> list[str]:
@@ -175,9 +163,9 @@ def breakdown_rows(cost: NodeCost) -> list[dict[str, Any]]:
         {
             "type": category,
             "params": params,
-            "params_percent": _percent(params, cost.params),
+            "params_percent": ratio(params, cost.params),
             "macs": macs,
-            "macs_percent": _percent(macs, cost.macs),
+            "macs_percent": ratio(macs, cost.macs),
         }
         for category, (params, macs) in breakdown(cost).items()
     ]
@@ -190,77 +178,6 @@ def breakdown_table(cost: NodeCost) -> Table:
         columns=BREAKDOWN_COLUMNS,
         rows=tuple(breakdown_rows(cost)),
     )
-
-
-def _node_json(node: NodeCost) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "name": node.name,
-        "type": node.type,
-        "input_shape": list(node.input_shape),
-        "output_shape": list(node.output_shape),
-        "params": node.params,
-        "buffers": node.buffers,
-        "macs": node.macs,
-        "extra_ops": node.extra_ops,
-        "activation_bytes": node.activation_bytes,
-    }
-    if node.shared:
-        data["shared"] = True
-    if node.formula is not None:
-        data["formula"] = node.formula
-    if node.children:
-        data["children"] = [_node_json(child) for child in node.children]
-    return data
-
-
-def network_json(
-    cost: NodeCost,
-    *,
-    dtype: str,
-    batch: int,
-    convention: str = "macs",
-    training: Training | None = None,
-) -> dict[str, Any]:
-    """The JSON object of ``model``: totals, the layer tree and the breakdown, and
-    the training step when asked for."""
-    size = DTYPES[dtype]
-    data = {
-        "name": cost.name,
-        "input_shape": list(cost.input_shape),
-        "output_shape": list(cost.output_shape),
-        "batch": batch,
-        "dtype": dtype,
-        "params": cost.params,
-        "buffers": cost.buffers,
-        "macs": cost.macs,
-        "flops": cost.flops,
-        "convention": convention,
-        "compute": cost.compute(convention),
-        "extra_ops": cost.extra_ops,
-        "weight_bytes": (cost.params + cost.buffers) * size,
-        "activation_bytes": cost.activation_bytes,
-        "peak_activation_bytes": cost.peak_bytes,
-        "layers": [_node_json(child) for child in cost.children],
-        "breakdown": [
-            {
-                "type": row["type"],
-                "params": row["params"],
-                "macs": row["macs"],
-                "params_percent": _float_percent(row["params_percent"]),
-                "macs_percent": _float_percent(row["macs_percent"]),
-            }
-            for row in breakdown_rows(cost)
-        ],
-    }
-    if training is not None:
-        from .contract import training_json
-
-        data["training"] = training_json(training)
-    return data
-
-
-def _float_percent(value: tuple[int, int] | None) -> float | None:
-    return None if value is None else ratio_float(100 * value[0], value[1])
 
 
 # --- side by side -------------------------------------------------------------
@@ -277,25 +194,22 @@ def _pairs(a: NodeCost, b: NodeCost, depth: int) -> Iterator[tuple[str, int, Nod
             index = f"{prefix}{number}"
             yield index, level, cx, cy
             same_shape = len(cx.children) == len(cy.children) and cx.type == cy.type
-            if level < depth and same_shape and cx.category is None and cx.formula is None:
+            if level < depth and same_shape and cx.category is None:
                 yield from visit(cx, cy, f"{index}.", level + 1)
 
     yield from visit(a, b, "", 1)
 
 
-def _ratio(new: int, old: int) -> tuple[int, int] | None:
-    return (new, old) if old else None
-
-
 def _times(new: int, old: int) -> str:
     """``× 1.23``, or ``× --`` against nothing (a network without parameters)."""
-    return f"× {decimal_text(new, old, 2)}" if old else "× --"
+    pair = ratio(new, old)
+    return "× --" if pair is None else f"× {ratio_text(pair, 2)}"
 
 
 def kept_note(kept: Sequence[Kept], variant: str, *, most: int = 5) -> str:
     """The note under ``--as`` naming the blocks it left as they are."""
     shown = ", ".join(f"{k.row} {k.name} ({k.reason})" for k in kept[:most])
-    more = f" and {len(kept) - most:,} more" if len(kept) > most else ""
+    more = f" and {fmt(len(kept) - most)} more" if len(kept) > most else ""
     verb = "Kept as it is" if len(kept) == 1 else "Kept as they are"
     return f"{verb}, as no {variant} block computes the same: {shown}{more}."
 
@@ -322,14 +236,14 @@ def swap_table(
             "index": index,
             "level": level,
             "name": "  " * (level - 1) + x.name,
-            "type": x.type,
-            "as_type": f"{y.type} (kept)" if index in rows_kept else y.type,
+            "type": node_type(x),
+            "as_type": f"{node_type(y)} (kept)" if index in rows_kept else node_type(y),
             "params": x.params,
             "as_params": y.params,
             "macs": x.macs,
             "as_macs": y.macs,
-            "params_ratio": _ratio(y.params, x.params),
-            "macs_ratio": _ratio(y.macs, x.macs),
+            "params_ratio": ratio(y.params, x.params),
+            "macs_ratio": ratio(y.macs, x.macs),
         }
         for index, level, x, y in _pairs(a, b, depth)
     ]
@@ -339,8 +253,8 @@ def swap_table(
         "as_params": b.params,
         "macs": a.macs,
         "as_macs": b.macs,
-        "params_ratio": _ratio(b.params, a.params),
-        "macs_ratio": _ratio(b.macs, a.macs),
+        "params_ratio": ratio(b.params, a.params),
+        "macs_ratio": ratio(b.macs, a.macs),
     }
     notes = (
         f"As {variant}: {fmt(b.params)} parameters ({millions(b.params)}) against "
@@ -363,32 +277,3 @@ def swap_table(
         notes=notes,
         machine_columns=machine,
     )
-
-
-def swap_json(
-    a: NodeCost,
-    b: NodeCost,
-    variant: str,
-    *,
-    dtype: str,
-    batch: int,
-    convention: str = "macs",
-    training: tuple[Training, Training] | None = None,
-    kept: Sequence[Kept] = (),
-) -> dict[str, Any]:
-    """The JSON object of ``model --as``: both networks and their ratios (null against
-    a network without parameters or MACs), the blocks left as they were, and each
-    one's training step when asked for."""
-    train_a, train_b = training or (None, None)
-    return {
-        "as": variant,
-        "original": network_json(
-            a, dtype=dtype, batch=batch, convention=convention, training=train_a
-        ),
-        "swapped": network_json(
-            b, dtype=dtype, batch=batch, convention=convention, training=train_b
-        ),
-        "params_ratio": ratio_float(b.params, a.params) if a.params else None,
-        "macs_ratio": ratio_float(b.macs, a.macs) if a.macs else None,
-        "kept": [{"index": k.row, "name": k.name, "reason": k.reason} for k in kept],
-    }

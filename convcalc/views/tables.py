@@ -1,8 +1,10 @@
-"""Views of results as data: tables (for Rich, Markdown and CSV) and JSON objects.
+"""Views of results as data: tables and charts (for Rich, Markdown and CSV).
 
 A :class:`Table` holds raw values (ints, shapes, exact fractions); each output
 format formats them its own way: thousands separators and human units for
-people, raw integers for machines. Nothing here imports Rich.
+people, raw integers for machines. The JSON objects are in
+:mod:`convcalc.views.contract`; the text writers in :mod:`convcalc.views.text`.
+Nothing here imports Rich.
 """
 
 from __future__ import annotations
@@ -11,9 +13,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..model.core import Block, Conv, decimal_text, fmt, ratio_float
-from .contract import as_list, layer_type, reduction
-from .text import visible
+from ..model.core import Block, Conv
+from .contract import framework_params, layer_type
+from .contract import sweep_records as sweep_records  # moved; cli/commands.py reads it here
+from .text import (
+    fmt,
+    formula,
+    human_bytes,
+    ratio,
+    ratio_number,
+    ratio_text,
+    reduction,
+    shape_text,
+    visible,
+)
 
 if TYPE_CHECKING:
     from ..model.comparison import Comparison
@@ -25,7 +38,6 @@ __all__ = [
     "block_table",
     "compare_tables",
     "compute_column",
-    "human_bytes",
     "to_csv",
     "to_markdown",
 ]
@@ -89,28 +101,14 @@ class Chart:
     """(group heading, ((bar label, value), ...)) in drawing order."""
 
 
-def human_bytes(n: int) -> str:
-    """Bytes in binary units, exact below 1 KiB.
-
-    >>> human_bytes(1000), human_bytes(295424), human_bytes(12845056)
-    ('1,000 B', '288.5 KiB', '12.3 MiB')
-    """
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-    if n < 1024:
-        return f"{n:,} B"
-    power = 1
-    while power < len(units) - 1 and n >= 1024 ** (power + 1):
-        power += 1
-    return f"{decimal_text(n, 1024**power, 1)} {units[power]}"
-
-
-def shape_text(shape: Sequence[int] | None) -> str:
-    """A shape the way the post writes sizes.
-
-    >>> shape_text((128, 56, 56))
-    '128×56×56'
-    """
-    return "--" if shape is None else "×".join(str(s) for s in shape)
+RATIO_CELLS: dict[str, tuple[int, int, str]] = {
+    "factor": (2, 1, "×"),
+    "percent": (1, 100, "%"),
+    "percent2": (2, 100, "%"),
+    "ratio": (4, 1, ""),
+    "quotient": (2, 1, ""),
+}
+"""How each kind of ratio cell is written for people: (decimals, scale, suffix)."""
 
 
 def cell_text(value: Any, kind: CellKind) -> str:
@@ -121,16 +119,9 @@ def cell_text(value: Any, kind: CellKind) -> str:
         return fmt(value)
     if kind == "bytes":
         return human_bytes(value)
-    if kind == "factor":
-        return f"{decimal_text(value[0], value[1], 2)}×"
-    if kind == "percent":
-        return f"{decimal_text(100 * value[0], value[1], 1)}%"
-    if kind == "percent2":
-        return f"{decimal_text(100 * value[0], value[1], 2)}%"
-    if kind == "ratio":
-        return decimal_text(value[0], value[1], 4)
-    if kind == "quotient":
-        return decimal_text(value[0], value[1], 2)
+    if kind in RATIO_CELLS:
+        digits, scale, suffix = RATIO_CELLS[kind]
+        return f"{ratio_text(value, digits, scale=scale)}{suffix}"
     if kind == "shape":
         return shape_text(value)
     return str(value)
@@ -141,10 +132,11 @@ def cell_raw(value: Any, kind: CellKind) -> str:
     if value is None:
         return ""
     if kind == "shape":
-        return "x".join(str(s) for s in value)
-    if kind in ("factor", "percent", "percent2", "ratio", "quotient"):
-        # Exact ratios, written as decimals (empty beyond a float's range).
-        number = ratio_float(value[0], value[1])
+        return shape_text(value, "x")
+    if kind in RATIO_CELLS:
+        # Exact ratios, written as decimals (empty beyond a float's range); a
+        # percentage is written as the fraction it is.
+        number = ratio_number(value)
         return "" if number is None else repr(number)
     return str(value)
 
@@ -205,10 +197,6 @@ VARIANT_TITLES: dict[str, str] = {
 }
 
 
-def _kernel_text(kernel: Sequence[int]) -> str:
-    return "×".join(map(str, kernel))
-
-
 def block_title(block: Block) -> str:
     """A one-line description of a block.
 
@@ -219,37 +207,33 @@ def block_title(block: Block) -> str:
     title = VARIANT_TITLES[block.variant]
     if block.main.transposed:
         title = "Transposed convolution"
-    kernel = "" if block.variant == "pointwise" else f", {_kernel_text(block.kernel)}"
+    kernel = "" if block.variant == "pointwise" else f", {shape_text(block.kernel)}"
     return f"{title}{kernel}, {block.cin} → {block.cout} channels"
 
 
-def _quotient(num: int | None, den: int | None) -> tuple[int, int] | None:
-    return None if num is None or not den else (num, den)
-
-
-def _layer_row(cost: LayerCost, variant: str, convention: str, keras: bool) -> dict[str, Any]:
+def _layer_row(cost: LayerCost, variant: str, convention: str, framework: str) -> dict[str, Any]:
     layer = cost.layer
     return {
         "variant": variant,
         "layer": layer.name,
         "type": layer_type(layer),
         "weight_shape": layer.weight_shape if isinstance(layer, Conv) else (layer.channels,),
-        "formula": layer.formula(),
-        **_figures(cost, convention, keras),
+        "formula": formula(layer),
+        **_figures(cost, convention, framework),
     }
 
 
-def _figures(cost: LayerCost | BlockCost, convention: str, keras: bool) -> dict[str, Any]:
+def _figures(cost: LayerCost | BlockCost, convention: str, framework: str) -> dict[str, Any]:
     """The figures a layer row and a totals row share."""
     return {
-        "params": cost.params + cost.buffers if keras else cost.params,
+        "params": framework_params(cost, framework),
         "buffers": cost.buffers,
         "output_shape": cost.output_shape,
         "macs": cost.macs,
         "compute": cost.compute(convention),
         "extra_ops": cost.extra_ops,
         "activation_bytes": cost.activation_bytes,
-        "intensity": _quotient(cost.macs, cost.bytes_moved),
+        "intensity": ratio(cost.macs, cost.bytes_moved),
     }
 
 
@@ -277,7 +261,6 @@ def block_table(cost: BlockCost, *, convention: str = "macs", framework: str = "
     """
     from ..model.cost import CONVENTIONS
 
-    keras = framework == "keras"
     title = block_title(cost.block)
     params: tuple[str, ...] = ("layer", "type", "weight_shape", "formula", "params")
     if cost.buffers:
@@ -296,7 +279,7 @@ def block_table(cost: BlockCost, *, convention: str = "macs", framework: str = "
         parts = ((title, params), (f"Compute and memory, {_input_text(cost)}", compute))
     keys = set(params) | {k for _, part in parts for k in part}
     headings = {"compute": CONVENTIONS[convention][2]}
-    if keras:
+    if framework == "keras":
         headings.update(params="Params (Keras)", buffers="Non-trainable")
     columns = [
         Column(c.key, headings.get(c.key, c.header), c.kind) for c in BLOCK_COLUMNS if c.key in keys
@@ -304,9 +287,11 @@ def block_table(cost: BlockCost, *, convention: str = "macs", framework: str = "
     total = {
         "variant": cost.block.variant,
         "layer": "total",
-        **_figures(cost, convention, keras),
+        **_figures(cost, convention, framework),
     }
-    rows = tuple(_layer_row(layer, cost.block.variant, convention, keras) for layer in cost.layers)
+    rows = tuple(
+        _layer_row(layer, cost.block.variant, convention, framework) for layer in cost.layers
+    )
     return Table(
         title=title,
         columns=tuple(columns),
@@ -329,7 +314,7 @@ def block_notes(
     """Summary lines under a block's table."""
     notes = []
     if len(cost.layers) == 1:
-        working = f"{cost.layers[0].layer.formula()} = {fmt(cost.params)} parameters"
+        working = f"{formula(cost.layers[0].layer)} = {fmt(cost.params)} parameters"
     else:
         terms = " + ".join(fmt(layer.params) for layer in cost.layers)
         working = f"Total: {terms} = {fmt(cost.params)} parameters"
@@ -366,10 +351,7 @@ def block_notes(
 def _compare_row(row: Comparison, convention: str = "macs") -> dict[str, Any]:
     cost = row.cost
     fold, saved = reduction(row.params, row.baseline_params)
-    macs_fold = macs_ratio = None
-    if cost.macs is not None and row.baseline.macs:
-        macs_fold = reduction(cost.macs, row.baseline.macs)[0]
-        macs_ratio = _quotient(cost.macs, row.baseline.macs)
+    macs_fold = reduction(cost.macs or 0, row.baseline.macs or 0)[0]
     return {
         "variant": cost.block.variant,
         "label": row.label,
@@ -384,13 +366,13 @@ def _compare_row(row: Comparison, convention: str = "macs") -> dict[str, Any]:
         "macs": cost.macs,
         "flops": cost.flops,
         "macs_reduction": macs_fold,
-        "macs_ratio": macs_ratio,
+        "macs_ratio": ratio(cost.macs, row.baseline.macs),
         "paper_ratio": row.paper_quotient,
         "weight_bytes": cost.weight_bytes,
         "activation_bytes": cost.activation_bytes,
         "peak_activation_bytes": cost.peak_activation_bytes,
         "compute": cost.compute(convention),
-        "intensity": _quotient(cost.macs, cost.bytes_moved),
+        "intensity": ratio(cost.macs, cost.bytes_moved),
     }
 
 
@@ -398,7 +380,7 @@ def _layer_label(conv: Conv) -> str:
     if conv.kind == "pointwise":
         return "1×1"
     prefix = "dw " if conv.kind == "depthwise" else ""
-    return f"{prefix}{_kernel_text(conv.kernel)}"
+    return f"{prefix}{shape_text(conv.kernel)}"
 
 
 COMPARE_COLUMNS: tuple[Column, ...] = (
@@ -471,8 +453,7 @@ def compare_tables(
         base = rows[0].baseline
         has_input = base.has_input
         title = (
-            f"{base.block.cin} → {base.block.cout} channels, "
-            f"{_kernel_text(base.block.kernel)} kernel"
+            f"{base.block.cin} → {base.block.cout} channels, {shape_text(base.block.kernel)} kernel"
         )
         columns = COMPARE_COLUMNS
         parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -483,7 +464,7 @@ def compare_tables(
             if convention not in ("macs", "flops"):
                 columns = (*columns, compute_column(convention))
                 compute = (compute[0], (*compute[1][:4], "compute", *compute[1][4:]))
-            if any(row.paper_ratio is not None for row in rows):
+            if any(row.paper_quotient is not None for row in rows):
                 compute = (compute[0], (*compute[1], "paper_ratio"))
             parts = (
                 (title, tuple(c.key for c in COMPARE_COLUMNS)),
@@ -590,30 +571,6 @@ SWEEP_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def sweep_records(
-    results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
-    convention: str = "macs",
-) -> list[dict[str, Any]]:
-    """One record per (cin, cout, kernel, variant): the long form for CSV and JSON."""
-    return [
-        {
-            "cin": cin,
-            "cout": cout,
-            "kernel": list(kernel),
-            "variant": cost.block.variant,
-            "params": cost.params,
-            "buffers": cost.buffers,
-            "output_shape": as_list(cost.output_shape),
-            "macs": cost.macs,
-            "flops": cost.flops,
-            "convention": convention,
-            "compute": cost.compute(convention),
-        }
-        for cin, cout, kernel, costs in results
-        for cost in costs
-    ]
-
-
 def sweep_csv_table(
     results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
     convention: str = "macs",
@@ -630,7 +587,7 @@ def sweep_charts(
     """Bars per variant for each sweep point, parameters (and MACs) on shared scales."""
 
     def heading(cin: int, cout: int, kernel: tuple[int, ...]) -> str:
-        return f"{cin} → {cout}, {_kernel_text(kernel)}"
+        return f"{cin} → {cout}, {shape_text(kernel)}"
 
     charts = [
         Chart(

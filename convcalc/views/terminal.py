@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .tables import Chart, Table, cell_text
-from .text import visible
+from .tables import Chart, Column, Table, cell_text
+from .text import fmt, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -87,12 +87,8 @@ def print_tables(tables: Iterable[Table | Chart], console: Console) -> None:
                 console.print()
             first = False
             console.print(visible(heading), style="bold", soft_wrap=True)
-            texts = [
-                ["" if cell == "--" and row is table.total else visible(cell) for cell in cells]
-                for row in rows
-                for cells in [[cell_text(row.get(c.key), c.kind) for c in columns]]
-            ]
             totals = [row is table.total for row in rows]
+            texts = [_cells(row, columns, total) for row, total in zip(rows, totals, strict=True)]
             headers = [visible(c.header) for c in columns]
             minimums = [
                 _least_width(header, [cells[i] for cells in texts], column.numeric)
@@ -112,6 +108,16 @@ def print_tables(tables: Iterable[Table | Chart], console: Console) -> None:
                 _print_records(console, headers, texts, totals)
         for note in table.notes:
             console.print(visible(note), soft_wrap=True)
+
+
+def _cells(row: dict[str, Any], columns: tuple[Column, ...], total: bool) -> list[str]:
+    """A row's cells as people read them; the totals row leaves blank what does not
+    apply rather than writing ``--``."""
+    texts = []
+    for column in columns:
+        text = cell_text(row.get(column.key), column.kind)
+        texts.append("" if total and text == "--" else visible(text))
+    return texts
 
 
 WORD_LIMIT = 8
@@ -203,8 +209,6 @@ def bar(value: int, scale: int, width: int, *, plain: bool) -> str:
 def print_chart(chart: Chart, console: Console) -> None:
     """Horizontal bars, every group on one scale, so the gaps are seen, not read."""
     from rich.text import Text
-
-    from ..model.core import fmt
 
     plain = _plain(console)
     labels = [visible(label) for _, bars in chart.groups for label, _ in bars]
