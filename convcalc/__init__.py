@@ -5,6 +5,8 @@
 8960
 >>> convcalc.measure(convcalc.standard(cin=64, cout=128, k=3), input=56).macs
 231211008
+>>> convcalc.formula(convcalc.standard(cin=64, cout=128, k=3).layers[0])
+'(64 × 3 × 3 + 1) × 128'
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from .model.cost import BlockCost as BlockCost
     from .model.cost import LayerCost as LayerCost
     from .model.cost import measure as measure
+    from .views.text import formula as formula
 
 # The names of the library API and the modules that define them. They are loaded
 # on first use, so that the command line starts without what it does not need.
@@ -78,6 +81,7 @@ _EXPORTS = {
     ),
     **dict.fromkeys(["DTYPES", "BlockCost", "LayerCost", "measure"], "model.cost"),
     **dict.fromkeys(["Comparison", "compare"], "model.comparison"),
+    "formula": "views.text",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -6,7 +6,7 @@ import convcalc
 block = convcalc.separable(cin=64, cout=128, k=3)
 print("separable 64 -> 128:", block.params, "parameters")
 for layer in block.layers:
-    print(f"  {layer.name}: {layer.formula()} = {layer.params:,}")
+    print(f"  {layer.name}: {convcalc.formula(layer)} = {layer.params:,}")
 
 # Shapes, MACs and memory need one.
 cost = convcalc.measure(convcalc.standard(cin=64, cout=128, k=3), input=56, dtype="fp16")

@@ -308,35 +308,6 @@ class Conv(Record):
         """Non-trainable elements: a convolution has none."""
         return 0
 
-    def formula(self) -> str:
-        """The parameter count written out the way the blog post writes it.
-
-        >>> Conv(cin=64, cout=128, kernel=(3, 3)).formula()
-        '(64 × 3 × 3 + 1) × 128'
-        >>> Conv(cin=64, cout=128, kernel=(1, 1), kind="pointwise").formula()
-        '(64 + 1) × 128'
-        """
-        if self.transposed:
-            per_group = f"{fmt(self.cout)}/{self.groups}" if self.groups > 1 else fmt(self.cout)
-            body = " × ".join([fmt(self.cin), per_group, *map(fmt, self.kernel)])
-            return f"{body} + {fmt(self.cout)}" if self.bias else body
-        factors: list[str] = []
-        if self.kind == "depthwise":
-            # One filter per output channel that sees a single input channel.
-            pass
-        elif self.groups > 1:
-            factors.append(f"{fmt(self.cin)}/{self.groups}")
-        else:
-            factors.append(fmt(self.cin))
-        if self.kind != "pointwise":
-            factors.extend(map(fmt, self.kernel))
-        if not factors:
-            factors.append("1")
-        inner = " × ".join(factors)
-        if self.bias:
-            return f"({inner} + 1) × {fmt(self.cout)}"
-        return f"{inner} × {fmt(self.cout)}"
-
     def pads(self, size: Shape) -> tuple[tuple[int, int], ...]:
         """Zeros added before and after, per dimension, for an input of ``size``."""
         if self.padding == "valid":
@@ -467,14 +438,6 @@ class BatchNorm(Record):
         which is bookkeeping rather than a statistic and is not counted.
         """
         return 2 * self.channels
-
-    def formula(self) -> str:
-        """The parameter count written out.
-
-        >>> BatchNorm(channels=64).formula()
-        '2 × 64'
-        """
-        return f"2 × {fmt(self.channels)}"
 
     def output_shape(self, shape: Shape) -> Shape:
         """BatchNorm keeps the shape."""

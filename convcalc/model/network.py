@@ -25,7 +25,6 @@ from .core import (
     ConvCalcError,
     Shape,
     _sizes,
-    fmt,
     make_block,
     size_text,
 )
@@ -110,11 +109,6 @@ class Linear:
     def params(self) -> int:
         """Weights cin × cout, plus a bias per output."""
         return self.cin * self.cout + (self.cout if self.bias else 0)
-
-    def formula(self) -> str:
-        """The parameter count written out."""
-        body = f"{fmt(self.cin)} × {fmt(self.cout)}"
-        return f"({fmt(self.cin)} + 1) × {fmt(self.cout)}" if self.bias else body
 
     def output_shape(self, shape: Shape) -> Shape:
         """``(cout,)``; the input must flatten to ``cin`` features."""
@@ -238,8 +232,8 @@ class NodeCost:
     peak_bytes: int
     category: str | None = None
     """For leaves: the breakdown row the layer belongs to."""
-    formula: str | None = None
-    """For leaves: the parameter count written out."""
+    layer: Conv | BatchNorm | Pool | Linear | None = None
+    """For leaves: the layer itself (the views write its formula when they show it)."""
     shared: bool = False
     """A repeated use of a shared module, whose parameters were counted at its first use."""
     children: tuple[NodeCost, ...] = field(default=())
@@ -285,7 +279,6 @@ class _Tracer:
         type_name: str,
     ) -> NodeCost:
         out, macs, extra = layer.cost(shape)
-        formula = layer.formula() if isinstance(layer, Conv | BatchNorm | Linear) else None
         return NodeCost(
             name=layer.name,
             type=type_name,
@@ -299,7 +292,7 @@ class _Tracer:
             activation_bytes=self.bytes(out),
             peak_bytes=held + self.bytes(shape) + self.bytes(out),
             category=category,
-            formula=formula,
+            layer=layer,
         )
 
     def node(self, node: Node, shape: Shape, held: int) -> NodeCost:

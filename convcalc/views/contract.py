@@ -47,11 +47,10 @@ def layer_type(layer: Layer) -> str:
 
 
 def node_type(node: NodeCost) -> str:
-    """A network node's type, in the vocabulary of :func:`layer_type` for its layers.
-
-    The one place the views read it: when a traced node carries its layer, a leaf's
-    type will be ``layer_type`` of that layer.
-    """
+    """A network node's type, in the vocabulary of :func:`layer_type` for its layers
+    (a transposed convolution is ``conv_transpose`` in every JSON)."""
+    if isinstance(node.layer, Conv | BatchNorm):
+        return layer_type(node.layer)
     return node.type
 
 

@@ -195,13 +195,11 @@ def formula(layer: Conv | BatchNorm | Linear) -> str:
 
 def layer_formula(node: NodeCost) -> str | None:
     """The formula of a traced network's leaf layer (None for pooling and for nodes
-    made of other nodes).
+    made of other nodes), written only when a view shows it."""
+    from ..model.network import Pool
 
-    The one place the views read it: when a traced node carries its layer instead of
-    the written formula, this becomes ``formula(node.layer)`` for the layers that
-    have one.
-    """
-    return node.formula
+    layer = node.layer
+    return None if layer is None or isinstance(layer, Pool) else formula(layer)
 
 
 # --- names ---------------------------------------------------------------------
