@@ -17,6 +17,7 @@ from typing import Literal
 from .errors import ConvCalcError
 from .limits import (
     MAX_DIGITS,
+    MAX_VALUE,
     too_large,
 )
 from .names import ALIASES, VARIANTS
@@ -53,6 +54,10 @@ ConvKind = Literal["standard", "depthwise", "pointwise"]
 def _sizes(value: SizeArg, dims: int, what: str, *, minimum: int = 1) -> tuple[int, ...]:
     """One size per spatial dimension: an int is repeated, a sequence is checked."""
     sizes = (value,) * dims if type(value) is int else tuple(value)  # type: ignore[arg-type]
+    # The usual case at once (every config builds several of these); a bad one below
+    # is found again and named.
+    if len(sizes) == dims and all(type(s) is int and minimum <= s < MAX_VALUE for s in sizes):
+        return sizes
     if len(sizes) != dims:
         raise ConvCalcError(
             f"{what} has {len(sizes)} sizes but the convolution is {dims}D: "

@@ -127,6 +127,13 @@ class BlockCost(Record):
         "dtype",
         "batch",
         "input_shape",
+        "_params",
+        "_buffers",
+        "_macs",
+        "_extra_ops",
+        "_activation_bytes",
+        "_bias_adds",
+        "_bytes_moved",
     )
 
     def __init__(
@@ -139,6 +146,17 @@ class BlockCost(Record):
         input_shape: Shape | None = None,
     ) -> None:
         init(self, block=block, layers=layers, dtype=dtype, batch=batch, input_shape=input_shape)
+        # Each total once, here: the views read them many times over.
+        init(
+            self,
+            _params=sum(layer.params for layer in layers),
+            _buffers=sum(layer.buffers for layer in layers),
+            _macs=_total(layer.macs for layer in layers),
+            _extra_ops=_total(layer.extra_ops for layer in layers),
+            _activation_bytes=_total(layer.activation_bytes for layer in layers),
+            _bias_adds=_total(layer.bias_adds for layer in layers),
+            _bytes_moved=_total(layer.bytes_moved for layer in layers),
+        )
 
     block: Block
     """The block measured."""
@@ -150,16 +168,23 @@ class BlockCost(Record):
     """Samples in the batch; MACs and activations are for the whole batch."""
     input_shape: Shape | None
     """Channels-first input shape of one sample, or None when no input was given."""
+    _params: int
+    _buffers: int
+    _macs: int | None
+    _extra_ops: int | None
+    _activation_bytes: int | None
+    _bias_adds: int | None
+    _bytes_moved: int | None
 
     @property
     def params(self) -> int:
         """Trainable parameters."""
-        return sum(layer.params for layer in self.layers)
+        return self._params
 
     @property
     def buffers(self) -> int:
         """Non-trainable elements."""
-        return sum(layer.buffers for layer in self.layers)
+        return self._buffers
 
     @property
     def weight_bytes(self) -> int:
@@ -179,7 +204,7 @@ class BlockCost(Record):
     @property
     def macs(self) -> int | None:
         """Multiply-accumulates for the batch: the sum over layers."""
-        return _total(layer.macs for layer in self.layers)
+        return self._macs
 
     @property
     def flops(self) -> int | None:
@@ -189,17 +214,17 @@ class BlockCost(Record):
     @property
     def extra_ops(self) -> int | None:
         """Bias additions and BatchNorm operations, outside the MACs."""
-        return _total(layer.extra_ops for layer in self.layers)
+        return self._extra_ops
 
     @property
     def activation_bytes(self) -> int | None:
         """Bytes of every layer's output activations, summed."""
-        return _total(layer.activation_bytes for layer in self.layers)
+        return self._activation_bytes
 
     @property
     def bias_adds(self) -> int | None:
         """Bias additions, one per output element of each convolution with a bias."""
-        return _total(layer.bias_adds for layer in self.layers)
+        return self._bias_adds
 
     def compute(self, convention: str) -> int | None:
         """The block's compute in a convention (see :data:`CONVENTIONS`)."""
@@ -210,7 +235,7 @@ class BlockCost(Record):
     @property
     def bytes_moved(self) -> int | None:
         """Bytes each layer reads (weights, input) and writes (output), summed."""
-        return _total(layer.bytes_moved for layer in self.layers)
+        return self._bytes_moved
 
     @property
     def input_bytes(self) -> int | None:
