@@ -202,6 +202,7 @@ def test_a_variant_command_loads_no_other_command() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(done.stdout.splitlines()[-1]))
-    others = {"compare", "model", "batch", "sweep", "fit", "specs"}
+    others = ["compare", "model", "batch", "sweep", "fit", "specs"]
+    others += [f"layer.{name}" for name in ("depthwise", "pointwise", "separable", "lite")]
     assert not {f"convcalc.cli.{name}" for name in others} & loaded
-    assert "convcalc.cli.layer" in loaded
+    assert "convcalc.cli.layer.standard" in loaded

@@ -25,11 +25,11 @@ from .output import PIPE_CLOSED_STATUS, PipeClosed, guarded_stdout, say
 __all__ = ["COMMANDS", "LazyGroup", "cli", "main"]
 
 COMMANDS: dict[str, str] = {
-    "standard": "convcalc.cli.layer:standard_cmd",
-    "depthwise": "convcalc.cli.layer:depthwise_cmd",
-    "pointwise": "convcalc.cli.layer:pointwise_cmd",
-    "separable": "convcalc.cli.layer:separable_cmd",
-    "lite": "convcalc.cli.layer:lite_cmd",
+    "standard": "convcalc.cli.layer.standard:standard_cmd",
+    "depthwise": "convcalc.cli.layer.depthwise:depthwise_cmd",
+    "pointwise": "convcalc.cli.layer.pointwise:pointwise_cmd",
+    "separable": "convcalc.cli.layer.separable:separable_cmd",
+    "lite": "convcalc.cli.layer.lite:lite_cmd",
     "compare": "convcalc.cli.compare:compare_cmd",
     "model": "convcalc.cli.model:model_cmd",
     "batch": "convcalc.cli.batch:batch_cmd",

@@ -18,7 +18,7 @@ from ..model.core import ConvCalcError
 from ..model.schema import ANALYSIS, MEASURE, OPTIONS, Option, options_for
 from .errors import hint
 from .output import Gates, Output
-from .types import COUNT, Choice, OutputPath, SchemaType
+from .types import COUNT, OUTPUT, Choice, SchemaType
 
 __all__ = [
     "CONTEXT_SETTINGS",
@@ -164,7 +164,7 @@ def output_options(quiet: str) -> Callable[[F], F]:
                 "-o",
                 "--output",
                 "path",
-                type=OutputPath(dir_okay=False),
+                type=OUTPUT,
                 help="Write to this file instead of stdout (- for stdout). An existing file "
                 "is replaced only once the whole output is written.",
             ),
