@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from ..model.core import ConvCalcError
+from ..model.names import TOOLS
 from ..model.schema import ANALYSIS, MEASURE, OPTIONS, Option, options_for
 from .errors import hint
 from .output import Gates, Output
@@ -59,7 +60,7 @@ def schema_option(option: Option, **changes: Any) -> Callable[[F], F]:
     elif option.kind == "tools":
         # Repeatable, each value a name or a comma list: read all of them at once, as a
         # batch line's list is read, so that "all" anywhere means every tool in order.
-        settings.update(multiple=True, callback=_read_together(option))
+        settings.update(multiple=True, callback=_read_together(option), shell_complete=_tools)
     else:
         settings.update(type=SchemaType(option), default=option.default)
         # A count with no default (the channels) must be given.
@@ -84,6 +85,11 @@ def _read_together(option: Option) -> Callable[[click.Context, click.Parameter, 
             raise click.BadParameter(str(error), ctx, param) from None
 
     return read
+
+
+def _tools(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The tool names a shell completes ``--reported-by`` with."""
+    return [name for name in (*TOOLS, "all") if name.startswith(incomplete)]
 
 
 def _applied(decorators: Sequence[Callable[[F], F]], f: F) -> F:
