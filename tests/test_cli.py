@@ -436,3 +436,49 @@ def test_python_dash_m() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, "73856\n")
+
+
+# --- the group: a name -> module map ------------------------------------------------
+
+
+def test_the_command_map_names_every_command_and_each_is_defined_where_it_says() -> None:
+    import importlib
+
+    from convcalc.cli import COMMANDS as MAP
+
+    assert list(MAP) == COMMANDS
+    for name, where in MAP.items():
+        module, attribute = where.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command) and command.name == name
+
+
+def test_help_lists_every_command() -> None:
+    from convcalc.cli import COMMANDS as MAP
+
+    listed = ok("--help").stdout.split("Commands:", 1)[1]
+    names = [
+        line.split()[0] for line in listed.splitlines() if line.startswith("  ") and line.split()
+    ]
+    assert [n for n in names if n in MAP] == list(MAP)
+
+
+@pytest.mark.parametrize("variant", VARIANT_COMMANDS)
+def test_a_variant_command_has_every_schema_option_its_layer_takes(variant: str) -> None:
+    from convcalc.model.schema import ANALYSIS, MEASURE, options_for
+
+    command = cli.get_command(click.Context(cli), variant)
+    assert command is not None
+    names = {param.name for param in command.params}
+    assert {o.name for o in (*options_for(variant), *MEASURE, *ANALYSIS)} <= names
+    other = {o.name for o in options_for("standard")} - {o.name for o in options_for(variant)}
+    assert not other & names
+
+
+def test_reported_by_takes_a_comma_list_as_batch_does() -> None:
+    base = ["standard", "--cin", "8", "--cout", "8", "--input", "8"]
+    listed = as_json(*base, "--reported-by", "thop,fvcore")["reported_by"]
+    repeated = as_json(*base, "--reported-by", "thop", "--reported-by", "fvcore")["reported_by"]
+    assert list(listed) == list(repeated) == ["thop", "fvcore"]
+    everything = as_json(*base, "--reported-by", "thop", "--reported-by", "all")["reported_by"]
+    assert len(everything) == 9

@@ -414,7 +414,7 @@ def test_ctrl_c_is_exit_130_in_one_line(tmp_path: Path) -> None:
     out.write_text("old\n")
     # Import everything first and say so, so that the signal lands in the run itself.
     code = (
-        "import sys, convcalc.cli, convcalc.cli.commands, convcalc.views.batch\n"
+        "import sys, convcalc.cli, convcalc.cli.batch, convcalc.views.batch\n"
         "print('ready', file=sys.stderr, flush=True)\n"
         "sys.argv = ['convcalc', 'batch', '-o', sys.argv[1]]\n"
         "convcalc.cli.main()\n"

@@ -30,11 +30,18 @@ from typing import IO, Any, NoReturn
 
 import click
 
+from ..model.core import fmt
+from ..model.records import Record, init
+from .errors import CheckFailed
+
 __all__ = [
     "SPELLING_ERRORS",
+    "Gates",
+    "Output",
     "OutputError",
     "PipeClosed",
     "fitted",
+    "input_of",
     "opened",
     "say",
 ]
@@ -491,3 +498,106 @@ def guarded_stdout() -> Iterator[None]:
     finally:
         if sys.stdout is guard:
             sys.stdout = original
+
+
+# --- what a command writes, and the checks it makes -------------------------------
+
+Views = Callable[[], list[Any]]
+"""Builds a command's tables (or charts) when a format needs them."""
+
+
+class Output(Record):
+    """Where and how a command writes its result: ``--format``, ``-o`` and ``-q``,
+    and the file it reads (a spec), which its output must not be."""
+
+    __slots__ = ("format", "path", "quiet", "source")
+    format: str
+    path: str | None
+    quiet: bool
+    source: Any
+
+    def __init__(
+        self,
+        *,
+        format: str = "table",
+        path: str | None = None,
+        quiet: bool = False,
+        source: Any = None,
+    ) -> None:
+        init(self, format=format, path=path, quiet=quiet, source=source)
+
+    def write(self, text: str, kind: str = "text") -> None:
+        """Write ``text`` to ``-o`` or stdout: every command's output goes through here,
+        ``-q``'s too."""
+        with opened(self.path, kind, source=self.source) as write:
+            write(text)
+
+    def emit(
+        self, tables: Views, data: Callable[[], dict[str, Any]], csv: Views | None = None
+    ) -> None:
+        """Write a result in the format asked for: each view is built only if that
+        format needs it, and Rich is imported only for the human views. ``csv`` gives
+        the tables CSV writes, when they are fewer than the human ones."""
+        kind = "text"
+        if self.format == "json":
+            import json
+
+            text = json.dumps(data(), indent=2, ensure_ascii=False) + "\n"
+            kind = "json"
+        elif self.format == "csv":
+            from ..views.tables import to_csv
+
+            text = to_csv((csv or tables)())
+        elif self.format == "markdown":
+            from ..views.tables import to_markdown
+
+            text = to_markdown(tables())
+        elif self.format in ("svg", "html"):
+            from ..views.terminal import export
+
+            text = export(tables(), self.format)
+            kind = "markup"
+        else:
+            from ..views.terminal import draw
+
+            text = draw(tables(), to_stdout=self.path in (None, "-"))
+        self.write(text, kind)
+
+
+def input_of(spec: str | None) -> Any:
+    """The file a command reads (``-`` is stdin), for :attr:`Output.source`; None if
+    there is no such file."""
+    if spec == "-":
+        return sys.stdin
+    if isinstance(spec, str) and "\0" not in spec and os.path.exists(spec):
+        return spec
+    return None
+
+
+class Gates(Record):
+    """The CI gates: ``--expect``, ``--max-params`` and ``--max-macs``."""
+
+    __slots__ = ("expect", "max_params", "max_macs")
+    expect: int | None
+    max_params: int | None
+    max_macs: int | None
+
+    def __init__(
+        self,
+        *,
+        expect: int | None = None,
+        max_params: int | None = None,
+        max_macs: int | None = None,
+    ) -> None:
+        init(self, expect=expect, max_params=max_params, max_macs=max_macs)
+
+    def check(self, params: int, macs: int | None) -> None:
+        """Raise CheckFailed (exit 1) if a figure is not as asked."""
+        if self.expect is not None and params != self.expect:
+            raise CheckFailed(f"expected {fmt(self.expect)} parameters, got {fmt(params)}")
+        if self.max_params is not None and params > self.max_params:
+            raise CheckFailed(
+                f"{fmt(params)} parameters is over the budget of {fmt(self.max_params)}"
+            )
+        if self.max_macs is not None and macs is not None and macs > self.max_macs:
+            raise CheckFailed(f"{fmt(macs)} MACs is over the budget of {fmt(self.max_macs)}")

@@ -330,3 +330,80 @@ def compare_json(
             }
             variants.append(data)
     return {"baseline": "standard", "variants": variants}
+
+
+# --- the JSON of whole commands ----------------------------------------------------
+# Moved out of convcalc/cli (issue 11): a command calls one of these and writes it.
+
+if TYPE_CHECKING:
+    from ..model.fit import Budget
+
+
+def block_result_json(
+    cost: BlockCost,
+    *,
+    convention: str = "macs",
+    framework: str = "pytorch",
+    fold_bn: bool = False,
+    reports: dict[str, Report] | None = None,
+    training: Training | None = None,
+) -> dict[str, Any]:
+    """The JSON object of a variant command: the block, with what other tools report
+    and a training step if they were asked for."""
+    result = block_json(cost, convention=convention, framework=framework)
+    result["fold_bn"] = fold_bn
+    if reports:
+        result["reported_by"] = reported_json(reports)
+    if training is not None:
+        result["training"] = training_json(training)
+    return result
+
+
+def _budget_json(budget: Budget) -> dict[str, int | None]:
+    return {"max_params": budget.max_params, "max_macs": budget.max_macs}
+
+
+def fit_json(
+    fits: Sequence[tuple[str, tuple[int, BlockCost] | None]], budget: Budget, convention: str
+) -> dict[str, Any]:
+    """The JSON object of ``fit`` for layers: each variant's largest cout, as a block."""
+    return {
+        "budget": _budget_json(budget),
+        "fits": [
+            {"variant": name, "cout": None}
+            if found is None
+            else {**block_json(found[1], convention=convention), "cout": found[0]}
+            for name, found in fits
+        ],
+    }
+
+
+def fit_width_json(
+    spec: str, budget: Budget, width: str, cost: Any, convention: str
+) -> dict[str, Any]:
+    """The JSON object of ``fit --model``: the largest width and the network's cost."""
+    return {
+        "model": spec,
+        "budget": _budget_json(budget),
+        "width": width,
+        "params": cost.params,
+        "macs": cost.macs,
+        "convention": convention,
+        "compute": cost.compute(convention),
+    }
+
+
+def presets_json(presets: Sequence[tuple[str, str, Any]]) -> dict[str, Any]:
+    """The JSON object of ``model --list``."""
+    return {
+        "presets": [
+            {
+                "name": name,
+                "about": about,
+                "input_shape": as_list(cost.input_shape),
+                "params": cost.params,
+                "macs": cost.macs,
+            }
+            for name, about, cost in presets
+        ]
+    }

@@ -680,3 +680,124 @@ def training_table(train: Any, title: str = "Training step") -> Table:
         ),
         notes=(note,),
     )
+
+
+# --- the tables of whole commands --------------------------------------------------
+# Moved out of convcalc/cli (issue 11): a command calls one of these and writes it.
+
+if TYPE_CHECKING:
+    from ..model.fit import Budget
+
+
+def block_tables(
+    cost: BlockCost,
+    *,
+    convention: str = "macs",
+    framework: str = "pytorch",
+    reports: dict[str, Any] | None = None,
+    training: Any = None,
+) -> list[Table]:
+    """A variant command's tables: the block, then what other tools report and a
+    training step, if they were asked for."""
+    found = [block_table(cost, convention=convention, framework=framework)]
+    if reports:
+        found.append(reported_table(reports, cost))
+    if training is not None:
+        found.append(training_table(training))
+    return found
+
+
+def _compute_columns(convention: str) -> tuple[Column, ...]:
+    """The column of the compute in a convention other than MACs, if one was asked for."""
+    return () if convention == "macs" else (compute_column(convention),)
+
+
+def _budget_text(budget: Budget) -> str:
+    bounds = []
+    if budget.max_params is not None:
+        bounds.append(f"{fmt(budget.max_params)} parameters")
+    if budget.max_macs is not None:
+        bounds.append(f"{fmt(budget.max_macs)} MACs")
+    return " and ".join(bounds)
+
+
+def fit_table(
+    fits: Sequence[tuple[str, tuple[int, BlockCost] | None]], budget: Budget, convention: str
+) -> Table:
+    """``fit``'s answer for layers: each variant's largest cout and its cost."""
+    return Table(
+        title=f"Largest cout within {_budget_text(budget)}",
+        columns=(
+            Column("variant", "Variant"),
+            Column("cout", "Largest cout", "count"),
+            Column("params", "Params", "count"),
+            Column("macs", "MACs", "count"),
+            *_compute_columns(convention),
+        ),
+        rows=tuple(
+            {
+                "variant": name,
+                "cout": found[0] if found else None,
+                "params": found[1].params if found else None,
+                "macs": found[1].macs if found else None,
+                "compute": found[1].compute(convention) if found else None,
+            }
+            for name, found in fits
+        ),
+        notes=("-- : not even cout = 1 fits.",) if any(f is None for _, f in fits) else (),
+    )
+
+
+def fit_width_table(spec: str, width: str, cost: Any, convention: str) -> Table:
+    """``fit --model``'s answer: the largest width multiplier and the network's cost."""
+    return Table(
+        title=f"{spec}: the largest width that fits",
+        columns=(
+            Column("width", "Width α"),
+            Column("params", "Params", "count"),
+            Column("macs", "MACs", "count"),
+            *_compute_columns(convention),
+        ),
+        rows=(
+            {
+                "width": width,
+                "params": cost.params,
+                "macs": cost.macs,
+                "compute": cost.compute(convention),
+            },
+        ),
+        notes=(
+            "Widths are tried in steps of 0.001 up to 4, skipping those at which the "
+            "network cannot be built; channels = max(int(c × α), min_channels), as "
+            "TF-slim rounds them.",
+        ),
+    )
+
+
+def presets_table(presets: Sequence[tuple[str, str, Any]]) -> Table:
+    """``model --list``: each preset's name, network, input and cost."""
+    return Table(
+        title="Built-in presets",
+        columns=(
+            Column("name", "Preset"),
+            Column("about", "Network"),
+            Column("input_shape", "Input", "shape"),
+            Column("params", "Params", "count"),
+            Column("macs", "MACs", "count"),
+        ),
+        rows=tuple(
+            {
+                "name": name,
+                "about": about,
+                "input_shape": cost.input_shape,
+                "params": cost.params,
+                "macs": cost.macs,
+            }
+            for name, about, cost in presets
+        ),
+    )
+
+
+def sweep_json(results: Sequence[Any], convention: str) -> dict[str, Any]:
+    """The JSON object of ``sweep``: its records (beside :func:`sweep_records`)."""
+    return {"sweep": sweep_records(results, convention)}

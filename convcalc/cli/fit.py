@@ -1,0 +1,214 @@
+"""``convcalc fit``: the largest layer or network within a budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..model.core import ConvCalcError
+from ..model.names import ALIASES, VARIANTS, canonical
+from ..model.schema import OPTIONS, options_for
+from .errors import CheckFailed, fail, hint
+from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_option, schema_options
+from .output import Output, input_of
+from .specs import SPEC_FORMAT_OPTION, network_step, read_spec, spec_name
+from .types import COUNT, SIZE
+
+__all__ = ["fit_cmd"]
+
+Size = int | tuple[int, ...]
+
+
+@click.command(
+    "fit",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  convcalc fit separable --cin 64 -k 3 --input 56 --max-macs 10M
+  convcalc fit --cin 64 -k 3 --max-params 50k            # every variant
+  convcalc fit --model mobilenet_v1 --max-macs 300M
+  convcalc fit --model osnet_x1_0 --max-params 1M -q
+""",
+)
+@click.argument(
+    "variant", required=False, type=click.Choice([*VARIANTS, *ALIASES]), metavar="[VARIANT]"
+)
+@schema_option(OPTIONS["cin"], required=False, help="Input channels (for a layer).")
+@schema_options("kernel")
+@schema_option(OPTIONS["groups"], help="Channel groups (standard).")
+@schema_options("bias", "bn", "input", "dims", "batch", "dtype", "stride", "padding", "dilation")
+@click.option(
+    "--model",
+    "model_spec",
+    metavar="SPEC",
+    help="Fit a network's width multiplier instead: a preset or a spec file.",
+)
+@click.option("--resolution", type=SIZE, metavar="SIZE", help="With --model: input size.")
+@SPEC_FORMAT_OPTION
+@click.option("--max-params", type=COUNT, metavar="N", help="Parameter budget (30M, 1.5G).")
+@click.option("--max-macs", type=COUNT, metavar="N", help="MAC budget (needs --input).")
+@schema_options("convention")
+@output_options(
+    "Print only the answer: the largest cout (a line per variant without VARIANT), "
+    "or the width with --model."
+)
+def fit_cmd(
+    variant: str | None,
+    cin: int | None,
+    kernel: Size,
+    groups: int,
+    bias: bool,
+    bn: bool,
+    input: Size | None,
+    dims: int | None,
+    batch: int,
+    dtype: str,
+    stride: Size,
+    padding: Size | str | None,
+    dilation: Size,
+    model_spec: str | None,
+    resolution: Size | None,
+    spec_format: str | None,
+    max_params: int | None,
+    max_macs: int | None,
+    convention: str,
+    out: Output,
+) -> None:
+    """The largest layer or network within a budget.
+
+    The budget is parameters and/or MACs. For a layer: the largest cout of
+    VARIANT (or of every variant) with the other parts fixed; a depthwise
+    layer grows by its multiplier, a grouped one by whole groups. With
+    --model: the largest width multiplier α, in steps of 0.001. Exits 1 when
+    nothing fits. The budget is in MACs whatever --convention says; the
+    convention adds the answer's compute as it states it.
+    """
+    from ..model.fit import Budget
+
+    if max_params is None and max_macs is None:
+        raise click.UsageError("give a budget: --max-params, --max-macs or both")
+    budget = Budget(max_params=max_params, max_macs=max_macs)
+    if model_spec is not None:
+        _fit_width(model_spec, resolution, spec_format, batch, budget, convention, out)
+        return
+    if cin is None:
+        raise click.UsageError("give --cin for a layer, or --model for a network")
+    if max_macs is not None and input is None:
+        raise click.BadParameter(
+            "a MAC budget needs an input size: add --input", param_hint="'--max-macs'"
+        )
+    from ..model.fit import largest_cout
+
+    name = canonical(variant) if variant else None
+    layer: dict[str, Any] = {
+        "cin": cin,
+        "bias": bias,
+        "bn": bn,
+        "stride": stride,
+        "dims": implied_dims(
+            {
+                "kernel": kernel,
+                "input": input,
+                "stride": stride,
+                "padding": padding,
+                "dilation": dilation,
+                "dims": dims,
+            }
+        ),
+        "input": input,
+        "batch": batch,
+        "dtype": dtype,
+    }
+    fits = []
+    try:
+        for each in [name] if name else VARIANTS:
+            taken = {option.name for option in options_for(each)}
+            options = dict(layer)
+            if "kernel" in taken:  # with a kernel come padding and dilation
+                options.update(k=kernel, padding=padding, dilation=dilation)
+            # Only a standard layer grows by whole groups.
+            if each == "standard":
+                options["groups"] = groups
+            elif groups != 1 and name:
+                raise click.BadParameter(
+                    f"groups apply to a standard convolution, not {each}",
+                    param_hint=hint("groups"),
+                )
+            fits.append((each, largest_cout(each, budget, **options)))
+    except ConvCalcError as error:
+        fail(error)
+    if out.quiet:
+        out.write(
+            "".join(
+                f"{found[0] if found else 0}\n" if name else f"{each} {found[0] if found else 0}\n"
+                for each, found in fits
+            )
+        )
+    else:
+
+        def tables() -> list[Any]:
+            from ..views.tables import fit_table
+
+            return [fit_table(fits, budget, convention)]
+
+        def data() -> dict[str, object]:
+            from ..views.contract import fit_json
+
+            return fit_json(fits, budget, convention)
+
+        out.emit(tables, data)
+    if all(found is None for _, found in fits):
+        raise CheckFailed("nothing fits the budget, not even cout = 1")
+
+
+def _fit_width(
+    spec: str,
+    resolution: Size | None,
+    spec_format: str | None,
+    batch: int,
+    budget: Any,
+    convention: str,
+    out: Output,
+) -> None:
+    """``fit --model``: the largest width multiplier of a network within the budget."""
+    from ..model.fit import largest_width
+    from ..model.limits import MAX_WIDTH_TEXT, MIN_WIDTH_TEXT
+    from ..model.network import trace
+    from ..model.spec import build as build_spec
+    from ..model.spec import width_text
+
+    out = out.replace(source=input_of(spec))
+    spec_data, own_width = read_spec(spec, "'--model'", spec_format)
+    source = spec_name(spec)
+
+    def build(alpha: Any) -> Any:
+        return trace(build_spec(spec_data, source, width=alpha, resolution=resolution), batch=batch)
+
+    # A spec that cannot be built at its own width is broken, whatever the budget: bad
+    # input, as model says, not "nothing fits". At other widths, a failure only means
+    # that width cannot be built.
+    network_step(source, lambda: build(own_width))
+    found = network_step(source, lambda: largest_width(build, budget))
+    if found is None:
+        raise CheckFailed(
+            f"{source}: no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "
+            "fits the budget"
+        )
+    alpha, cost = found
+    width = width_text(alpha)
+    if out.quiet:
+        out.write(f"{width}\n")
+        return
+
+    def tables() -> list[Any]:
+        from ..views.tables import fit_width_table
+
+        return [fit_width_table(source, width, cost, convention)]
+
+    def data() -> dict[str, object]:
+        from ..views.contract import fit_width_json
+
+        return fit_width_json(spec, budget, width, cost, convention)
+
+    out.emit(tables, data)

@@ -1,0 +1,277 @@
+"""``convcalc model``: a whole network, from a spec file or a built-in preset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..model.names import ALIASES, SWAP_VARIANTS, canonical
+from ..model.schema import OPTIONS
+from .options import (
+    CONTEXT_SETTINGS,
+    check_options,
+    output_options,
+    schema_option,
+    schema_options,
+)
+from .output import Gates, Output, input_of
+from .specs import SPEC_FORMAT_OPTION, network_step, read_spec, spec_name
+from .types import POSITIVE, SIZE, WidthType
+
+__all__ = ["model_cmd"]
+
+
+@click.command(
+    "model",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  convcalc model --list
+  convcalc model mobilenet_v1
+  convcalc model mobilenet_v1 --width 0.5 --resolution 160
+  convcalc model mobilenet_v1 --as standard
+  convcalc model osnet_x1_0 --depth 2
+  convcalc model osnet_x1_0 --training --optimizer adam --batch 64
+  convcalc model examples/tiny_resnet.toml --format json --max-macs 1G
+""",
+)
+@click.argument("spec", required=False, metavar="SPEC")
+@click.option("--list", "list_presets", is_flag=True, help="List the built-in presets and exit.")
+@click.option(
+    "--show", is_flag=True, help="Print the preset's spec file (TOML), to copy and edit, and exit."
+)
+@SPEC_FORMAT_OPTION
+@click.option(
+    "--width",
+    type=WidthType(),
+    metavar="ALPHA",
+    help="Width multiplier α, a decimal from 0.001 to 4: every convolution's channels × α "
+    "(a preset's own by default).",
+)
+@click.option(
+    "--resolution",
+    type=SIZE,
+    metavar="SIZE",
+    help="Input size instead of the spec's (224, 256x128).",
+)
+@click.option(
+    "--as",
+    "as_variant",
+    type=click.Choice([*SWAP_VARIANTS, *ALIASES]),
+    help="Swap every K×K convolution block for this variant and compare.",
+)
+@click.option(
+    "--depth",
+    type=POSITIVE,
+    default=1,
+    help="Levels of nested blocks to show in tables (JSON always has the whole tree).",
+)
+@schema_options("batch")
+@schema_option(
+    OPTIONS["dtype"], default=None, help="Element type for memory  [default: the spec's, else fp32]"
+)
+@schema_options("convention", "training", "frozen", "optimizer")
+@output_options("Print only the total parameter count.")
+@check_options
+def model_cmd(
+    spec: str | None,
+    list_presets: bool,
+    show: bool,
+    spec_format: str | None,
+    width: Any,
+    resolution: int | tuple[int, ...] | None,
+    as_variant: str | None,
+    depth: int,
+    batch: int,
+    dtype: str | None,
+    convention: str,
+    training: bool,
+    frozen: bool,
+    optimizer: str,
+    out: Output,
+    gates: Gates,
+) -> None:
+    """A whole network, from a spec file or a built-in preset.
+
+    The spec is TOML or JSON; - reads it from standard input.
+    Prints each layer's output shape, parameters and MACs, the totals, and a
+    breakdown by layer type, like the MobileNet paper's "Resource per layer
+    type". MACs exclude bias, BatchNorm, pooling and activations.
+    """
+    from ..model.spec import PRESETS
+
+    out = out.replace(source=input_of(spec))
+    if list_presets:
+        _list_presets(out)
+        return
+    if show:
+        _show_preset(spec, out)
+        return
+    if spec is None:
+        raise click.UsageError(f"give a spec file or a preset ({', '.join(PRESETS)}), or --list")
+    variant = canonical(as_variant) if as_variant else None
+    source = spec_name(spec)
+    network = _load_network(spec, width, resolution, spec_format)
+    dtype = dtype or network.dtype
+
+    def compute() -> tuple[Any, Any, list[Any]]:
+        from ..model.network import kept, swap, trace
+
+        cost = trace(network, batch=batch, dtype=dtype)
+        if not variant:
+            return cost, None, []
+        swapped = trace(swap(network, variant), batch=batch, dtype=dtype)
+        return cost, swapped, kept(network, variant)
+
+    cost, swapped, held = network_step(source, compute)
+    if out.quiet:
+        network_step(source, lambda: out.write(f"{(swapped or cost).params}\n"))
+    else:
+
+        def train(traced: Any) -> Any:
+            """A traced network's training step, with --training; else None."""
+            if not training:
+                return None
+            from ..model.conventions import network_training
+
+            return network_training(
+                traced, batch=batch, dtype=dtype, optimizer=optimizer, frozen=frozen
+            )
+
+        if swapped is None:
+            network_step(
+                source,
+                lambda: _emit_network(
+                    out, cost, train(cost), depth, dtype, batch=batch, convention=convention
+                ),
+            )
+        else:
+            network_step(
+                source,
+                lambda: _emit_swap(
+                    out,
+                    cost,
+                    swapped,
+                    variant or "",
+                    held,
+                    train(cost),
+                    train(swapped),
+                    depth,
+                    dtype,
+                    batch=batch,
+                    convention=convention,
+                ),
+            )
+    checked = swapped or cost
+    gates.check(checked.params, checked.macs)
+
+
+def _emit_network(
+    out: Output, cost: Any, step: Any, depth: int, dtype: str, *, batch: int, convention: str
+) -> None:
+    """One network's layers, its breakdown by layer type, and its training step."""
+    from ..views.network import breakdown_table, network_json, network_table
+    from ..views.tables import training_table
+
+    def layers() -> Any:
+        return network_table(cost, depth=depth, dtype=dtype, batch=batch, convention=convention)
+
+    out.emit(
+        lambda: [
+            layers(),
+            breakdown_table(cost),
+            *([training_table(step, f"Training step: {cost.name}")] if step else []),
+        ],
+        lambda: network_json(cost, dtype=dtype, batch=batch, convention=convention, training=step),
+        csv=lambda: [layers()],
+    )
+
+
+def _emit_swap(
+    out: Output,
+    cost: Any,
+    swapped: Any,
+    variant: str,
+    held: list[Any],
+    step: Any,
+    swapped_step: Any,
+    depth: int,
+    dtype: str,
+    *,
+    batch: int,
+    convention: str,
+) -> None:
+    """A network beside itself with its K×K blocks swapped, and both training steps."""
+    from ..views.network import swap_json, swap_table
+    from ..views.tables import training_table
+
+    def table() -> Any:
+        return swap_table(cost, swapped, variant, depth=depth, kept=held)
+
+    trainings = (step, swapped_step) if step else None
+    out.emit(
+        lambda: [
+            table(),
+            *(
+                [
+                    training_table(step, f"Training step: {cost.name}"),
+                    training_table(swapped_step, f"Training step: {cost.name} as {variant}"),
+                ]
+                if step
+                else []
+            ),
+        ],
+        lambda: swap_json(
+            cost,
+            swapped,
+            variant,
+            dtype=dtype,
+            batch=batch,
+            convention=convention,
+            training=trainings,
+            kept=held,
+        ),
+        csv=lambda: [table()],
+    )
+
+
+def _load_network(spec: str, width: Any, resolution: Any, fmt: str | None) -> Any:
+    from ..model.spec import build
+
+    data, preset_width = read_spec(spec, fmt=fmt)
+    alpha = width if width is not None else preset_width
+    source = spec_name(spec)
+    return network_step(source, lambda: build(data, source, width=alpha, resolution=resolution))
+
+
+def _show_preset(spec: str | None, out: Output) -> None:
+    from ..model.spec import PRESETS, preset_text
+
+    if spec not in PRESETS:
+        raise click.BadParameter(
+            f"--show prints a preset: give one of {', '.join(PRESETS)}", param_hint="'SPEC'"
+        )
+    out.write(preset_text(spec))
+
+
+def _list_presets(out: Output) -> None:
+    from ..model.network import trace
+    from ..model.spec import PRESETS, build, load_preset
+
+    presets = []
+    for name, preset in PRESETS.items():
+        spec_data, width = load_preset(name)
+        presets.append((name, preset.about, trace(build(spec_data, name, width=width))))
+
+    def tables() -> list[Any]:
+        from ..views.tables import presets_table
+
+        return [presets_table(presets)]
+
+    def data() -> dict[str, object]:
+        from ..views.contract import presets_json
+
+        return presets_json(presets)
+
+    out.emit(tables, data)

@@ -1,0 +1,136 @@
+"""``convcalc sweep``: every variant over ranges of channels and kernels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..model.core import ConvCalcError, make_block
+from ..model.limits import MAX_ROWS, shown
+from ..model.names import ALIASES, VARIANTS, canonical
+from .errors import fail
+from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_options
+from .output import Output
+from .types import SIZES, RangeType
+
+__all__ = ["sweep_cmd"]
+
+Size = int | tuple[int, ...]
+
+
+@click.command(
+    "sweep",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  convcalc sweep --cin 64 --cout 32:512:x2 -k 3
+  convcalc sweep --cin 16,32,64 --cout 128 -k 3,5,7 --chart
+  convcalc sweep --cin 64 --cout 64:256:64 --input 56 --format csv
+""",
+)
+@click.option("--cin", type=RangeType(), required=True, metavar="RANGE", help="Input channels.")
+@click.option("--cout", type=RangeType(), required=True, metavar="RANGE", help="Output channels.")
+@click.option(
+    "-k",
+    "--kernel",
+    type=SIZES,
+    default="3",
+    metavar="SIZES",
+    help="Kernel sizes, comma-separated (3,5,7 or 3x5).",
+)
+@click.option(
+    "--variants",
+    default=",".join(VARIANTS),
+    metavar="NAMES",
+    help="Variants to include, comma-separated (aliases allowed).",
+)
+@schema_options("bias", "bn", "input", "dims", "batch", "dtype")
+@click.option("--chart", is_flag=True, help="Draw the figures as bars on a shared scale.")
+@schema_options("convention")
+@output_options(
+    "Print only parameter counts: a line per config, a number per variant in the table's order."
+)
+def sweep_cmd(
+    cin: tuple[int, ...],
+    cout: tuple[int, ...],
+    kernel: tuple[Size, ...],
+    variants: str,
+    bias: bool,
+    bn: bool,
+    input: Size | None,
+    dims: int | None,
+    batch: int,
+    dtype: str,
+    chart: bool,
+    convention: str,
+    out: Output,
+) -> None:
+    """Every variant over ranges of channels and kernels.
+
+    Ranges are lists (16,32,64), doubling ranges (32:512:x2) or stepped ranges
+    (8:64:8). Depthwise rows keep cout = cin, as a depthwise layer does.
+    """
+    from ..model.cost import measure
+
+    allowed = ", ".join([*VARIANTS, *ALIASES])
+    names = [canonical(v.strip()) for v in variants.split(",") if v.strip()]
+    if not names:
+        # An empty selection would print an empty result and exit 0.
+        raise click.BadParameter(
+            f"{shown(variants)} names no variant: use {allowed}", param_hint="'--variants'"
+        )
+    for name in names:
+        if name not in VARIANTS:
+            raise click.BadParameter(f"{shown(name)}: use {allowed}", param_hint="'--variants'")
+    points = len(cin) * len(cout) * len(kernel)
+    if points * len(names) > MAX_ROWS:
+        raise click.UsageError(
+            f"the sweep has {points * len(names):,} rows: the limit is {MAX_ROWS:,}"
+        )
+    results = []
+    try:
+        for c_in in cin:
+            for c_out in cout:
+                for k in kernel:
+                    rank = dims or implied_dims({"kernel": k, "input": input})
+                    costs = [
+                        measure(
+                            make_block(
+                                name,
+                                cin=c_in,
+                                cout=None if name == "depthwise" else c_out,
+                                k=None if name == "pointwise" else k,
+                                bias=bias,
+                                bn=bn,
+                                dims=rank,
+                            ),
+                            input=input,
+                            batch=batch,
+                            dtype=dtype,
+                        )
+                        for name in names
+                    ]
+                    results.append((c_in, c_out, k if isinstance(k, tuple) else (k, k), costs))
+    except ConvCalcError as error:
+        fail(error)
+    if out.quiet:
+        out.write("".join(" ".join(str(c.params) for c in costs) + "\n" for *_, costs in results))
+        return
+
+    def tables() -> list[Any]:
+        from ..views.tables import sweep_charts, sweep_tables
+
+        return [*sweep_tables(results, convention), *(sweep_charts(results) if chart else [])]
+
+    def csv() -> list[Any]:
+        from ..views.tables import sweep_csv_table
+
+        return [sweep_csv_table(results, convention)]
+
+    def data() -> dict[str, object]:
+        from ..views.tables import sweep_json
+
+        return sweep_json(results, convention)
+
+    out.emit(tables, data, csv)
