@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING
 
 from .core import dims_of, make_block
 from .cost import BlockCost, measure
+from .records import Record, init
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -15,9 +15,20 @@ if TYPE_CHECKING:
 __all__ = ["COMPARE_ROWS", "Comparison", "compare"]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Comparison:
+class Comparison(Record):
     """One row of a comparison: a block's cost against a baseline's."""
+
+    __slots__ = (
+        "label",
+        "cost",
+        "baseline",
+        "framework",
+    )
+
+    def __init__(
+        self, *, label: str, cost: BlockCost, baseline: BlockCost, framework: str = "pytorch"
+    ) -> None:
+        init(self, label=label, cost=cost, baseline=baseline, framework=framework)
 
     label: str
     """How the row is named in tables, e.g. "MobileNet: depthwise → pointwise"."""
@@ -25,7 +36,7 @@ class Comparison:
     """The block's figures."""
     baseline: BlockCost
     """The standard convolution it is compared with."""
-    framework: str = "pytorch"
+    framework: str
     """Whose parameter count the row states (Keras counts BatchNorm's statistics)."""
 
     def _params(self, cost: BlockCost) -> int:

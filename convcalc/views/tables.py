@@ -10,10 +10,10 @@ Nothing here imports Rich.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..model.core import Block, Conv
+from ..model.records import Record, init
 from .contract import framework_params, layer_type
 from .contract import sweep_records as sweep_records  # moved; cli/commands.py reads it here
 from .text import (
@@ -49,15 +49,23 @@ CellKind = Literal[
 (numerator, denominator) pairs of ints, written as decimals only at the end."""
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(Record):
     """A table column: how it is headed for people and keyed for machines."""
+
+    __slots__ = (
+        "key",
+        "header",
+        "kind",
+    )
+
+    def __init__(self, key: str, header: str, kind: CellKind = "text") -> None:
+        init(self, key=key, header=header, kind=kind)
 
     key: str
     """The CSV header and the row dict key."""
     header: str
     """The heading in human views."""
-    kind: CellKind = "text"
+    kind: CellKind
     """How values are formatted; everything but text is right-aligned."""
 
     @property
@@ -66,19 +74,50 @@ class Column:
         return self.kind != "text"
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(Record):
     """Rows of raw values under columns, with an optional totals row and notes."""
+
+    __slots__ = (
+        "title",
+        "columns",
+        "rows",
+        "total",
+        "notes",
+        "machine_columns",
+        "parts",
+    )
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        columns: tuple[Column, ...],
+        rows: tuple[dict[str, Any], ...],
+        total: dict[str, Any] | None = None,
+        notes: tuple[str, ...] = (),
+        machine_columns: tuple[Column, ...] = (),
+        parts: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    ) -> None:
+        init(
+            self,
+            title=title,
+            columns=columns,
+            rows=rows,
+            total=total,
+            notes=notes,
+            machine_columns=machine_columns,
+            parts=parts,
+        )
 
     title: str
     columns: tuple[Column, ...]
     rows: tuple[dict[str, Any], ...]
-    total: dict[str, Any] | None = None
-    notes: tuple[str, ...] = field(default=())
-    machine_columns: tuple[Column, ...] = ()
+    total: dict[str, Any] | None
+    notes: tuple[str, ...]
+    machine_columns: tuple[Column, ...]
     """Columns for CSV, the same whatever the options, so scripts can rely on them;
     empty means :attr:`columns`."""
-    parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    parts: tuple[tuple[str, tuple[str, ...]], ...]
     """How people see it: (heading, column keys) for each sub-table, so that a wide
     table reads well in a terminal; empty means one table of all :attr:`columns`."""
 
@@ -90,9 +129,19 @@ class Table:
         return [(heading, tuple(by_key[k] for k in keys)) for heading, keys in self.parts]
 
 
-@dataclass(frozen=True)
-class Chart:
+class Chart(Record):
     """Horizontal bars on one shared scale: groups of (label, value) bars."""
+
+    __slots__ = (
+        "title",
+        "unit",
+        "groups",
+    )
+
+    def __init__(
+        self, *, title: str, unit: str, groups: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+    ) -> None:
+        init(self, title=title, unit=unit, groups=groups)
 
     title: str
     unit: str
