@@ -37,7 +37,7 @@ from convcalc.model.cost import measure  # noqa: E402
 from convcalc.model.profilers import TOOLS, reported_by  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from reference import CASES, torch_conv  # noqa: E402
+from conftest import CASES, torch_conv  # noqa: E402
 
 
 def torch_layer(conv: Conv) -> nn.Module:

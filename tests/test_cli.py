@@ -14,29 +14,12 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from conftest import TORCH, as_json, ok, run
 
 from convcalc.cli import cli
 
-DATA = Path(__file__).parent / "data"
-TORCH = json.loads((DATA / "torch_conv_cases.json").read_text())
 VARIANT_COMMANDS = ["standard", "depthwise", "pointwise", "separable", "lite"]
 COMMANDS = cli.list_commands(click.Context(cli))
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env)
-
-
-def ok(*args: str) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, result.stderr
-    assert result.stderr == ""
-    return result
-
-
-def as_json(*args: str) -> dict:
-    return json.loads(ok(*args, "--format", "json").stdout)
 
 
 # --- each variant -----------------------------------------------------------

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
-from reference import torch_conv
+from conftest import TORCH, as_json, run, torch_conv
 from test_network import mobilenet_by_hand
 
 import convcalc
@@ -20,19 +19,7 @@ from convcalc.model import names
 from convcalc.model.cost import measure
 from convcalc.model.profilers import TOOLS, reported_by
 
-DATA = Path(__file__).parent / "data"
-TORCH = json.loads((DATA / "torch_conv_cases.json").read_text())
 CONV = ["standard", "--cin", "64", "--cout", "128", "-k", "3", "--input", "56"]
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
-
-
-def as_json(*args: str) -> dict:
-    result = run(*args, "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 # Conv2d(64 -> 128, k=3, bias) on 56×56, as the issue quotes each tool printing it.

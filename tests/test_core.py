@@ -3,22 +3,16 @@ hand, PyTorch's recorded cases, and invariants that must hold for any input."""
 
 from __future__ import annotations
 
-import json
 from math import prod
-from pathlib import Path
 
 import pytest
+from conftest import TORCH, torch_conv
 from hypothesis import given
 from hypothesis import strategies as st
-from reference import torch_conv
 
 import convcalc
 from convcalc.model.core import BatchNorm, Conv, ConvCalcError, make_block
 from convcalc.model.cost import measure
-
-DATA = Path(__file__).parent / "data"
-TORCH = json.loads((DATA / "torch_conv_cases.json").read_text())
-
 
 # --- the post's worked examples, each written out by hand -----------------
 

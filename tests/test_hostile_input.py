@@ -17,20 +17,16 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from conftest import ROOT, jsonl, run
 
 from convcalc.cli import cli
 from convcalc.model.limits import MAX_DIGITS, MAX_LINE_BYTES, MAX_PAIRS, MAX_ROWS
 
-ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 MEMORY = 256 << 20  # address space for a whole convcalc process: far below the input
 LIMIT_TEXT = f"{MAX_LINE_BYTES:,}"  # 1,048,576: the limit as the message names it
 BOM = "\ufeff"
-
-
-def run(*args: str, stdin: str | bytes | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), input=stdin)
 
 
 def refused(result: Result, *named: str) -> str:
@@ -45,10 +41,6 @@ def refused(result: Result, *named: str) -> str:
 
 def records(result: Result) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines()]
-
-
-def jsonl(*lines: object) -> str:
-    return "".join(json.dumps(line) + "\n" for line in lines)
 
 
 def limited(memory: int) -> Callable[[], None]:

@@ -16,9 +16,9 @@ import re
 import subprocess
 import sys
 from math import prod
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +27,6 @@ from convcalc.model.core import BatchNorm, Block, Conv, ConvCalcError, make_bloc
 from convcalc.model.cost import measure
 from convcalc.model.profilers import TOOLS, reported_by
 
-ROOT = Path(__file__).resolve().parent.parent
 PART = re.compile(r"([+−]) ([0-9,]+) (parameters\b)?")
 
 

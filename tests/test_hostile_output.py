@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 LINUX = sys.platform.startswith("linux")
 GiB = 1 << 30
 

@@ -9,7 +9,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from conftest import ROOT, run
 
 import convcalc
 from convcalc.cli import cli
@@ -28,7 +29,6 @@ from convcalc.model.network import (
 )
 from convcalc.model.spec import PRESETS, build, load_preset
 
-ROOT = Path(__file__).parent.parent
 PAPERS = (Path(__file__).parent / "data" / "papers.md").read_text()
 
 
@@ -40,10 +40,6 @@ def preset(name: str, **kwargs: object) -> NodeCost:
 
 def millions(n: int, digits: int = 0) -> float:
     return round(n / 1e6, digits)
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
 
 
 # --- MobileNetV1 --------------------------------------------------------------

@@ -9,23 +9,9 @@ import xml.dom.minidom
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from convcalc.cli import cli
-
-DATA = Path(__file__).parent / "data"
-TORCH = json.loads((DATA / "torch_conv_cases.json").read_text())
-
-
-def run(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), input=stdin)
-
+from conftest import TORCH, jsonl, run
 
 # --- batch --------------------------------------------------------------------
-
-
-def jsonl(*records: object) -> str:
-    return "".join(json.dumps(r) + "\n" for r in records)
 
 
 def test_batch_one_record_per_line_in_order() -> None:
