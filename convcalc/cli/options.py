@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from ..model.core import ConvCalcError
+from ..model.evaluate import RankError, rank_of
 from ..model.names import TOOLS
 from ..model.schema import ANALYSIS, MEASURE, OPTIONS, Option, options_for
 from .errors import hint
@@ -207,25 +208,17 @@ check_options = _gathered(
 """The CI gates, as one :class:`Gates` argument ``gates``."""
 
 
-_SIZED = ("kernel", "input", "stride", "padding", "dilation", "output_padding")
 """The options whose sizes say how many dimensions the convolution has."""
 
 
 def implied_dims(config: Config) -> int | None:
     """The rank asked for, or implied by the sizes given (one with three sizes means
     3D); a usage error naming the options if the sizes disagree."""
-    if config.get("dims") is not None:
-        return int(config["dims"])
-    ranks = {
-        name: len(value)
-        for name in _SIZED
-        for value in [config.get(name)]
-        if isinstance(value, tuple)
-    }
-    if len(set(ranks.values())) > 1:
-        named = [f"{hint(name)} has {n}" for name, n in ranks.items()]
+    try:
+        return rank_of(config)
+    except RankError as error:
+        named = [f"{hint(name)} has {n}" for name, n in error.ranks.items()]
         raise click.UsageError(
             f"sizes disagree on the number of dimensions ({', '.join(named)}): "
             "give each one size, or the same number of sizes"
-        )
-    return next(iter(ranks.values()), None)
+        ) from None

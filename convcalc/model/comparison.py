@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .core import dims_of, make_block
 from .cost import BlockCost, measure
+from .evaluate import as_built
 from .records import Record, init
 
 if TYPE_CHECKING:
@@ -145,12 +146,7 @@ def compare(
                 dilation=dilation,
                 dims=rank,
             )
-        if fold_bn or framework == "keras":
-            from .conventions import fold_bn as fold
-            from .conventions import keras_block
-
-            block = fold(block) if fold_bn else block
-            block = keras_block(block) if framework == "keras" else block
+        block = as_built(block, fold_bn=fold_bn, framework=framework)
         costs.append(measure(block, input=input, batch=batch, dtype=dtype))
     return [
         Comparison(label=COMPARE_ROWS[name], cost=cost, baseline=costs[0], framework=framework)

@@ -18,8 +18,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import IO, Any, NamedTuple
 
-from ..model.core import ConvCalcError, make_block
-from ..model.cost import measure
+from ..model.core import ConvCalcError
+from ..model.evaluate import RankError
+from ..model.evaluate import evaluate as evaluate_config
 from ..model.limits import MAX_DIGITS, MAX_LINE_BYTES, over_limit, read_size, shown
 from ..model.schema import KEYS, OPTIONS
 from .contract import block_json, reported_json, training_json
@@ -184,55 +185,26 @@ def evaluate(record: dict[str, Any], *, layers: bool = True) -> dict[str, Any]:
 
 
 def _compute(config: Config, *, layers: bool) -> dict[str, Any]:
+    """A config's JSON contract object, through the implementation the variant
+    commands run (:func:`convcalc.model.evaluate.evaluate`)."""
     options = {**DEFAULTS, **dict(config)}
-    variant = options.pop("variant")
-    if "kernel" in options:
-        options["k"] = options.pop("kernel")
-    size = options.pop("input", None)
-    batch = options.pop("batch")
-    dtype = options.pop("dtype")
-    convention = options.pop("convention")
-    framework = options.pop("framework")
-    fold = options.pop("fold_bn")
-    tools = options.pop("reported_by")
-    train = options.pop("training")
-    optimizer = options.pop("optimizer")
-    frozen = options.pop("frozen")
-    if "dims" not in options:
-        options["dims"] = _rank(options, size)
-    block = make_block(variant, **options)
-    if fold or framework == "keras":
-        from ..model.conventions import fold_bn, keras_block
-
-        if fold:
-            block = fold_bn(block)
-        if framework == "keras":
-            block = keras_block(block)
-    cost = measure(block, input=size, batch=batch, dtype=dtype)
-    result = block_json(cost, convention=convention, framework=framework, layers=layers)
-    result["fold_bn"] = fold
-    if tools:
-        from ..model.profilers import reported_by
-
-        result["reported_by"] = reported_json(reported_by(cost, tools))
-    if train:
-        from ..model.conventions import training
-
-        result["training"] = training_json(training(cost, optimizer=optimizer, frozen=frozen))
+    try:
+        evaluation = evaluate_config(options)
+    except RankError as error:
+        ranks = sorted(set(error.ranks.values()))
+        raise BatchError(f"sizes disagree on the number of dimensions: {ranks}") from None
+    result = block_json(
+        evaluation.cost,
+        convention=options["convention"],
+        framework=options["framework"],
+        layers=layers,
+    )
+    result["fold_bn"] = options["fold_bn"]
+    if evaluation.reports:
+        result["reported_by"] = reported_json(evaluation.reports)
+    if evaluation.training is not None:
+        result["training"] = training_json(evaluation.training)
     return result
-
-
-def _rank(options: dict[str, Any], size: Any) -> int | None:
-    sized = [v for k, v in options.items() if k in RANKED and isinstance(v, tuple)]
-    if isinstance(size, tuple):
-        sized.append(size)
-    ranks = {len(v) for v in sized}
-    if len(ranks) > 1:
-        raise BatchError(f"sizes disagree on the number of dimensions: {sorted(ranks)}")
-    return ranks.pop() if ranks else None
-
-
-RANKED = {"kernel", "k", "stride", "dilation", "output_padding", "padding"}
 
 
 # --- reading the input ------------------------------------------------------------

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from ...model.core import ConvCalcError, make_block
-from ...model.schema import options_for
+from ...model.core import ConvCalcError
+from ...model.evaluate import build, evaluate
 from ..errors import fail
 from ..options import (
     Config,
@@ -36,45 +36,25 @@ def layer_implementation(variant: str, config: Config, out: Output, gates: Gates
         raise click.BadParameter(
             "a MAC budget needs an input size: add --input", param_hint="'--max-macs'"
         )
-    layer = {option.name: config[option.name] for option in options_for(variant)}
-    layer["dims"] = implied_dims(config)
+    config = {**config, "variant": variant, "dims": implied_dims(config)}
+    keras = config["framework"] == "keras"
     try:
-        # make_block calls the kernel k.
-        block = make_block(variant, k=layer.pop("kernel", None), **layer)
-        if config["fold_bn"]:
-            from ...model.conventions import fold_bn
-
-            block = fold_bn(block)
-        keras = config["framework"] == "keras"
-        if keras:
-            from ...model.conventions import keras_block
-
-            block = keras_block(block)
+        block = build(config)
         simple = not (config["reported_by"] or config["training"] or keras)
         if out.quiet and config["input"] is None and simple:
             # Only the parameter count is asked for, and it needs nothing measured.
             out.write(f"{block.params}\n")
             gates.check(block.params, None)
             return
-        from ...model.cost import measure
-
-        cost = measure(block, input=config["input"], batch=config["batch"], dtype=config["dtype"])
+        evaluation = evaluate(config, block)
     except ConvCalcError as error:
         fail(error)
+    cost, reports, train = evaluation.cost, evaluation.reports, evaluation.training
     params = cost.params + cost.buffers if keras else cost.params
     if out.quiet:
         out.write(f"{params}\n")
         gates.check(params, cost.macs)
         return
-    reports = train = None
-    if config["reported_by"]:
-        from ...model.profilers import reported_by
-
-        reports = reported_by(cost, config["reported_by"])
-    if config["training"]:
-        from ...model.conventions import training
-
-        train = training(cost, optimizer=config["optimizer"], frozen=config["frozen"])
     stated = {"convention": config["convention"], "framework": config["framework"]}
 
     def tables() -> list[Any]:

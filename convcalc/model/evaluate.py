@@ -1,0 +1,145 @@
+"""One layer config, evaluated: what a variant command and a batch line both do.
+
+The front ends read a config with the schema (:mod:`convcalc.model.schema`), each in its
+own way (Click options, a JSON or CSV record); from there, one implementation builds the
+block, measures it, and works out what other tools would report and what a training
+step costs. The views write the result.
+
+>>> config = {"variant": "separable", "cin": 64, "cout": 128, "input": 56}
+>>> evaluation = evaluate(config)
+>>> evaluation.cost.params, evaluation.cost.macs
+(8960, 27496448)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .core import Block, make_block
+from .cost import BlockCost, measure
+from .errors import ConvCalcError
+from .records import Record, init
+from .schema import OPTIONS, options_for
+
+if TYPE_CHECKING:
+    from .conventions import Training
+    from .profilers import Report
+
+__all__ = ["Evaluation", "RankError", "as_built", "build", "evaluate", "rank_of"]
+
+SIZED = ("kernel", "input", "stride", "padding", "dilation", "output_padding")
+"""The options that may give one size per dimension, and so imply the rank."""
+
+
+class RankError(ConvCalcError):
+    """Sizes that disagree on the number of dimensions; ``ranks`` says which gave what,
+    so that a front end can name them in its own spelling."""
+
+    def __init__(self, ranks: dict[str, int]) -> None:
+        named = ", ".join(f"{name} has {n}" for name, n in ranks.items())
+        super().__init__(
+            f"sizes disagree on the number of dimensions ({named}): "
+            "give each one size, or the same number of sizes",
+            option="dims",
+        )
+        self.ranks = ranks
+
+
+def rank_of(config: Mapping[str, Any]) -> int | None:
+    """The rank asked for (``dims``), or implied by the sizes given: one with three
+    sizes means 3D; None if nothing says.
+
+    >>> rank_of({"kernel": (3, 3, 3)}), rank_of({"kernel": 3, "input": 56})
+    (3, None)
+    """
+    if config.get("dims") is not None:
+        return int(config["dims"])
+    ranks = {
+        name: len(value)
+        for name in SIZED
+        for value in [config.get(name)]
+        if isinstance(value, tuple)
+    }
+    if len(set(ranks.values())) > 1:
+        raise RankError(ranks)
+    return next(iter(ranks.values()), None)
+
+
+def _get(config: Mapping[str, Any], name: str) -> Any:
+    value = config.get(name)
+    return OPTIONS[name].default if value is None else value
+
+
+def build(config: Mapping[str, Any]) -> Block:
+    """The block a config describes, as its framework builds it and with BatchNorm
+    folded if asked (``fold_bn``, ``framework``)."""
+    variant = config["variant"]
+    layer = {
+        option.name: config[option.name]
+        for option in options_for(variant)
+        if config.get(option.name) is not None
+    }
+    layer["dims"] = rank_of(config)
+    block = make_block(variant, k=layer.pop("kernel", None), **layer)  # make_block calls it k
+    return as_built(block, fold_bn=_get(config, "fold_bn"), framework=_get(config, "framework"))
+
+
+def as_built(block: Block, *, fold_bn: bool, framework: str) -> Block:
+    """The block with each BatchNorm folded into its convolution (``fold_bn``), as
+    ``framework`` builds it (Keras' separable convolution has one bias)."""
+    if fold_bn:
+        from .conventions import fold_bn as fold
+
+        block = fold(block)
+    if framework == "keras":
+        from .conventions import keras_block
+
+        block = keras_block(block)
+    return block
+
+
+class Evaluation(Record):
+    """A config's block measured, with the extras its config asked for."""
+
+    __slots__ = ("cost", "reports", "training")
+
+    def __init__(
+        self,
+        *,
+        cost: BlockCost,
+        reports: dict[str, Report] | None = None,
+        training: Training | None = None,
+    ) -> None:
+        init(self, cost=cost, reports=reports, training=training)
+
+    cost: BlockCost
+    """The block's figures (shapes and compute with an input)."""
+    reports: dict[str, Report] | None
+    """What each tool in ``reported_by`` would print, if any were named."""
+    training: Training | None
+    """A training step's cost, with ``training``."""
+
+
+def evaluate(config: Mapping[str, Any], block: Block | None = None) -> Evaluation:
+    """Build (unless ``block`` is given) and measure a config's block, with the
+    reports and training step it asks for."""
+    block = build(config) if block is None else block
+    cost = measure(
+        block,
+        input=config.get("input"),
+        batch=_get(config, "batch"),
+        dtype=_get(config, "dtype"),
+    )
+    reports = training = None
+    if _get(config, "reported_by"):
+        from .profilers import reported_by
+
+        reports = reported_by(cost, _get(config, "reported_by"))
+    if _get(config, "training"):
+        from .conventions import training as training_step
+
+        training = training_step(
+            cost, optimizer=_get(config, "optimizer"), frozen=_get(config, "frozen")
+        )
+    return Evaluation(cost=cost, reports=reports, training=training)
