@@ -30,8 +30,8 @@ from typing import IO, Any, NoReturn
 
 import click
 
-from ..model.core import fmt
 from ..model.records import Record, init
+from ..views.text import fmt
 from .errors import CheckFailed
 
 __all__ = [

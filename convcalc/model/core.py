@@ -115,35 +115,6 @@ def fmt(n: int) -> str:
     return f"{n:,}"
 
 
-def decimal_text(num: int, den: int, digits: int, *, separators: bool = True) -> str:
-    """num / den with ``digits`` decimals, rounded half up, exact at any size.
-
-    Figures in convcalc are integers of any size; their ratios can be too large for
-    a float, so they are written with integer arithmetic.
-
-    >>> decimal_text(73856, 8960, 2), decimal_text(10**400, 3, 1)[:6]
-    ('8.24', '3,333,')
-    """
-    scale = 10**digits
-    scaled = (2 * abs(num) * scale + abs(den)) // (2 * abs(den))
-    sign = "-" if (num < 0) != (den < 0) and scaled else ""
-    whole, part = divmod(scaled, scale)
-    text = f"{whole:,}" if separators else str(whole)
-    return f"{sign}{text}.{part:0{digits}d}" if digits else f"{sign}{text}"
-
-
-def ratio_float(num: int, den: int) -> float | None:
-    """num / den as a float for JSON and CSV, or None beyond a float's range.
-
-    >>> ratio_float(1, 8), ratio_float(10**400, 1)
-    (0.125, None)
-    """
-    try:
-        return num / den
-    except OverflowError:
-        return None
-
-
 class Conv(Record):
     """One convolution layer, with PyTorch's shapes and formulas.
 

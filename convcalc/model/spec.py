@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from .core import VARIANTS, BatchNorm, ConvCalcError, decimal_text, make_block
+from .core import VARIANTS, BatchNorm, ConvCalcError, make_block
 from .cost import DTYPES
 from .limits import (
     MAX_DIGITS,
@@ -854,8 +854,8 @@ def width_text(alpha: Fraction) -> str:
     """
     for places in range(MAX_DIGITS + 1):
         if 10**places % alpha.denominator == 0:
-            text = decimal_text(alpha.numerator, alpha.denominator, places, separators=False)
-            return text.rstrip("0").rstrip(".") if "." in text else text
+            whole, part = divmod(alpha.numerator * (10**places // alpha.denominator), 10**places)
+            return f"{whole}.{part:0{places}d}".rstrip("0").rstrip(".") if part else str(whole)
     return str(alpha)
 
 
