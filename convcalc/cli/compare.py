@@ -11,11 +11,9 @@ from ..model.limits import MAX_PAIRS
 from .errors import fail
 from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_options
 from .output import Output
-from .types import ListType
+from .types import ListType, Size
 
 __all__ = ["compare_cmd"]
-
-Size = int | tuple[int, ...]
 
 
 @click.command(

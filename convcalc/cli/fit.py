@@ -13,11 +13,9 @@ from .errors import CheckFailed, fail, hint
 from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_option, schema_options
 from .output import Output, input_of
 from .specs import SPEC_FORMAT_OPTION, network_step, read_spec, spec_name
-from .types import COUNT, SIZE
+from .types import COUNT, SIZE, Size
 
 __all__ = ["fit_cmd"]
-
-Size = int | tuple[int, ...]
 
 
 @click.command(

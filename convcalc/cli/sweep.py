@@ -12,11 +12,9 @@ from ..model.names import ALIASES, VARIANTS, canonical
 from .errors import fail
 from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_options
 from .output import Output
-from .types import SIZES, RangeType
+from .types import SIZES, RangeType, Size
 
 __all__ = ["sweep_cmd"]
-
-Size = int | tuple[int, ...]
 
 
 @click.command(

@@ -37,10 +37,14 @@ __all__ = [
     "OutputPath",
     "RangeType",
     "SchemaType",
+    "Size",
     "SizesType",
     "WholeType",
     "WidthType",
 ]
+
+Size = int | tuple[int, ...]
+"""A size as the options read it: one for every dimension, or one per dimension."""
 
 if TYPE_CHECKING:
     ParamBase = click.ParamType[Any]
