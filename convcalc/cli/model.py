@@ -133,11 +133,9 @@ def model_cmd(
             """A traced network's training step, with --training; else None."""
             if not training:
                 return None
-            from ..model.conventions import network_training
+            from ..model.conventions import training as training_step
 
-            return network_training(
-                traced, batch=batch, dtype=dtype, optimizer=optimizer, frozen=frozen
-            )
+            return training_step(traced, optimizer=optimizer, frozen=frozen)
 
         if swapped is None:
             network_step(

@@ -9,7 +9,6 @@ never what was computed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import prod
 from typing import TYPE_CHECKING
 
 from .core import BatchNorm, Block, Conv, ConvCalcError, Layer
@@ -19,7 +18,7 @@ from .names import OPTIMIZERS
 if TYPE_CHECKING:
     from .network import NodeCost
 
-__all__ = ["OPTIMIZERS", "Training", "fold_bn", "keras_block", "network_training", "training"]
+__all__ = ["OPTIMIZERS", "Training", "fold_bn", "keras_block", "training"]
 
 
 def fold_bn(block: Block) -> Block:
@@ -79,69 +78,31 @@ class Training:
         )
 
 
-def training(cost: BlockCost, *, optimizer: str = "sgd", frozen: bool = False) -> Training:
-    """Training-step compute and memory for a measured block.
+def training(
+    cost: BlockCost | NodeCost, *, optimizer: str = "sgd", frozen: bool = False
+) -> Training:
+    """Training-step compute and memory for a measured block or a traced network.
 
     The backward pass computes gradients for the activations (about the forward's
     MACs again) and for the weights (once more), hence 3 × the forward; with frozen
-    weights the second is skipped. Optimizer state is kept in the weights' dtype.
+    weights the second is skipped. Optimizer state is kept in the weights' dtype. The
+    activations kept for the backward pass are the input and every layer's output.
 
     >>> from convcalc.model.core import standard
     >>> from convcalc.model.cost import measure
     >>> t = training(measure(standard(cin=64, cout=128), input=56), optimizer="adam")
     >>> t.step_macs, t.optimizer_bytes
     (693633024, 590848)
-    """
-    kept = None
-    if cost.has_input:
-        assert cost.input_bytes is not None and cost.activation_bytes is not None
-        kept = cost.input_bytes + cost.activation_bytes
-    return _training(
-        params=cost.params,
-        buffers=cost.buffers,
-        macs=cost.macs,
-        kept_bytes=kept,
-        dtype=cost.dtype,
-        optimizer=optimizer,
-        frozen=frozen,
-    )
-
-
-def network_training(
-    cost: NodeCost, *, batch: int, dtype: str, optimizer: str = "sgd", frozen: bool = False
-) -> Training:
-    """Training-step compute and memory for a traced network (see :func:`training`):
-    the activations kept are the input and every layer's output.
-
-    >>> from convcalc.model.core import standard
     >>> from convcalc.model.network import Network, Seq, trace
     >>> body = Seq(children=(standard(cin=3, cout=4),))
-    >>> net = Network(name="n", input_shape=(3, 8, 8), body=body)
-    >>> t = network_training(trace(net), batch=1, dtype="fp32")
+    >>> t = training(trace(Network(name="n", input_shape=(3, 8, 8), body=body)))
     >>> t.step_macs, t.activation_bytes
     (20736, 1792)
     """
-    return _training(
-        params=cost.params,
-        buffers=cost.buffers,
-        macs=cost.macs,
-        kept_bytes=batch * prod(cost.input_shape) * DTYPES[dtype] + cost.activation_bytes,
-        dtype=dtype,
-        optimizer=optimizer,
-        frozen=frozen,
-    )
-
-
-def _training(
-    *,
-    params: int,
-    buffers: int,
-    macs: int | None,
-    kept_bytes: int | None,
-    dtype: str,
-    optimizer: str,
-    frozen: bool,
-) -> Training:
+    kept = None
+    if cost.input_bytes is not None and cost.activation_bytes is not None:
+        kept = cost.input_bytes + cost.activation_bytes
+    params, buffers, macs, dtype = cost.params, cost.buffers, cost.macs, cost.dtype
     if optimizer not in OPTIMIZERS:
         raise ConvCalcError(
             f"unknown optimizer {optimizer!r}: use {', '.join(OPTIMIZERS)}", option="optimizer"
@@ -153,7 +114,7 @@ def _training(
         weight_bytes=(params + buffers) * size,
         gradient_bytes=trainable,
         optimizer_bytes=trainable * OPTIMIZERS[optimizer],
-        activation_bytes=kept_bytes,
+        activation_bytes=kept,
         optimizer=optimizer,
         frozen=frozen,
     )

@@ -237,6 +237,15 @@ class NodeCost:
     shared: bool = False
     """A repeated use of a shared module, whose parameters were counted at its first use."""
     children: tuple[NodeCost, ...] = field(default=())
+    batch: int = 1
+    """Samples in the batch the figures are for."""
+    dtype: str = "fp32"
+    """Data type of weights and activations."""
+
+    @property
+    def input_bytes(self) -> int:
+        """Bytes of the node's input activations, for the batch."""
+        return self.batch * prod(self.input_shape) * DTYPES[self.dtype]
 
     @property
     def flops(self) -> int:
@@ -264,6 +273,7 @@ class NodeCost:
 @dataclass
 class _Tracer:
     batch: int
+    dtype: str
     size: int  # bytes per element
     seen: set[str] = field(default_factory=set)
 
@@ -280,6 +290,8 @@ class _Tracer:
     ) -> NodeCost:
         out, macs, extra = layer.cost(shape)
         return NodeCost(
+            batch=self.batch,
+            dtype=self.dtype,
             name=layer.name,
             type=type_name,
             input_shape=shape,
@@ -318,6 +330,8 @@ class _Tracer:
         self, name: str, type_name: str, shape: Shape, out: Shape, children: list[NodeCost]
     ) -> NodeCost:
         return NodeCost(
+            batch=self.batch,
+            dtype=self.dtype,
             name=name,
             type=type_name,
             input_shape=shape,
@@ -470,7 +484,7 @@ def trace(network: Network, *, batch: int = 1, dtype: str | None = None) -> Node
         raise ConvCalcError(
             f"unknown dtype {dtype!r}: use one of {', '.join(DTYPES)}", option="dtype"
         )
-    tracer = _Tracer(batch=batch, size=DTYPES[dtype])
+    tracer = _Tracer(batch=batch, dtype=dtype, size=DTYPES[dtype])
     cost = tracer.seq(network.body, network.input_shape, 0)
     return replace(cost, name=network.name, type="network")
 
