@@ -135,11 +135,15 @@ def main() -> int:
     for name, (strategy, run) in chosen.items():
         tally = tallies[name] = Tally()
         began = time.perf_counter()
-
-        fuzzer(budget, strategy, run, tally)()
-        exits = ", ".join(f"exit {code}: {n:,}" for code, n in sorted(tally.exits.items()))
-        spent = time.perf_counter() - began
-        print(f"{name:<15} {tally.runs:>7,} runs in {spent:4.0f} s ({exits})", flush=True)
+        failed = True
+        try:
+            fuzzer(budget, strategy, run, tally)()
+            failed = False
+        finally:
+            exits = ", ".join(f"exit {code}: {n:,}" for code, n in sorted(tally.exits.items()))
+            spent = time.perf_counter() - began
+            done = "runs, then a FAILURE" if failed else "runs"
+            print(f"{name:<15} {tally.runs:>7,} {done} in {spent:4.0f} s ({exits})", flush=True)
     elapsed = time.perf_counter() - start
     total = sum(t.runs for t in tallies.values())
     print(f"{total:,} runs in {elapsed:.0f} s: no traceback, no hang, every error one line")
