@@ -176,7 +176,7 @@ def _fit_width(
     from ..model.spec import build as build_spec
     from ..model.spec import width_text
 
-    out = out.replace(source=input_of(spec))
+    out = out.reading(input_of(spec))
     spec_data, own_width = read_spec(spec, "'--model'", spec_format)
     source = spec_name(spec)
 

@@ -101,7 +101,7 @@ def model_cmd(
     """
     from ..model.spec import PRESETS
 
-    out = out.replace(source=input_of(spec))
+    out = out.reading(input_of(spec))
     if list_presets:
         _list_presets(out)
         return

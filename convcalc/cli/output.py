@@ -526,6 +526,13 @@ class Output(Record):
     ) -> None:
         init(self, format=format, path=path, quiet=quiet, source=source)
 
+    def reading(self, source: Any) -> Output:
+        """This output for a command that reads ``source``: refused at once if it is
+        the same file, before anything is computed (a failed check must not hide it)."""
+        target = self.path if self.path not in (None, "-") else sys.stdout
+        _refuse_same_file(source, target)
+        return self.replace(source=source)
+
     def write(self, text: str, kind: str = "text") -> None:
         """Write ``text`` to ``-o`` or stdout: every command's output goes through here,
         ``-q``'s too."""
