@@ -368,9 +368,8 @@ def _check_header(names: list[str]) -> None:
         seen[option] = name
 
 
-def _csv_rest(result: dict[str, Any]) -> str:
+def _csv_cells(result: dict[str, Any]) -> list[Any]:
     """A result's CSV cells after the line number: figures raw, sizes as 3x3."""
-    out = io.StringIO()
     cells: list[Any] = []
     for key in CSV_COLUMNS[1:]:
         value = result.get(key)
@@ -379,14 +378,17 @@ def _csv_rest(result: dict[str, Any]) -> str:
         elif isinstance(value, bool):
             value = str(value).lower()
         cells.append("" if value is None else value)
+    return cells
+
+
+def _csv_row(cells: list[Any]) -> str:
+    out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(cells)
     return out.getvalue()
 
 
 def _csv_error(line: int, error: str) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([line, *([""] * (len(CSV_COLUMNS) - 2)), error])
-    return out.getvalue()
+    return _csv_row([line, *([""] * (len(CSV_COLUMNS) - 2)), error])
 
 
 class Outcome(NamedTuple):
@@ -412,22 +414,22 @@ def run(
     configs are kept and reused (at most ``cache_size`` of them, keyed by the config,
     never by the text): a batch drawn from a few networks repeats most of its layers.
     """
-    cache: OrderedDict[Config, str] = OrderedDict()
+    # A config's JSON object, or its CSV cells.
+    cache: OrderedDict[Config, Any] = OrderedDict()
     source = _csv_records if input_format == "csv" else _json_records
     for number, (line, record) in enumerate(source(_lines(stream)), start=1):
         error: str | None = None
+        result: Any = None
         try:
             if isinstance(record, BatchError):
                 raise record
             config = read(record)
-            rest = cache.get(config)
-            if rest is None:
+            result = cache.get(config)
+            if result is None:
                 result = _compute(config, layers=output_format != "csv")
                 if output_format == "csv":
-                    rest = _csv_rest(result)
-                else:
-                    rest = json.dumps(result, ensure_ascii=False)[1:]
-                cache[config] = rest
+                    result = _csv_cells(result)
+                cache[config] = result
                 if len(cache) > cache_size:
                     cache.popitem(last=False)
             else:
@@ -443,6 +445,7 @@ def run(
                 text = json.dumps({"line": number, "error": said}, ensure_ascii=False)
                 yield Outcome(number, line, text + "\n", error)
         elif output_format == "csv":
-            yield Outcome(number, line, f"{number},{rest}", None)
+            yield Outcome(number, line, _csv_row([number, *result]), None)
         else:
-            yield Outcome(number, line, f'{{"line": {number}, {rest}\n', None)
+            text = json.dumps({"line": number, **result}, ensure_ascii=False)
+            yield Outcome(number, line, text + "\n", None)
