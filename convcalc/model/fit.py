@@ -122,14 +122,18 @@ def largest_width(
     >>> largest_width(lambda a: Cost(params=int(1000 * a), macs=0), Budget(max_params=500))[0]
     Fraction(1, 2)
     """
-    costs: dict[int, Any] = {}
+    # Only each width's figures are kept, not the networks (a large one is many MB):
+    # the answer's network is built once more at the end.
+    costs: dict[int, tuple[int, int | None] | None] = {}
 
-    def cost(n: int) -> Any:
+    def cost(n: int) -> tuple[int, int | None] | None:
         if n not in costs:
             try:
-                costs[n] = build(Fraction(n, resolution))
+                built = build(Fraction(n, resolution))
             except ConvCalcError:
                 costs[n] = None
+            else:
+                costs[n] = (built.params, built.macs)
         return costs[n]
 
     # The answer is `best`, or a width that can be built and fits in (low, high): none
@@ -137,15 +141,16 @@ def largest_width(
     best, low, high = 0, 0, most * resolution + 1
     while high - low > 1:
         middle = (low + high) // 2
-        n = middle
-        while n > low and cost(n) is None:
+        n, figures = middle, cost(middle)
+        while n > low and figures is None:
             n -= 1  # (n, middle] cannot be built
-        if n == low:
+            figures = cost(n) if n > low else None
+        if figures is None:
             low = middle
-        elif budget.fits(cost(n).params, cost(n).macs):
+        elif budget.fits(*figures):
             best, low = n, middle
         else:
             high = n  # nor can anything wider fit
     if best == 0:
         return None
-    return Fraction(best, resolution), cost(best)
+    return Fraction(best, resolution), build(Fraction(best, resolution))
