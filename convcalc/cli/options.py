@@ -17,7 +17,7 @@ import click
 from ..model.core import ConvCalcError
 from ..model.evaluate import RankError, rank_of
 from ..model.names import TOOLS
-from ..model.schema import ANALYSIS, MEASURE, OPTIONS, Option, options_for
+from ..model.schema import ANALYSIS, MEASURE, OPTIONS, Option, options_for, required
 from .errors import hint
 from .output import Gates, Output
 from .types import COUNT, OUTPUT, Choice, SchemaType
@@ -50,10 +50,11 @@ Config = dict[str, Any]
 variant command reads, as a batch line does."""
 
 
-def schema_option(option: Option, **changes: Any) -> Callable[[F], F]:
-    """The Click option of a schema option; ``changes`` are a command's own words
-    (help, required) where they differ."""
-    settings: dict[str, Any] = {"help": option.help}
+def schema_option(option: Option, variant: str | None = None, **changes: Any) -> Callable[[F], F]:
+    """The Click option of a schema option, as ``variant`` takes it if one is named;
+    ``changes`` are a command's own words (help, required) where they differ."""
+    optional = variant in option.optional_for
+    settings: dict[str, Any] = {"help": option.optional_help if optional else option.help}
     if option.kind == "flag":
         settings.update(is_flag=True, default=option.default)
     elif option.kind == "choice":
@@ -64,8 +65,7 @@ def schema_option(option: Option, **changes: Any) -> Callable[[F], F]:
         settings.update(multiple=True, callback=_read_together(option), shell_complete=_tools)
     else:
         settings.update(type=SchemaType(option), default=option.default)
-        # A count with no default (the channels) must be given.
-        settings["required"] = option.kind == "count" and option.default is None
+        settings["required"] = required(option, variant)
     if option.metavar:
         settings["metavar"] = option.metavar
     settings.update(changes)
@@ -128,16 +128,6 @@ def schema_options(*names: str) -> Callable[[F], F]:
     return decorate
 
 
-_VARIANT_CHANGES: dict[tuple[str, str], dict[str, Any]] = {
-    ("depthwise", "cout"): {
-        "required": False,
-        "help": "Output channels, a multiple of --cin  [default: cin × multiplier]",
-    },
-}
-"""Where a variant's option reads differently: a depthwise layer's cout follows from
-cin and the multiplier."""
-
-
 def layer_options(variant: str) -> Callable[[F], F]:
     """Every option a variant's layer takes, then what it is measured on and how it
     is stated (the schema's LAYER, MEASURE and ANALYSIS): the command gets them as one
@@ -147,7 +137,7 @@ def layer_options(variant: str) -> Callable[[F], F]:
         "config",
         [option.name for option in options],
         dict,
-        [schema_option(o, **_VARIANT_CHANGES.get((variant, o.name), {})) for o in options],
+        [schema_option(o, variant) for o in options],
     )
 
 

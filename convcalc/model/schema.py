@@ -44,6 +44,8 @@ class Option(Record):
         "keys",
         "metavar",
         "choices",
+        "optional_for",
+        "optional_help",
     )
     name: str
     """The config's name for it, and the spec and batch key."""
@@ -66,6 +68,10 @@ class Option(Record):
     """How ``--help`` names its value."""
     choices: tuple[str, ...]
     """A closed set's names, for a choice."""
+    optional_for: tuple[str, ...]
+    """Variants that work a required option out for themselves when it is left out."""
+    optional_help: str
+    """The help sentence for those variants, saying what it is then."""
 
     def __init__(
         self,
@@ -80,6 +86,8 @@ class Option(Record):
         keys: tuple[str, ...] = (),
         metavar: str | None = None,
         choices: tuple[str, ...] = (),
+        optional_for: tuple[str, ...] = (),
+        optional_help: str = "",
     ) -> None:
         init(
             self,
@@ -93,6 +101,8 @@ class Option(Record):
             keys=keys or (name,),
             metavar=metavar,
             choices=choices,
+            optional_for=optional_for,
+            optional_help=optional_help,
         )
 
     def read(self, value: Any) -> Any:
@@ -181,7 +191,13 @@ LAYER: tuple[Option, ...] = (
         help="The variant: " + ", ".join([*VARIANTS, *ALIASES]) + ".",
     ),
     Option(name="cin", kind="count", help="Input channels."),
-    Option(name="cout", kind="count", help="Output channels."),
+    Option(
+        name="cout",
+        kind="count",
+        help="Output channels.",
+        optional_for=("depthwise",),
+        optional_help="Output channels, a multiple of --cin  [default: cin × multiplier]",
+    ),
     Option(
         name="kernel",
         kind="size",
@@ -347,6 +363,16 @@ OPTIONS: dict[str, Option] = {option.name: option for option in (*LAYER, *MEASUR
 
 KEYS: dict[str, Option] = {key: option for option in OPTIONS.values() for key in option.keys}
 """Every option by each key a spec layer or a batch line may spell it with."""
+
+
+def required(option: Option, variant: str | None) -> bool:
+    """Whether ``variant`` needs ``option`` given: a count with no default (the
+    channels), unless the variant works it out (a depthwise layer's cout).
+
+    >>> required(OPTIONS["cout"], "standard"), required(OPTIONS["cout"], "depthwise")
+    (True, False)
+    """
+    return option.kind == "count" and option.default is None and variant not in option.optional_for
 
 
 def options_not_for(variant: str) -> tuple[Option, ...]:

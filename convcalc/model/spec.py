@@ -556,7 +556,7 @@ class _Builder:
         if "cout" in item:
             written = read("cout")
             options["cout"] = self.channels(written)
-        elif kind != "depthwise":
+        elif kind not in OPTIONS["cout"].optional_for:
             raise self.fail(f"{where}.cout", f"a {kind} layer needs cout")
         if not first:
             options.pop("stride", None)  # a repeated layer strides once, at its first instance
