@@ -893,3 +893,42 @@ def test_huge_values_give_a_short_message(tmp_path: Path, layer: dict[str, objec
 def test_network_name_that_is_not_a_string(tmp_path: Path, name: object) -> None:
     data = {"name": name, "input": [4, 8, 8], "layers": [{"type": "pointwise", "cout": 4}]}
     refused(run("model", str(spec_file(tmp_path, data))), "name", "expected a string")
+
+
+def test_width_search_builds_each_network_once() -> None:
+    # Widths 0.001 to 4 that give the same channels build the same network: a spec whose
+    # residual needs cout = 4 builds only while int(4 × α) = 4, α in [1, 1.25); above
+    # that, 4,000 - 1,250 widths cannot be built, but they make only 12 networks
+    # (int(4 × α) = 5 ... 16), so the search builds a few dozen, not thousands.
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    from convcalc.model.core import ConvCalcError
+    from convcalc.model.fit import Budget, largest_width
+    from convcalc.model.spec import channel_key
+
+    spec = {"layers": [{"type": "residual", "layers": [{"type": "pointwise", "cout": 4}]}]}
+    key = channel_key(spec)
+    assert key is not None
+    built: list[Fraction] = []
+
+    def build(alpha: Fraction) -> SimpleNamespace:
+        built.append(alpha)
+        if int(4 * alpha) != 4:
+            raise ConvCalcError("the residual's channels differ")
+        return SimpleNamespace(params=20, macs=0)  # (4 + 1) × 4, at any such width
+
+    found = largest_width(build, Budget(max_params=10**9), key=key)
+    assert found is not None and found[0] == Fraction(1249, 1000)
+    assert len(built) <= 40
+    assert channel_key({"layers": [{"type": "standard", "cout": "eight"}]}) is None
+
+
+def test_fit_on_a_spec_that_builds_at_few_widths(tmp_path: Path) -> None:
+    spec = tmp_path / "narrow.json"
+    layers = [{"type": "pointwise", "cout": 4, "repeat": 1000}]
+    spec.write_text(
+        json.dumps({"input": [4, 8, 8], "layers": [{"type": "residual", "layers": layers}]})
+    )
+    done = convcalc("fit", "--model", str(spec), "--max-params", "1G", "-q", timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "1.249")

@@ -174,7 +174,7 @@ def _fit_width(
     from ..model.limits import MAX_WIDTH_TEXT, MIN_WIDTH_TEXT
     from ..model.network import trace
     from ..model.spec import build as build_spec
-    from ..model.spec import width_text
+    from ..model.spec import channel_key, width_text
 
     out = out.reading(input_of(spec))
     spec_data, own_width = read_spec(spec, "'--model'", spec_format)
@@ -187,7 +187,8 @@ def _fit_width(
     # input, as model says, not "nothing fits". At other widths, a failure only means
     # that width cannot be built.
     network_step(source, lambda: build(own_width))
-    found = network_step(source, lambda: largest_width(build, budget))
+    key = channel_key(spec_data)
+    found = network_step(source, lambda: largest_width(build, budget, key=key))
     if found is None:
         raise CheckFailed(
             f"{source}: no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "

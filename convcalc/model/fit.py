@@ -7,7 +7,7 @@ for channels): a few dozen evaluations of the same core formulas.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -104,7 +104,12 @@ def largest_cout(variant: str, budget: Budget, **options: Any) -> tuple[int, Blo
 
 
 def largest_width(
-    build: Callable[[Fraction], Any], budget: Budget, *, resolution: int = 1000, most: int = 4
+    build: Callable[[Fraction], Any],
+    budget: Budget,
+    *,
+    resolution: int = 1000,
+    most: int = 4,
+    key: Callable[[Fraction], Hashable] | None = None,
 ) -> tuple[Fraction, Any] | None:
     """The largest width multiplier α, in steps of 1/resolution up to ``most``, at which
     the network can be built and fits the budget, and that network's cost; None if there
@@ -116,7 +121,10 @@ def largest_width(
     build at α = 0.5 and 1.0 and not between). The search bisects, and where it lands on
     a width that cannot be built it steps down to the nearest one that can: every width
     stepped over lies outside the range still searched, so none is built twice, and a
-    spec that builds everywhere costs a dozen builds.
+    spec that builds everywhere costs a dozen builds. ``key(α)``, if given, names the
+    network built at α (its channel counts): widths with the same key are built once,
+    so stepping over a long run of widths that cannot be built costs a build for each
+    distinct network in it, not for each width.
 
     >>> from types import SimpleNamespace as Cost
     >>> largest_width(lambda a: Cost(params=int(1000 * a), macs=0), Budget(max_params=500))[0]
@@ -124,17 +132,19 @@ def largest_width(
     """
     # Only each width's figures are kept, not the networks (a large one is many MB):
     # the answer's network is built once more at the end.
-    costs: dict[int, tuple[int, int | None] | None] = {}
+    costs: dict[Hashable, tuple[int, int | None] | None] = {}
 
     def cost(n: int) -> tuple[int, int | None] | None:
-        if n not in costs:
+        alpha = Fraction(n, resolution)
+        name = n if key is None else key(alpha)
+        if name not in costs:
             try:
-                built = build(Fraction(n, resolution))
+                built = build(alpha)
             except ConvCalcError:
-                costs[n] = None
+                costs[name] = None
             else:
-                costs[n] = (built.params, built.macs)
-        return costs[n]
+                costs[name] = (built.params, built.macs)
+        return costs[name]
 
     # The answer is `best`, or a width that can be built and fits in (low, high): none
     # does at or below `low` except `best`, and none at or above `high`.

@@ -32,6 +32,7 @@ from .limits import (
     MIN_WIDTH_TEXT,
     read_decimal,
     too_large,
+    whole,
 )
 from .network import Gate, Linear, Network, Node, Parallel, Pool, Residual, Seq, Shared
 from .schema import OPTIONS, options_for
@@ -844,6 +845,44 @@ def parse_width(text: str) -> Fraction:
             option="width",
         ) from None
     return _in_range(alpha, text)
+
+
+def channel_key(data: dict[str, Any]) -> Callable[[Fraction], tuple[int, ...]] | None:
+    """A function naming the network a spec builds at a width: its channel counts.
+
+    The width changes a network only through :meth:`_Builder.channels` applied to the
+    channels the spec writes (``cout``, a declared ``cin``), so two widths that give
+    every written count the same channels build the same network. None if a count is
+    not a plain whole number (then the spec says what is wrong when it is built).
+
+    >>> key = channel_key({"layers": [{"type": "pointwise", "cout": 4}]})
+    >>> key(Fraction(1)), key(Fraction(1249, 1000)), key(Fraction(5, 4))
+    ((4,), (4,), (5,))
+    """
+    written: set[int] = set()
+    stack: list[Any] = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for name, value in item.items():
+                if name in ("cout", "cin"):
+                    count = whole(value) if isinstance(value, str) else value
+                    if type(count) is not int:
+                        return None
+                    written.add(count)
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    floor = data.get("min_channels", 1)
+    if type(floor) is not int:
+        return None
+    counts = sorted(written)
+
+    def key(alpha: Fraction) -> tuple[int, ...]:
+        return tuple(max(int(count * alpha), floor) for count in counts)
+
+    return key
 
 
 def width_text(alpha: Fraction) -> str:
