@@ -169,7 +169,8 @@ def _emit_network(
     out: Output, cost: Any, step: Any, depth: int, dtype: str, *, batch: int, convention: str
 ) -> None:
     """One network's layers, its breakdown by layer type, and its training step."""
-    from ..views.network import breakdown_table, network_json, network_table
+    from ..views.contract import network_json
+    from ..views.network import breakdown_table, network_table
     from ..views.tables import training_table
 
     def layers() -> Any:
@@ -201,7 +202,8 @@ def _emit_swap(
     convention: str,
 ) -> None:
     """A network beside itself with its K×K blocks swapped, and both training steps."""
-    from ..views.network import swap_json, swap_table
+    from ..views.contract import swap_json
+    from ..views.network import swap_table
     from ..views.tables import training_table
 
     def table() -> Any:

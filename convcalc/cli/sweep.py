@@ -127,7 +127,7 @@ def sweep_cmd(
         return [sweep_csv_table(results, convention)]
 
     def data() -> dict[str, object]:
-        from ..views.tables import sweep_json
+        from ..views.contract import sweep_json
 
         return sweep_json(results, convention)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from math import prod
 from typing import TYPE_CHECKING
 
-from .core import dims_of, make_block
+from .core import make_block
 from .cost import BlockCost, measure
-from .evaluate import as_built
+from .evaluate import as_built, rank_of
 from .records import Record, init
 
 if TYPE_CHECKING:
@@ -127,7 +127,19 @@ def compare(
     >>> [row.cost.params for row in compare(cin=64, cout=128)]
     [73856, 8960, 9600]
     """
-    rank = dims or dims_of(k, stride, dilation, input, padding)
+    sizes = {
+        "kernel": k,
+        "stride": stride,
+        "dilation": dilation,
+        "input": input,
+        "padding": padding,
+    }
+    rank = (
+        rank_of(
+            {"dims": dims, **{n: tuple(v) if isinstance(v, list) else v for n, v in sizes.items()}}
+        )
+        or 2
+    )
     names = list(COMPARE_ROWS) if include_all else list(COMPARE_ROWS)[:3]
     costs = []
     for name in names:

@@ -90,22 +90,6 @@ def _count(value: int, what: str) -> int:
     return value
 
 
-def dims_of(*values: SizeArg | PaddingArg, default: int = 2) -> int:
-    """The spatial rank implied by the sizes given: the length of any tuple among them.
-
-    >>> dims_of(3, (3, 3, 3))
-    3
-    >>> dims_of(3, 1)
-    2
-    """
-    lengths = {len(v) for v in values if isinstance(v, tuple | list)}
-    if len(lengths) > 1:
-        raise ConvCalcError(
-            f"sizes disagree on the number of dimensions: {sorted(lengths)}", option="dims"
-        )
-    return lengths.pop() if lengths else default
-
-
 def fmt(n: int) -> str:
     """An integer with thousands separators, the way the post prints figures.
 

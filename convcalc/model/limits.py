@@ -162,19 +162,6 @@ def read_size(value: object, *, minimum: int = 1) -> int | tuple[int, ...]:
     return checked[0] if single else tuple(checked)
 
 
-def parse_size(text: str) -> int | tuple[int, ...] | None:
-    """``3`` or one size per dimension, ``3x5``, ``3×5`` or ``16x112x112``; None if not
-    a size (:func:`read_size` says why).
-
-    >>> parse_size("3"), parse_size("3x5"), parse_size("3x")
-    (3, (3, 5), None)
-    """
-    try:
-        return read_size(text, minimum=0)
-    except ConvCalcError:
-        return None
-
-
 def read_decimal(value: str) -> Fraction:
     """A decimal number as convcalc reads one (a width multiplier): the digits 0-9 with
     at most one point, at most MAX_DIGITS digits in all; ConvCalcError otherwise.

@@ -305,6 +305,11 @@ def sweep_records(
     ]
 
 
+def sweep_json(results: Sequence[Any], convention: str) -> dict[str, Any]:
+    """The JSON object of ``sweep``: its records."""
+    return {"sweep": sweep_records(results, convention)}
+
+
 def _inverse(pair: Ratio | None) -> Ratio | None:
     return None if pair is None else (pair[1], pair[0])
 

@@ -9,11 +9,7 @@ from typing import Any
 
 from ..model.cost import DTYPES
 from ..model.network import Kept, NodeCost, breakdown
-
-# The JSON moved to the contract; cli/commands.py still reaches it through here.
-from .contract import network_json as network_json
 from .contract import node_type
-from .contract import swap_json as swap_json
 from .tables import Column, Table
 from .text import fmt, human_bytes, millions, ratio, ratio_text, shape_text
 

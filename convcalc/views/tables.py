@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..model.core import Block, Conv
 from ..model.records import Record, init
-from .contract import framework_params, layer_type
-from .contract import sweep_records as sweep_records  # moved; cli/commands.py reads it here
+from .contract import framework_params, layer_type, sweep_records
 from .text import (
     fmt,
     formula,
@@ -845,8 +844,3 @@ def presets_table(presets: Sequence[tuple[str, str, Any]]) -> Table:
             for name, about, cost in presets
         ),
     )
-
-
-def sweep_json(results: Sequence[Any], convention: str) -> dict[str, Any]:
-    """The JSON object of ``sweep``: its records (beside :func:`sweep_records`)."""
-    return {"sweep": sweep_records(results, convention)}
