@@ -38,6 +38,9 @@ MAX_LINE_BYTES = 1 << 20
 MAX_SPEC_BYTES = 64 << 20
 """A spec file."""
 
+MAX_ONNX_BYTES = 1 << 30
+"""An ONNX file (read whole, its weights' values then dropped)."""
+
 MAX_RANGE_VALUES = 10_000
 """Values one ``sweep`` range (``32:512:x2``) expands to."""
 
