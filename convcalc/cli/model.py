@@ -8,6 +8,8 @@ import click
 
 from ..model.names import ALIASES, SWAP_VARIANTS, canonical
 from ..model.schema import OPTIONS
+from .onnx_file import is_onnx, json_fields, read_onnx, report
+from .onnx_file import save_spec as save_spec_file
 from .options import (
     CONTEXT_SETTINGS,
     check_options,
@@ -15,8 +17,6 @@ from .options import (
     schema_option,
     schema_options,
 )
-from .onnx_file import is_onnx, json_fields, read_onnx, report
-from .onnx_file import save_spec as save_spec_file
 from .output import Gates, Output, input_of
 from .specs import SPEC_FORMAT_OPTION, network_step, read_spec, spec_name
 from .types import POSITIVE, SIZE, WidthType
@@ -76,8 +76,7 @@ Examples:
     "input_size",
     type=SIZE,
     metavar="SIZE",
-    help="An ONNX file's input size, where the file leaves it symbolic or missing "
-    "(224, 256x128).",
+    help="An ONNX file's input size, where the file leaves it symbolic or missing (224, 256x128).",
 )
 @click.option(
     "--strict", is_flag=True, help="An ONNX operator convcalc does not know is an error (exit 2)."
@@ -141,7 +140,9 @@ def model_cmd(
     imported = None
     if is_onnx(spec):
         if input_size is not None and resolution is not None and input_size != resolution:
-            raise click.BadParameter("give --input or --resolution, not both", param_hint="'--input'")
+            raise click.BadParameter(
+                "give --input or --resolution, not both", param_hint="'--input'"
+            )
         imported = read_onnx(spec, input_size or resolution, strict=strict)
         data, resolution = imported.spec, None
     elif input_size is not None:

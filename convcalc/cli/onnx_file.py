@@ -90,4 +90,6 @@ def save_spec(data: dict[str, Any], path: str, source: Any = None) -> None:
     from .output import Output
 
     fmt = "json" if path.lower().endswith(".json") else "toml"
-    Output(path=path).reading(source).write(spec_text(data, fmt), "json" if fmt == "json" else "text")
+    Output(path=path).reading(source).write(
+        spec_text(data, fmt), "json" if fmt == "json" else "text"
+    )

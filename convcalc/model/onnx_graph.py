@@ -119,7 +119,9 @@ def read_graph(path: str) -> Graph:
     try:
         size = os.stat(path).st_size
     except OSError as error:
-        raise OnnxError(f"{path}: cannot read it: {error.strerror or error}", option="spec") from None
+        raise OnnxError(
+            f"{path}: cannot read it: {error.strerror or error}", option="spec"
+        ) from None
     if size > MAX_ONNX_BYTES:
         raise OnnxError(
             f"{path}: the file is {size:,} bytes: the limit is {MAX_ONNX_BYTES >> 30} GiB "
@@ -130,7 +132,9 @@ def read_graph(path: str) -> Graph:
         with open(path, "rb") as handle:
             data = handle.read(MAX_ONNX_BYTES + 1)
     except OSError as error:
-        raise OnnxError(f"{path}: cannot read it: {error.strerror or error}", option="spec") from None
+        raise OnnxError(
+            f"{path}: cannot read it: {error.strerror or error}", option="spec"
+        ) from None
     if not data:
         raise OnnxError(f"{path}: the file is empty, not an ONNX model", option="spec")
     try:
@@ -371,8 +375,7 @@ class _Converter:
         if len(outputs) != 1:
             raise self.fail(
                 None,
-                f"the graph has {len(outputs)} outputs: convcalc reads a network with one "
-                "output",
+                f"the graph has {len(outputs)} outputs: convcalc reads a network with one output",
             )
         return entry, outputs[0], self.shapes[entry]
 
@@ -423,11 +426,16 @@ class _Converter:
                 self.alias[output] = self.real(op.inputs[0])
             return
         inputs = [self.real(i) for i in op.inputs]
-        if op.op in CONST_OPS and all(not i or i in self.consts or i in self.shapes for i in inputs):
+        if op.op in CONST_OPS and all(
+            not i or i in self.consts or i in self.shapes for i in inputs
+        ):
             data = [i for i in inputs if i and i in self.shapes]
             if not data or op.op in ("Shape", "Size"):
-                value = _evaluate(op, [self.consts.get(i) if i else None for i in inputs],
-                                  [self.shapes.get(i) if i else None for i in inputs])
+                value = _evaluate(
+                    op,
+                    [self.consts.get(i) if i else None for i in inputs],
+                    [self.shapes.get(i) if i else None for i in inputs],
+                )
                 if value is not None:
                     self.consts[op.outputs[0]] = value
                     return
@@ -456,13 +464,27 @@ class _Converter:
             raise self.fail(op, f"the value of {inputs[index]!r} is not in the file")
         return value
 
-    def add(self, op: Op, inputs: list[str], layer: dict[str, Any] | None, out: _Shape,
-            role: str = "layer", **extra: Any) -> None:
+    def add(
+        self,
+        op: Op,
+        inputs: list[str],
+        layer: dict[str, Any] | None,
+        out: _Shape,
+        role: str = "layer",
+        **extra: Any,
+    ) -> None:
         if layer is not None:
             layer = {**layer, "name": op.name}
         data = self.data_inputs(op, inputs)
-        node = _Node(op=op, inputs=data, outputs=[op.outputs[0]], layer=layer, role=role,
-                     extra=extra, index=len(self.nodes))
+        node = _Node(
+            op=op,
+            inputs=data,
+            outputs=[op.outputs[0]],
+            layer=layer,
+            role=role,
+            extra=extra,
+            index=len(self.nodes),
+        )
         self.nodes.append(node)
         self.shapes[op.outputs[0]] = out
 
@@ -479,9 +501,8 @@ class _Converter:
         shape = self.shapes[data[0]]
         inferred = self.graph.shapes.get(op.outputs[0])
         if inferred is not None and (
-            len(inferred) != len(shape) or any(
-                d is not None and d != s for d, s in zip(inferred[1:], shape[1:], strict=False)
-            )
+            len(inferred) != len(shape)
+            or any(d is not None and d != s for d, s in zip(inferred[1:], shape[1:], strict=False))
         ):
             raise self.fail(
                 op,
@@ -505,16 +526,24 @@ class _Converter:
             raise self.fail(op, f"a {len(kernel)}-D kernel on a {len(sizes)}-D input")
         if per_group * groups != cin:
             raise self.fail(
-                op, f"the weight takes {per_group} × {groups} groups channels but the input has {cin}"
+                op,
+                f"the weight takes {per_group} × {groups} groups channels but the input has {cin}",
             )
-        stride, dilation = self.sizes(op, "strides", len(kernel)), self.sizes(op, "dilations", len(kernel))
+        stride, dilation = (
+            self.sizes(op, "strides", len(kernel)),
+            self.sizes(op, "dilations", len(kernel)),
+        )
         pads = self.pads(op, sizes, kernel, stride, dilation)
-        out = [_conv_out(n, b + e, k, s, d) for n, (b, e), k, s, d in
-               zip(sizes, pads, kernel, stride, dilation, strict=True)]
+        out = [
+            _conv_out(n, b + e, k, s, d)
+            for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
+        ]
         if any(o < 1 for o in out):
             raise self.fail(op, f"empty output on an input of {_text(sizes)}")
-        padding = [self.symmetric(op, n, be, k, s, d, o) for n, be, k, s, d, o in
-                   zip(sizes, pads, kernel, stride, dilation, out, strict=True)]
+        padding = [
+            self.symmetric(op, n, be, k, s, d, o)
+            for n, be, k, s, d, o in zip(sizes, pads, kernel, stride, dilation, out, strict=True)
+        ]
         layer: dict[str, Any]
         if groups == cin and cin > 1 and cout % cin == 0:
             layer = {"type": "depthwise", "kernel": _size(kernel)}
@@ -545,7 +574,9 @@ class _Converter:
         groups = int(op.attrs.get("group", 1))
         cin, sizes = shape[1], shape[2:]
         if cin_w != cin or len(kernel) != len(sizes):
-            raise self.fail(op, f"the weight {_text(weight.dims)} does not fit the input {_text(shape[1:])}")
+            raise self.fail(
+                op, f"the weight {_text(weight.dims)} does not fit the input {_text(shape[1:])}"
+            )
         dims = len(kernel)
         stride, dilation = self.sizes(op, "strides", dims), self.sizes(op, "dilations", dims)
         extra = list(op.attrs.get("output_padding") or [0] * dims)
@@ -578,8 +609,9 @@ class _Converter:
         }
         if groups > 1:
             layer["groups"] = groups
-        layer |= _non_default(stride=stride, padding=padding, dilation=dilation, kernel=kernel,
-                              transposed=True)
+        layer |= _non_default(
+            stride=stride, padding=padding, dilation=dilation, kernel=kernel, transposed=True
+        )
         if any(output_padding):
             layer["output_padding"] = _size(output_padding)
         if not bias:
@@ -592,8 +624,16 @@ class _Converter:
             raise self.fail(op, f"{key} {value!r} do not fit a {dims}-D kernel")
         return [int(v) for v in value]
 
-    def pads(self, op: Op, sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
-             dilation: Sequence[int], *, ceil: bool = False) -> list[tuple[int, int]]:
+    def pads(
+        self,
+        op: Op,
+        sizes: Sequence[int],
+        kernel: Sequence[int],
+        stride: Sequence[int],
+        dilation: Sequence[int],
+        *,
+        ceil: bool = False,
+    ) -> list[tuple[int, int]]:
         dims = len(kernel)
         auto = op.attrs.get("auto_pad", "NOTSET") or "NOTSET"
         if auto in ("SAME_UPPER", "SAME_LOWER"):
@@ -610,8 +650,18 @@ class _Converter:
             raise self.fail(op, f"pads {pads!r} do not fit a {dims}-D kernel")
         return [(int(pads[i]), int(pads[i + dims])) for i in range(dims)]
 
-    def symmetric(self, op: Op, n: int, pads: tuple[int, int], k: int, s: int, d: int, out: int,
-                  *, ceil: bool = False) -> int:
+    def symmetric(
+        self,
+        op: Op,
+        n: int,
+        pads: tuple[int, int],
+        k: int,
+        s: int,
+        d: int,
+        out: int,
+        *,
+        ceil: bool = False,
+    ) -> int:
         """The padding on each side that gives the same output as ``pads`` (asymmetric
         padding only changes the output's size, which is what the figures need)."""
         before, after = pads
@@ -677,7 +727,9 @@ class _Converter:
         sizes = shape[2:]
         kernel = op.attrs.get("kernel_shape")
         if not kernel or len(kernel) != len(sizes):
-            raise self.fail(op, f"kernel_shape {kernel!r} does not fit the input {_text(shape[1:])}")
+            raise self.fail(
+                op, f"kernel_shape {kernel!r} does not fit the input {_text(shape[1:])}"
+            )
         dims = len(kernel)
         stride = self.sizes(op, "strides", dims)
         dilation = self.sizes(op, "dilations", dims)
@@ -685,14 +737,22 @@ class _Converter:
             raise self.fail(op, "a dilated pool: convcalc's pools are not dilated")
         ceil = bool(op.attrs.get("ceil_mode", 0))
         pads = self.pads(op, sizes, kernel, stride, dilation)
-        out = [_pool_out_asym(n, b, e, k, s, ceil) for n, (b, e), k, s in
-               zip(sizes, pads, kernel, stride, strict=True)]
-        padding = [self.symmetric(op, n, be, k, s, 1, o, ceil=ceil) for n, be, k, s, o in
-                   zip(sizes, pads, kernel, stride, out, strict=True)]
+        out = [
+            _pool_out_asym(n, b, e, k, s, ceil)
+            for n, (b, e), k, s in zip(sizes, pads, kernel, stride, strict=True)
+        ]
+        padding = [
+            self.symmetric(op, n, be, k, s, 1, o, ceil=ceil)
+            for n, be, k, s, o in zip(sizes, pads, kernel, stride, out, strict=True)
+        ]
         if any(o < 1 for o in out):
             raise self.fail(op, f"empty output on an input of {_text(sizes)}")
-        layer: dict[str, Any] = {"type": "pool", "kind": kind, "kernel": _size(kernel),
-                                 "stride": _size(stride)}
+        layer: dict[str, Any] = {
+            "type": "pool",
+            "kind": kind,
+            "kernel": _size(kernel),
+            "stride": _size(stride),
+        }
         if any(padding):
             layer["padding"] = _size(padding)
         if ceil:
@@ -709,13 +769,21 @@ class _Converter:
 
     def op_GlobalAveragePool(self, op: Op, inputs: list[str]) -> None:
         shape = self.shape_of(op, inputs)
-        self.add(op, inputs, {"type": "pool", "kind": "avg", "global": True},
-                 (*shape[:2], *(1 for _ in shape[2:])))
+        self.add(
+            op,
+            inputs,
+            {"type": "pool", "kind": "avg", "global": True},
+            (*shape[:2], *(1 for _ in shape[2:])),
+        )
 
     def op_GlobalMaxPool(self, op: Op, inputs: list[str]) -> None:
         shape = self.shape_of(op, inputs)
-        self.add(op, inputs, {"type": "pool", "kind": "max", "global": True},
-                 (*shape[:2], *(1 for _ in shape[2:])))
+        self.add(
+            op,
+            inputs,
+            {"type": "pool", "kind": "max", "global": True},
+            (*shape[:2], *(1 for _ in shape[2:])),
+        )
 
     def reduce(self, op: Op, inputs: list[str], kind: str) -> None:
         shape = self.shape_of(op, inputs)
@@ -746,7 +814,9 @@ class _Converter:
         shape = self.shape_of(op, inputs)
         axis = int(op.attrs.get("axis", 1)) % max(len(shape), 1)
         if axis != 1:
-            raise self.fail(op, f"flattens from axis {axis}: convcalc flattens everything but the batch")
+            raise self.fail(
+                op, f"flattens from axis {axis}: convcalc flattens everything but the batch"
+            )
         self.reshaped(op, inputs, shape, (shape[0], math.prod(shape[1:])))
 
     def op_Reshape(self, op: Op, inputs: list[str]) -> None:
@@ -812,7 +882,9 @@ class _Converter:
             raise self.fail(op, "only x·Wᵀ (+ b) on a flat input is a linear layer convcalc counts")
         cout, features = weight.dims if op.attrs.get("transB", 0) else reversed(weight.dims)
         if features != shape[1]:
-            raise self.fail(op, f"the weight takes {features} features but the input has {shape[1]}")
+            raise self.fail(
+                op, f"the weight takes {features} features but the input has {shape[1]}"
+            )
         layer: dict[str, Any] = {"type": "linear", "cout": cout}
         if self.const(op, inputs, 2) is None:
             layer["bias"] = False
@@ -821,7 +893,9 @@ class _Converter:
     def op_MatMul(self, op: Op, inputs: list[str]) -> None:
         shape = self.shape_of(op, inputs)
         if len(inputs) != 2 or inputs[1] not in self.consts:
-            raise self.fail(op, "a product of two computed tensors (only a constant weight is a linear layer)")
+            raise self.fail(
+                op, "a product of two computed tensors (only a constant weight is a linear layer)"
+            )
         weight = self.consts[inputs[1]]
         if len(shape) != 2 or len(weight.dims) != 2 or weight.dims[0] != shape[1]:
             raise self.fail(
@@ -829,8 +903,12 @@ class _Converter:
                 f"{_text(shape)} × {_text(weight.dims)}: convcalc counts a MatMul as a linear "
                 "layer on a flat input",
             )
-        self.add(op, inputs, {"type": "linear", "cout": weight.dims[1], "bias": False},
-                 (shape[0], weight.dims[1]))
+        self.add(
+            op,
+            inputs,
+            {"type": "linear", "cout": weight.dims[1], "bias": False},
+            (shape[0], weight.dims[1]),
+        )
 
     def elementwise(self, op: Op, inputs: list[str]) -> None:
         data = self.data_inputs(op, inputs)
@@ -838,7 +916,9 @@ class _Converter:
             shapes = [self.shapes[d] for d in data]
             out = _broadcast(shapes)
             if out is None or (op.op != "Mul" and len(set(shapes)) != 1):
-                raise self.fail(op, f"{op.op} of tensors shaped {', '.join(_text(s) for s in shapes)}")
+                raise self.fail(
+                    op, f"{op.op} of tensors shaped {', '.join(_text(s) for s in shapes)}"
+                )
             self.add(op, inputs, None, out, role="merge")
             return
         if len(data) != 1:
@@ -848,8 +928,14 @@ class _Converter:
             # A scalar: no weights and no MACs in convcalc's convention, as an activation.
             self.alias[op.outputs[0]] = data[0]
             return
-        self.add(op, inputs, {"type": "identity"}, self.shapes[data[0]], role="elementwise",
-                 const=others[0] if others else None)
+        self.add(
+            op,
+            inputs,
+            {"type": "identity"},
+            self.shapes[data[0]],
+            role="elementwise",
+            const=others[0] if others else None,
+        )
         self.unsupported[f"{op.op} (by a constant tensor)"] += 1
 
     op_Add = op_Sub = op_Mul = op_Div = op_Sum = elementwise
@@ -887,8 +973,14 @@ class _Converter:
         parts = [int(p) for p in parts]
         if sum(parts) != shape[1] or len(parts) != count:
             raise self.fail(op, f"parts {parts} do not add up to {shape[1]} channels")
-        node = _Node(op=op, inputs=[self.data_inputs(op, inputs)[0]], outputs=list(op.outputs),
-                     role="split", extra={"parts": parts}, index=len(self.nodes))
+        node = _Node(
+            op=op,
+            inputs=[self.data_inputs(op, inputs)[0]],
+            outputs=list(op.outputs),
+            role="split",
+            extra={"parts": parts},
+            index=len(self.nodes),
+        )
         self.nodes.append(node)
         for output, part in zip(op.outputs, parts, strict=True):
             self.shapes[output] = (shape[0], part, *shape[2:])
@@ -947,8 +1039,14 @@ def _size(values: Sequence[int]) -> int | list[int]:
     return values[0] if len(set(values)) == 1 else list(values)
 
 
-def _non_default(*, stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int],
-                 kernel: Sequence[int], transposed: bool = False) -> dict[str, Any]:
+def _non_default(
+    *,
+    stride: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+    kernel: Sequence[int],
+    transposed: bool = False,
+) -> dict[str, Any]:
     """Stride, padding and dilation of a K×K layer, each written unless it is 1 (stride,
     dilation); padding is always written, so that the spec does not lean on a default."""
     keys: dict[str, Any] = {}
@@ -992,8 +1090,10 @@ def _pool_out_asym(n: int, before: int, after: int, k: int, s: int, ceil: bool) 
 
 
 def _reshape(shape: _Shape, target: list[int], allowzero: bool) -> _Shape | None:
-    out = [shape[i] if (t == 0 and not allowzero and i < len(shape)) else t
-           for i, t in enumerate(target)]
+    out = [
+        shape[i] if (t == 0 and not allowzero and i < len(shape)) else t
+        for i, t in enumerate(target)
+    ]
     if out.count(-1) > 1 or any(t < -1 for t in out):
         return None
     total = math.prod(shape)
@@ -1137,7 +1237,11 @@ def _ev_binary(op: Op, consts: list[Const | None], shapes: list[_Shape | None]) 
         if op.op == "Mul":
             return p * q
         if isinstance(p, int) and isinstance(q, int):
-            return int(p / q) if abs(p) < 2**52 else (abs(p) // abs(q)) * (1 if (p >= 0) == (q >= 0) else -1)
+            return (
+                int(p / q)
+                if abs(p) < 2**52
+                else (abs(p) // abs(q)) * (1 if (p >= 0) == (q >= 0) else -1)
+            )
         return p / q
 
     dims = a.dims if len(a.dims) >= len(b.dims) else b.dims
@@ -1231,6 +1335,8 @@ _EVALUATORS = {
 # --- the graph's structure: patterns, then series-parallel blocks ----------------------
 
 CONV_TYPES = {"standard", "depthwise", "pointwise"}
+
+NOT_NESTED = "convcalc cannot nest the graph's branches as blocks (it is not series-parallel)"
 
 
 @dataclass
@@ -1351,10 +1457,18 @@ class _Structure:
             if kind not in ("bn", "identity") or len(node.inputs) != 1:
                 continue
             before = self.producer.get(node.inputs[0])
-            if before is None or before.layer is None or self.only_consumer(node.inputs[0]) is not node:
+            if (
+                before is None
+                or before.layer is None
+                or self.only_consumer(node.inputs[0]) is not node
+            ):
                 continue
             previous = before.layer
-            if kind == "bn" and previous.get("type") in (*CONV_TYPES, "linear") and not previous.get("bn"):
+            if (
+                kind == "bn"
+                and previous.get("type") in (*CONV_TYPES, "linear")
+                and not previous.get("bn")
+            ):
                 previous["bn"] = True
             elif (
                 node.role == "elementwise"
@@ -1414,8 +1528,10 @@ class _Structure:
             ordered = sorted(slices, key=lambda n: n.extra["channels"])
             edges = [n.extra["channels"] for n in ordered]
             channels = self.converter.shapes[name][1]
-            if edges[0][0] != 0 or edges[-1][1] != channels or any(
-                a[1] != b[0] for a, b in zip(edges, edges[1:], strict=False)
+            if (
+                edges[0][0] != 0
+                or edges[-1][1] != channels
+                or any(a[1] != b[0] for a, b in zip(edges, edges[1:], strict=False))
             ):
                 continue
             first = min(slices, key=lambda n: n.index)
@@ -1461,11 +1577,7 @@ class _Structure:
                 block, tensor = self.block(node.outputs, node, region)
                 layers.append(block)
             elif len(users) == 1:
-                raise self.fail(
-                    node,
-                    "its inputs come from branches that convcalc cannot nest as blocks "
-                    "(a graph that is not series-parallel)",
-                )
+                raise self.fail(node, f"its inputs come from different branches: {NOT_NESTED}")
             else:
                 block, tensor = self.block([tensor], None, region)
                 layers.append(block)
@@ -1491,11 +1603,7 @@ class _Structure:
                 continue
             node = self.nodes[number]
             if pending[number] != len(node.inputs):
-                raise self.fail(
-                    node,
-                    "its inputs come from branches that convcalc cannot nest as blocks "
-                    "(a graph that is not series-parallel)",
-                )
+                raise self.fail(node, f"its inputs come from different branches: {NOT_NESTED}")
             if pending[number] == total and (node.role == "merge" or total > 1):
                 join = node
                 break
@@ -1506,7 +1614,9 @@ class _Structure:
             walked.add(number)
             for output in node.outputs:
                 if output == self.exit:
-                    raise self.fail(node, "branches that never meet before the output")
+                    raise self.fail(
+                        node, f"branches that never meet before the output: {NOT_NESTED}"
+                    )
                 for user in self.consumers.get(output, []):
                     if user.index in region:
                         pending[user.index] += 1
@@ -1524,7 +1634,9 @@ class _Structure:
                 continue
             members = self.ancestors(end, walked)
             if members & claimed:
-                raise self.fail(join, "its branches share operators before they meet")
+                raise self.fail(
+                    join, f"its branches share operators before they meet: {NOT_NESTED}"
+                )
             claimed |= members
             starts = {i for n in members for i in self.nodes[n].inputs if i in sources}
             if len(starts) != 1:
