@@ -95,6 +95,12 @@ REPEATED: list[tuple[list[int], dict[str, Any]]] = [
     ([8, 4, 4], {"type": "identity"}),
     ([8, 4, 4], {"type": "flatten"}),
     ([32, 4, 4], {"type": "gate", "reduction": 4}),
+    ([32, 4, 4], {"type": "gate", "squeeze": 12, "divisor": 8, "act": "silu", "gate": "sigmoid"}),
+    ([32, 4, 4], {"type": "shuffle", "groups": 4}),
+    (
+        [8, 4, 4],
+        {"type": "parallel", "merge": "concat", "split": [2, 6], "streams": [[], []]},
+    ),
     (
         [8, 4, 4],
         {"type": "residual", "layers": [{"type": "pointwise", "cout": 8}], "shortcut": []},
@@ -678,3 +684,116 @@ def test_string_arguments() -> None:
     cost = net([{"template": "b", "fn": "hardswish"}], [3, 4, 4], templates={"b": block})
     leaf = next(cost.leaves())
     assert leaf.layer is not None and leaf.layer.fn == "hardswish"
+
+
+# --- split, shuffle, gate ------------------------------------------------------------
+
+SHUFFLE_UNIT = {
+    "type": "parallel",
+    "merge": "concat",
+    "split": 2,
+    "streams": [
+        [],
+        [
+            {"type": "pointwise", "cout": "= in", "bias": False, "bn": True, "act": "relu"},
+            {"type": "depthwise", "kernel": 3, "padding": 1, "bias": False, "bn": True},
+            {"type": "pointwise", "cout": "= in", "bias": False, "bn": True, "act": "relu"},
+        ],
+    ],
+}
+
+
+def test_shufflenet_v2_unit_with_split_and_shuffle() -> None:
+    # torchvision's InvertedResidual(116, 116, stride=1): the input splits into 58 + 58;
+    # branch2 on 58: 1×1 58·58 = 3,364 (+ BN 2·58), 3×3 depthwise 58·9 = 522 (+ BN 116),
+    # 1×1 3,364 (+ BN 116): 7,598 params; MACs (3,364 + 522 + 3,364) · 28 · 28 =
+    # 5,684,000. Concatenated back to 116, then channel_shuffle(x, 2): no cost.
+    cost = net([SHUFFLE_UNIT, {"type": "shuffle", "groups": 2}], [116, 28, 28])
+    assert (cost.params, cost.macs, cost.output_shape) == (7_598, 5_684_000, (116, 28, 28))
+    unit, shuffle = cost.children
+    assert (unit.type, shuffle.type, shuffle.params, shuffle.macs) == ("split", "shuffle", 0, 0)
+    assert [s.input_shape for s in unit.children] == [(58, 28, 28), (58, 28, 28)]
+
+
+def test_split_into_listed_parts() -> None:
+    # 24 channels as 8 + 16: stream 1 a 1×1 conv 8 → 4 (8·4 + 4 = 36 params), stream 2
+    # an identity of 16: concat 4 + 16 = 20.
+    layer = {
+        "type": "parallel",
+        "merge": "concat",
+        "split": [8, 16],
+        "streams": [[{"type": "pointwise", "cout": 4}], []],
+    }
+    cost = net([layer], [24, 2, 2])
+    assert (cost.params, cost.output_shape) == (36, (20, 2, 2))
+
+
+@pytest.mark.parametrize(
+    ("split", "message"),
+    [
+        ([8, 8], "the parts [8, 8] add up to 16, not the input's 24 channels"),
+        ([8, 8, 8], "3 parts but there are 2 streams"),
+        (3, "split = 3 but there are 2 streams"),
+        ("x", "expected a number of parts or a list of channels"),
+    ],
+)
+def test_bad_split(split: Any, message: str) -> None:
+    layer = {"type": "parallel", "merge": "concat", "split": split, "streams": [[], []]}
+    error = failure([layer], [24, 2, 2])
+    assert "layers[0].split" in error and message in error, error
+
+
+def test_shuffle_groups_must_divide() -> None:
+    error = failure([{"type": "shuffle", "groups": 5}], [24, 2, 2])
+    assert "layers[0].groups" in error and "24 channels do not divide into 5 groups" in error
+
+
+def test_mobilenet_v3_gate_squeeze_with_divisor() -> None:
+    # torchvision's SqueezeExcitation(72, _make_divisible(72 // 4, 8)): 72 // 4 = 18,
+    # int(18 + 4) // 8 · 8 = 16 < 0.9 · 18 = 16.2, so 24. fc1 72·24 + 24 = 1,752,
+    # fc2 24·72 + 72 = 1,800: 3,552 params; MACs 72·24 + 24·72 = 3,456.
+    gate = {"type": "gate", "reduction": 4, "divisor": 8, "act": "relu", "gate": "hardsigmoid"}
+    cost = net([gate], [72, 28, 28])
+    assert (cost.params, cost.macs, cost.output_shape) == (3_552, 3_456, (72, 28, 28))
+    node = cost.children[0].node
+    assert node is not None and (node.act, node.gate, node.hidden) == (
+        "relu",
+        "hardsigmoid",
+        24,
+    )
+
+
+def test_efficientnet_gate_squeezes_the_blocks_input() -> None:
+    # torchvision's MBConv: SqueezeExcitation(expanded, max(1, input_channels // 4)).
+    # Block input 16, expanded 16·6 = 96, squeeze 16 // 4 = 4: fc1 96·4 + 4 = 388,
+    # fc2 4·96 + 96 = 480: 868 params in the gate.
+    mb = {
+        "layers": [
+            {"type": "pointwise", "cout": "= in * 6", "bias": False},
+            {"type": "gate", "squeeze": "= max(1, in // 4)", "act": "silu"},
+        ]
+    }
+    cost = net([{"template": "mb"}], [16, 4, 4], templates={"mb": mb})
+    gate = cost.children[0].children[1]
+    assert (gate.type, gate.params) == ("gate", 868)
+
+
+def test_gate_squeeze_written_at_width_one_is_scaled() -> None:
+    # squeeze = 8 at width 0.5 (slim): 4; the gate on the input's 32 channels (an
+    # input is never scaled): 32·4 + 4 + 4·32 + 32 = 292.
+    data = {"input": [32, 2, 2], "layers": [{"type": "gate", "squeeze": 8}]}
+    cost = trace(build(data, "g.toml", width="0.5"))
+    assert cost.params == 32 * 4 + 4 + 4 * 32 + 32
+
+
+@pytest.mark.parametrize(
+    ("gate", "message"),
+    [
+        ({"reduction": 4, "squeeze": 8}, "layers[0].squeeze: give reduction or squeeze"),
+        ({"gate": "relu"}, "layers[0].gate: 'relu': use one of sigmoid, hardsigmoid"),
+        ({"act": "swish"}, "layers[0].act: 'swish'"),
+        ({"divisor": 0}, "layers[0].divisor"),
+    ],
+)
+def test_bad_gate(gate: dict[str, Any], message: str) -> None:
+    assert message in failure([{"type": "gate", **gate}], [32, 2, 2])

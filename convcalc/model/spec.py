@@ -52,6 +52,7 @@ from .network import (
     Residual,
     Seq,
     Shared,
+    Shuffle,
 )
 from .schema import OPTIONS, options_for
 
@@ -104,13 +105,17 @@ OTHER_KEYS: dict[str, set[str]] = {
     "bn": set(),
     "identity": set(),
     "flatten": set(),
-    "gate": {"reduction"},
+    "gate": {"reduction", "squeeze", "divisor", "act", "gate"},
     "residual": {"layers", "shortcut"},
-    "parallel": {"streams", "merge", "shared"},
+    "parallel": {"streams", "merge", "shared", "split"},
+    "shuffle": {"groups"},
 }
+GATE_FUNCTIONS = ("sigmoid", "hardsigmoid")
+"""The activations a gate may end with (``gate = ...``)."""
 COMMON_KEYS = {"type", "name", "repeat", "cin"}
 LAYER_TYPES = (*VARIANTS, *OTHER_KEYS)
 AFTER_FLATTEN = ("linear", "bn", "act", "identity", "flatten")
+# (a shuffle, a gate, a split need channels the builder knows)
 """The layer types that take their input's features as traced, and so can follow a
 flatten (whose features the builder does not know)."""
 TOP_KEYS = {
@@ -760,11 +765,15 @@ class _Builder:
         if kind == "flatten":
             return Flatten(name=name), FLAT
         if kind == "gate":
-            reduction = _int(self, item, "reduction", where, default=16)
-            gate = self.wrap(
-                where, lambda: Gate(channels=cin.built, reduction=reduction, name=name)
-            )
-            return gate, cin
+            return self.gate(item, where, cin, name), cin
+        if kind == "shuffle":
+            groups = _int(self, item, "groups", where)
+            if cin.built % groups:
+                raise self.fail(
+                    f"{where}.groups",
+                    f"{cin.built} channels do not divide into {groups} groups",
+                )
+            return Shuffle(groups=groups, name=name), cin
         if kind == "residual":
             body, cout = self.seq(item.get("layers"), f"{where}.layers", cin, "body")
             shortcut_spec = item.get("shortcut", "identity")
@@ -896,8 +905,74 @@ class _Builder:
             return linear, _Channels(cout, cout)
         return Seq(children=tuple(parts), name=name, kind="linear"), _Channels(cout, cout)
 
+    def gate(self, item: _Item, where: str, cin: _Channels, name: str) -> Gate:
+        """A squeeze-and-excitation gate: squeeze to C // reduction (16 by default) or to
+        ``squeeze`` (a channel value), rounded by ``divisible(·, divisor)`` if given."""
+        if "reduction" in item and "squeeze" in item:
+            raise self.fail(f"{where}.squeeze", "give reduction or squeeze, not both")
+        reduction = _int(self, item, "reduction", where, default=16)
+        squeeze: int | None = None
+        if "squeeze" in item:
+            squeeze = self.channel(item, "squeeze", _int(self, item, "squeeze", where))
+        if "divisor" in item:
+            divisor = _int(self, item, "divisor", where)
+            hidden = squeeze if squeeze is not None else cin.built // reduction
+            squeeze = divisible(hidden, divisor)  # torchvision's _make_divisible(C // 4, 8)
+        act = self.act(item, "act", where) if "act" in item else "relu"
+        fn = item.get("gate", "sigmoid")
+        if fn not in GATE_FUNCTIONS:
+            raise self.fail(
+                f"{where}.gate", f"{_brief(fn)}: use one of {', '.join(GATE_FUNCTIONS)}"
+            )
+        gate: Gate = self.wrap(
+            where,
+            lambda: Gate(
+                channels=cin.built,
+                reduction=reduction,
+                squeeze=squeeze,
+                act=act,
+                gate=str(fn),
+                name=name,
+            ),
+        )
+        return gate
+
+    def split(self, item: _Item, where: str, cin: _Channels, streams: int) -> list[_Channels]:
+        """The channels each stream of a split parallel block sees: ``split = [a, b]``
+        (channel values) or ``split = N`` (N equal parts)."""
+        value = item["split"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            parts = _int(self, item, "split", where)
+            if parts != streams:
+                raise self.fail(
+                    f"{where}.split", f"split = {parts} but there are {streams} streams"
+                )
+            if cin.built % parts:
+                raise self.fail(
+                    f"{where}.split", f"{cin.built} channels do not split into {parts} equal parts"
+                )
+            return [_Channels(cin.built // parts, cin.written // parts)] * parts
+        if not isinstance(value, list) or not all(_whole(v) for v in value):
+            raise self.fail(
+                f"{where}.split",
+                f"expected a number of parts or a list of channels, got {_brief(value)}",
+            )
+        if len(value) != streams:
+            raise self.fail(f"{where}.split", f"{len(value)} parts but there are {streams} streams")
+        built = [
+            v if f"split[{i}]" in item.built else self.channels(v) for i, v in enumerate(value)
+        ]
+        if sum(built) != cin.built:
+            at_width = "" if self.width == 1 else f" at width {self.width_text}"
+            raise self.fail(
+                f"{where}.split",
+                f"the parts {built}{at_width} add up to {sum(built)}, not the input's "
+                f"{cin.built} channels",
+            )
+        return [_Channels(b, v) for b, v in zip(built, value, strict=True)]
+
     def parallel(
-        self, item: dict[str, Any], where: str, cin: _Channels, name: str
+        self, item: _Item, where: str, cin: _Channels, name: str
     ) -> tuple[Node, _Channels]:
         merge = item.get("merge", "sum")
         if merge not in ("sum", "concat"):
@@ -905,17 +980,19 @@ class _Builder:
         shared = item.get("shared", {})
         if not isinstance(shared, dict):
             raise self.fail(f"{where}.shared", "expected a table of named modules")
-        outer = self.shared
-        self.instances += 1
-        self.shared = _scope(outer, shared, where, self.instances)
         streams_spec = item.get("streams")
         if not isinstance(streams_spec, list) or not streams_spec:
             raise self.fail(f"{where}.streams", "expected a non-empty list of layer lists")
+        split = self.split(item, where, cin, len(streams_spec)) if "split" in item else None
+        outer = self.shared
+        self.instances += 1
+        self.shared = _scope(outer, shared, where, self.instances)
         streams, outs = [], []
         try:
             for index, stream in enumerate(streams_spec):
+                part = cin if split is None else split[index]
                 seq, out = self.seq(
-                    stream, f"{where}.streams[{index}]", cin, f"stream{index + 1}", empty=True
+                    stream, f"{where}.streams[{index}]", part, f"stream{index + 1}", empty=True
                 )
                 streams.append(seq)
                 outs.append(out)
@@ -930,7 +1007,8 @@ class _Builder:
             cout = _Channels(sum(o.built for o in outs), sum(o.written for o in outs))
         else:
             cout = outs[0]
-        return Parallel(streams=tuple(streams), merge=merge, name=name), cout
+        parts = None if split is None else tuple(p.built for p in split)
+        return Parallel(streams=tuple(streams), merge=merge, split=parts, name=name), cout
 
     def use(self, item: dict[str, Any], where: str, cin: _Channels) -> tuple[list[Node], _Channels]:
         name = item["use"]
@@ -1355,7 +1433,9 @@ def channel_key(data: dict[str, Any]) -> Callable[[Fraction], tuple[int, ...]] |
         item = stack.pop()
         if isinstance(item, dict):
             for name, value in item.items():
-                if name in ("cout", "cin"):
+                if name == "split" and isinstance(value, list):
+                    stack.extend({"cout": v} for v in value)  # each part is a channel count
+                elif name in ("cout", "cin", "squeeze"):
                     count = whole(value) if isinstance(value, str) else value
                     if type(count) is not int:
                         return None
