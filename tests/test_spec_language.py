@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import tomllib
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -797,3 +798,101 @@ def test_gate_squeeze_written_at_width_one_is_scaled() -> None:
 )
 def test_bad_gate(gate: dict[str, Any], message: str) -> None:
     assert message in failure([{"type": "gate", **gate}], [32, 2, 2])
+
+
+# --- errors name the place in the spec -------------------------------------------------
+
+
+def test_trace_errors_name_the_spec_path(tmp_path: Path) -> None:
+    # The residual's body halves 8×8 with a pool; the identity shortcut keeps 8×8.
+    spec = tmp_path / "net.toml"
+    spec.write_text(
+        'input = [3, 8, 8]\n[[layers]]\ntype = "pointwise"\ncout = 3\n'
+        '[[layers]]\ntype = "residual"\nname = "stage1.2"\n'
+        'layers = [{ type = "pointwise", cout = 3 }, { type = "pool", kernel = 2 }]\n'
+    )
+    result = run("model", str(spec))
+    assert result.exit_code == 2
+    assert f"{spec}: layers[1]: the body gives 3x4x4" in result.stderr
+    assert "stage1.2" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("layers", "templates", "place"),
+    [
+        (
+            [{"type": "pool", "kernel": 2}, {"type": "pool", "kernel": 9}],
+            {},
+            "layers[1]: empty output",
+        ),
+        (
+            [
+                {
+                    "type": "parallel",
+                    "merge": "concat",
+                    "streams": [
+                        [{"type": "pointwise", "cout": 4}],
+                        [{"type": "residual", "layers": [{"type": "pool", "kernel": 9}]}],
+                    ],
+                }
+            ],
+            {},
+            "layers[0].streams[1][0].layers[0]: empty output",
+        ),
+        (
+            [{"type": "pointwise", "cout": 3}, {"template": "t", "k": 5}],
+            {
+                "t": {
+                    "args": ["k"],
+                    "layers": [
+                        {"type": "identity"},
+                        {"type": "standard", "cout": 4, "kernel": "= k", "padding": 0},
+                    ],
+                }
+            },
+            'layers[1] (template "t").layers[1]: empty output',
+        ),
+        (
+            [{"type": "flatten"}, {"type": "linear", "cout": 4}, {"type": "linear", "cout": 2}],
+            {},
+            "",
+        ),
+    ],
+)
+def test_errors_while_tracing_name_the_place(
+    layers: list[dict[str, Any]], templates: dict[str, Any], place: str
+) -> None:
+    if not place:  # a spec that traces: nothing to name
+        net(layers, [3, 4, 4], templates=templates)
+        return
+    message = failure(layers, [3, 4, 4], templates=templates)
+    assert message.startswith(place), message
+
+
+def onnx_model() -> bytes:
+    # An ONNX ModelProto as protobuf bytes, written out by hand: field 1 ir_version = 8
+    # (tag 0x08, varint 8), field 2 producer_name = "pytorch" (tag 0x12, length 7),
+    # field 3 producer_version = "2.13" (tag 0x1a, length 4).
+    return b"\x08\x08" + b"\x12\x07pytorch" + b"\x1a\x042.13"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "looks"),
+    [
+        ("resnet.onnx", b"anything", "an ONNX model (a protobuf)"),
+        ("model.bin", onnx_model(), "an ONNX model (a protobuf)"),
+        ("model.pt", b"PK\x03\x04\x14\x00\x00\x00", "a PyTorch checkpoint"),
+        ("model.pth", b"\x80\x02}q\x00", "a Python pickle"),
+        ("model.zip", b"PK\x03\x04\x14\x00", "a zip archive"),
+        ("model.h5", b"\x89HDF\r\n\x1a\n\x00", "an HDF5 file"),
+        ("x.toml", b"input = [3, 8]\x00\x01", "a binary file"),
+    ],
+)
+def test_a_file_that_is_not_a_spec(tmp_path: Path, name: str, content: bytes, looks: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = run("model", str(path))
+    assert result.exit_code == 2
+    assert f"this looks like {looks}" in result.stderr
+    assert "convcalc reads network specs written in TOML or JSON" in result.stderr
+    assert "Traceback" not in result.stderr

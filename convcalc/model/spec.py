@@ -157,6 +157,14 @@ def parse(text: str | bytes, source: str, *, fmt: str | None = None) -> dict[str
     {'input': [3, 8, 8]}
     """
     if isinstance(text, bytes):
+        looks = _not_a_spec(text, source)
+        if looks is not None:
+            what, more = looks
+            raise SpecError(
+                f"{source}: this looks like {what}, not a spec: convcalc reads network "
+                f"specs written in TOML or JSON (docs/spec.md) and its presets{more}",
+                option="spec",
+            )
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -191,6 +199,42 @@ def parse(text: str | bytes, source: str, *, fmt: str | None = None) -> dict[str
         raise SpecError(f"{source}: the spec must be a table (an object) at the top")
     _check_values(data, source)
     return data
+
+
+_ONNX_FIELDS = {0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x42, 0x52, 0x72}
+"""The tags of an ONNX ModelProto's fields that follow ``ir_version`` (field 1, a
+varint, tag 0x08): producer_name, producer_version, domain, model_version (a varint,
+tag 0x28 aside), doc_string, graph, opset_import, metadata_props, functions."""
+
+
+def _not_a_spec(data: bytes, source: str) -> tuple[str, str] | None:
+    """What a file that is not a spec looks like, from its suffix and first bytes
+    (None for anything that may be text)."""
+    suffix = source.lower().rpartition(".")[2] if "." in source else ""
+    head = data[:8]
+    if suffix == "onnx" or (
+        len(data) > 2 and data[0] == 0x08 and data[1] < 0x80 and data[2] in _ONNX_FIELDS | {0x28}
+    ):
+        return "an ONNX model (a protobuf)", "; reading ONNX models is planned (issue #13)"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        if suffix in ("pt", "pth", "bin", "ckpt"):
+            return "a PyTorch checkpoint (a zip archive written by torch.save)", _WEIGHTS
+        return "a zip archive", ""
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a Python pickle (an older PyTorch .pt/.pth file)", _WEIGHTS
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "an HDF5 file (a Keras .h5 model)", ""
+    if data[4:8] == b"TFL3":
+        return "a TensorFlow Lite model", ""
+    if b"\0" in data[:4096]:
+        return "a binary file", ""
+    return None
+
+
+_WEIGHTS = (
+    "; a checkpoint holds weights, not the architecture: write the network as a spec, "
+    "or export it to ONNX"
+)
 
 
 def _format(source: str, text: str) -> str:
@@ -610,6 +654,11 @@ class _Builder:
     """The arguments of the template being built: (value, as built)."""
     template_in: int | None = None
     """The channels entering the innermost template use, as built (``in`` inside it)."""
+    places: dict[int, tuple[object, str]] = field(default_factory=dict)
+    """Where each node built was written (see :attr:`Network.places`)."""
+
+    def place(self, node: Node, where: str) -> None:
+        self.places[id(node)] = (node, where)
 
     def fail(self, where: str, message: str) -> SpecError:
         return SpecError(f"{self.source}: {where}: {message}")
@@ -692,9 +741,14 @@ class _Builder:
             raise self.fail(where, "expected a non-empty list of layers")
         children: list[Node] = []
         for index, item in enumerate(items):
-            nodes, cin = self.layer(item, f"{where}[{index}]", cin)
+            place = f"{where}[{index}]"
+            nodes, cin = self.layer(item, place, cin)
+            for node in nodes:
+                self.place(node, place)
             children.extend(nodes)
-        return Seq(children=tuple(children), name=name), cin
+        seq = Seq(children=tuple(children), name=name)
+        self.place(seq, where)
+        return seq, cin
 
     def layer(self, item: Any, where: str, cin: _Channels) -> tuple[list[Node], _Channels]:
         if not isinstance(item, dict):
@@ -1276,7 +1330,9 @@ def build(
     channels = _Channels(shape[0], shape[0])
     body, _ = builder.seq(data.get("layers"), "layers", channels, "body")
     name = data.get("name", Path(source).stem)
-    return Network(name=name, input_shape=tuple(shape), body=body, dtype=dtype)
+    return Network(
+        name=name, input_shape=tuple(shape), body=body, dtype=dtype, places=builder.places
+    )
 
 
 def _arg_name(name: Any, where: str) -> str:
