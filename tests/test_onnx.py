@@ -138,6 +138,36 @@ def test_depthwise_with_a_multiplier_and_a_pointwise(tmp_path: Path) -> None:
     assert data["macs"] == 16 * 100 * 9 + 4 * 100 * 16
 
 
+@pytest.mark.parametrize(
+    ("sizes", "kernel"),
+    [([100], [5]), ([4, 8, 8], [3, 3, 3])],
+    ids=["1d", "3d"],
+)
+def test_convolutions_in_1d_and_3d(tmp_path: Path, sizes: list[int], kernel: list[int]) -> None:
+    g = G([1, 2, *sizes])
+    w = g.weight([6, 2, *kernel])
+    y = g.op("Conv", ["x", w], "c", kernel_shape=kernel, pads=[k // 2 for k in kernel] * 2)
+    data = figures(g.save(y, tmp_path / "c.onnx"))
+    window = 2 * int(np.prod(kernel))
+    # padding k // 2 keeps the sizes: 6 outputs per position, each a 2·prod(kernel) window
+    assert data["output_shape"] == [6, *sizes]
+    assert (data["params"], data["macs"]) == (6 * window, 6 * int(np.prod(sizes)) * window)
+
+
+def test_weights_behind_a_dequantize_are_counted_by_shape(tmp_path: Path) -> None:
+    """A quantized export (QDQ): the weight is int8 behind DequantizeLinear; the
+    activations' Quantize/DequantizeLinear pairs are listed and counted as 0."""
+    g = G([1, 3, 8, 8])
+    w = g.op("DequantizeLinear", [g.weight([4, 3, 3, 3], np.int8), g.weight([], np.float32, 0.1)])
+    q = g.op("QuantizeLinear", ["x", g.weight([], np.float32, 0.1), g.weight([], np.int8, 0)])
+    x = g.op("DequantizeLinear", [q, g.weight([], np.float32, 0.1), g.weight([], np.int8, 0)])
+    y = g.op("Conv", [x, w], "c", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    result = run("model", g.save(y, tmp_path / "q.onnx"), "--format", "json")
+    data = json.loads(result.stdout)
+    assert (data["params"], data["macs"]) == (4 * 3 * 9, 64 * 4 * 3 * 9)
+    assert data["unsupported"] == {"DequantizeLinear": 1, "QuantizeLinear": 1}
+
+
 def test_transposed_convolution(tmp_path: Path) -> None:
     g = G([1, 8, 8, 8])
     w = g.weight([8, 4, 4, 4])

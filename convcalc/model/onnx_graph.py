@@ -339,7 +339,6 @@ class _Converter:
     shapes: dict[str, _Shape] = field(default_factory=dict)
     alias: dict[str, str] = field(default_factory=dict)
     nodes: list[_Node] = field(default_factory=list)
-    unsupported: Counter[str] = field(default_factory=Counter)
     batchnorms: int = 0
 
     def fail(self, op: Op | None, message: str) -> OnnxError:
@@ -369,7 +368,7 @@ class _Converter:
             )
         entry, dims = graph.inputs[0]
         self.shapes[entry] = self.input_shape(entry, dims, size)
-        for op in _topological(graph.ops, self.consts, entry, self.fail):
+        for op in _topological(graph.ops, self.fail):
             self.visit(op)
         outputs = [self.real(o) for o in graph.outputs if self.real(o) not in self.consts]
         if len(outputs) != 1:
@@ -439,6 +438,17 @@ class _Converter:
                 if value is not None:
                     self.consts[op.outputs[0]] = value
                     return
+        if op.outputs and all(not i or i in self.consts for i in inputs) and inputs:
+            # Computed from weights alone (a DequantizeLinear of int8 weights): its
+            # shape is what a layer reading it needs.
+            inferred = self.graph.shapes.get(op.outputs[0])
+            first = self.consts.get(inputs[0]) if inputs[0] else None
+            if inferred is not None and None not in inferred:
+                self.consts[op.outputs[0]] = Const(dims=tuple(d or 0 for d in inferred))
+                return
+            if first is not None:
+                self.consts[op.outputs[0]] = Const(dims=first.dims)
+                return
         handler = getattr(self, f"op_{op.op}", None)
         if handler is None:
             self.unknown(op, inputs)
@@ -509,7 +519,6 @@ class _Converter:
                 f"convcalc does not know this operator and it changes the shape "
                 f"({_text(shape[1:])} to {_text(inferred[1:])}): it cannot be passed over",
             )
-        self.unsupported[op.op] += 1
         self.add(op, inputs, {"type": "identity"}, shape)
 
     # -- operators --
@@ -936,7 +945,6 @@ class _Converter:
             role="elementwise",
             const=others[0] if others else None,
         )
-        self.unsupported[f"{op.op} (by a constant tensor)"] += 1
 
     op_Add = op_Sub = op_Mul = op_Div = op_Sum = elementwise
 
@@ -1107,11 +1115,10 @@ def _reshape(shape: _Shape, target: list[int], allowzero: bool) -> _Shape | None
     return tuple(out)
 
 
-def _topological(ops: Sequence[Op], consts: dict[str, Const], entry: str, fail: Any) -> list[Op]:
+def _topological(ops: Sequence[Op], fail: Any) -> list[Op]:
     """The operators in an order where each comes after what it reads (ONNX asks files to
     be sorted so; not every file is)."""
     produced = {o for op in ops for o in op.outputs if o}
-    ready = set(consts) | {entry} | {""}
     pending = {i: {n for n in op.inputs if n in produced} for i, op in enumerate(ops)}
     waiting: dict[str, list[int]] = {}
     queue: list[int] = []
@@ -1136,7 +1143,6 @@ def _topological(ops: Sequence[Op], consts: dict[str, Const], entry: str, fail: 
     if len(order) != len(ops):
         stuck = next(op for i, op in enumerate(ops) if pending[i])
         raise fail(stuck, "its inputs are never computed (a cycle, or a missing tensor)")
-    del ready
     return order
 
 
