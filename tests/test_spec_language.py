@@ -5,6 +5,7 @@ output formula, its adaptive bins, torchvision's _make_divisible) written out he
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from fractions import Fraction
 from pathlib import Path
@@ -896,3 +897,32 @@ def test_a_file_that_is_not_a_spec(tmp_path: Path, name: str, content: bytes, lo
     assert f"this looks like {looks}" in result.stderr
     assert "convcalc reads network specs written in TOML or JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- docs/spec.md: every complete example builds, with the figures it states ----------
+
+DOCS = (ROOT / "docs" / "spec.md").read_text()
+
+
+def doc_specs() -> list[str]:
+    return [b for b in re.findall(r"```toml\n(.*?)```", DOCS, flags=re.S) if "input =" in b]
+
+
+@pytest.mark.parametrize("text", doc_specs(), ids=lambda t: t.split('"')[1])
+def test_docs_examples_state_their_figures(text: str) -> None:
+    cost = trace(build(tomllib.loads(text), "docs.toml"))
+    # The figures are in the comment lines at the end: "# params: … = N; MACs: … = M".
+    comment = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
+    assert comment.startswith("params:")
+    params_part, _, macs_part = comment.partition("MACs:")
+    figure = re.compile(r"= ([0-9,]+)")
+    assert cost.params == int(figure.findall(params_part)[-1].replace(",", ""))
+    if macs_part:
+        assert cost.macs == int(figure.findall(macs_part)[-1].replace(",", ""))
+
+
+def test_docs_list_every_layer_type_and_key() -> None:
+    for kind, keys in {**CONV_KEYS, **OTHER_KEYS}.items():
+        assert f"| `{kind}` |" in DOCS, kind
+        for key in keys:
+            assert f"`{key}`" in DOCS, (kind, key)
