@@ -963,3 +963,19 @@ def test_json_details_of_the_new_kinds() -> None:
     assert layers[4]["adaptive"] == [2, 1]
     # A pool written as before says nothing more than before.
     assert not {"adaptive", "ceil_mode", "dilation"} & set(plain)
+
+
+def test_squeezenet_with_fire_templates_and_ceil_mode_pools() -> None:
+    # torchvision's SqueezeNet1_0_Weights.IMAGENET1K_V1 metadata: num_params 1,248,424,
+    # 0.82 GFLOPS. Shapes by PyTorch's rule: conv 7/2 on 224: (224 − 7)//2 + 1 = 109;
+    # ceil pools 3/2: ceil(106/2) + 1 = 54, ceil(51/2) + 1 = 27, ceil(24/2) + 1 = 13
+    # (floor mode would give 54, 26, 12); the output is [1000] after the flatten.
+    text = (ROOT / "tests" / "data" / "specs" / "squeezenet1_0.toml").read_text()
+    cost = trace(build(tomllib.loads(text), "squeezenet1_0.toml"))
+    pools = [c.output_shape for c in cost.children if c.type == "maxpool"]
+    assert pools == [(96, 54, 54), (256, 27, 27), (512, 13, 13)]
+    assert (cost.params, round(cost.macs / 1e9, 2), cost.output_shape) == (
+        1_248_424,
+        0.82,
+        (1000,),
+    )
