@@ -910,11 +910,12 @@ class _Builder:
             raise self.fail(f"{where}.dilation", "only a max pool takes a dilation")
         windowed = ("kernel", "stride", "padding", "dilation", "ceil_mode")
         if _bool(self, item, "global", where, default=False) or "output" in item:
-            if "global" in item and "output" in item:
+            is_global = item.get("global") is True
+            if is_global and "output" in item:
                 raise self.fail(f"{where}.output", "global = true is output = 1: give one")
             for key in windowed:
                 if key in item:
-                    what = "a global" if "global" in item else "an adaptive"
+                    what = "a global" if is_global else "an adaptive"
                     raise self.fail(f"{where}.{key}", f"{what} pool takes no {key}")
             if "output" not in item:
                 return Pool(kind=pool_kind, name=name)
