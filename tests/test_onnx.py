@@ -689,3 +689,16 @@ def test_fold_bn_on_a_spec_by_hand() -> None:
     # conv 3·8·9 = 216, its BN 2·8, the standalone BN 2·8; folding: the first BN becomes
     # the conv's 8 biases, the standalone one stays
     assert (plain["params"], folded["params"]) == (216 + 16 + 16, 216 + 8 + 16)
+
+
+def test_an_operator_without_its_weight_is_named(tmp_path: Path) -> None:
+    g = G([1, 3, 8, 8])
+    y = g.op("Conv", ["x"], "weightless", kernel_shape=[3, 3])
+    message = one_line_error(run("model", g.save(y, tmp_path / "w.onnx")))
+    assert "'weightless'" in message and "weight" in message
+
+
+def test_an_input_that_is_not_a_batch_of_maps(tmp_path: Path) -> None:
+    g = G([1, 3])
+    y = g.op("Relu", ["x"])
+    assert "batch of maps" in one_line_error(run("model", g.save(y, tmp_path / "v.onnx")))

@@ -153,21 +153,31 @@ def read_graph(path: str) -> Graph:
     _check_external(model, path)
     _drop_weight_data(model)
     shapes: dict[str, tuple[int | None, ...]] = {}
-    try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
-        for info in inferred.graph.value_info:
-            shape = _dims(info)
-            if shape is not None:
-                shapes[info.name] = tuple(d if isinstance(d, int) else None for d in shape)
-    except Exception:  # inference is only a fallback for operators convcalc does not know
-        pass
+    if any(
+        node.op_type not in KNOWN or node.domain not in ("", "ai.onnx") for node in model.graph.node
+    ):
+        # ONNX's shape inference, only for what convcalc does not know itself: the output
+        # shape of an unknown operator (and of weights computed from weights).
+        try:
+            inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
+            for info in inferred.graph.value_info:
+                shape = _dims(info)
+                if shape is not None:
+                    shapes[info.name] = tuple(d if isinstance(d, int) else None for d in shape)
+        except Exception:  # a fallback only: without it, an unknown operator keeps its shape
+            pass
     consts = {t.name: _const(onnx, t) for t in model.graph.initializer}
     for sparse in model.graph.sparse_initializer:
         consts[sparse.values.name] = Const(dims=tuple(sparse.dims))
     inputs = tuple(
         (info.name, _dims(info)) for info in model.graph.input if info.name not in consts
     )
-    ops = tuple(_op(onnx, node, index) for index, node in enumerate(model.graph.node))
+    try:
+        ops = tuple(_op(onnx, node, index) for index, node in enumerate(model.graph.node))
+    except Exception:  # an attribute the onnx package itself cannot read
+        raise OnnxError(
+            f"{path}: an operator's attributes cannot be read (a corrupted file?)", option="spec"
+        ) from None
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
     return Graph(
@@ -369,7 +379,24 @@ class _Converter:
         entry, dims = graph.inputs[0]
         self.shapes[entry] = self.input_shape(entry, dims, size)
         for op in _topological(graph.ops, self.fail):
-            self.visit(op)
+            try:
+                self.visit(op)
+            except OnnxError:
+                raise
+            except (
+                ValueError,
+                TypeError,
+                KeyError,
+                IndexError,
+                ZeroDivisionError,
+                AttributeError,
+                OverflowError,
+            ) as error:
+                raise self.fail(
+                    op,
+                    "its inputs or attributes are not as ONNX defines this operator "
+                    f"({type(error).__name__})",
+                ) from None
         outputs = [self.real(o) for o in graph.outputs if self.real(o) not in self.consts]
         if len(outputs) != 1:
             raise self.fail(
@@ -383,14 +410,20 @@ class _Converter:
     ) -> _Shape:
         """(batch, channels, *sizes): a symbolic batch is 1; a symbolic channel count is
         read from the first convolution; ``size`` (``--input``) replaces the sizes."""
-        if dims is None or len(dims) < 2:
-            if size is None or dims is None:
+        if dims is None:
+            if size is None:
                 raise self.fail(
                     None,
                     f"the input {name!r} has no shape in the file: give its size with "
                     "--input (224, 256x128)",
                 )
-        assert dims is not None
+            dims = (1, None, *size)
+        if not 3 <= len(dims) <= 5:
+            raise self.fail(
+                None,
+                f"the input {name!r} is {_text(dims)}: convcalc reads a batch of maps "
+                "(N, C, and 1 to 3 sizes)",
+            )
         batch = dims[0] if isinstance(dims[0], int) else 1
         channels = dims[1] if isinstance(dims[1], int) else self.channels_of(name)
         sizes = list(dims[2:])
@@ -474,6 +507,13 @@ class _Converter:
             raise self.fail(op, f"the value of {inputs[index]!r} is not in the file")
         return value
 
+    def weight(self, op: Op, inputs: list[str]) -> Const:
+        """The operator's second input, a constant of at least two dimensions."""
+        weight = self.const(op, inputs, 1)
+        if weight is None or len(weight.dims) < 2 or 0 in weight.dims:
+            raise self.fail(op, "no weight of two dimensions or more as its second input")
+        return weight
+
     def add(
         self,
         op: Op,
@@ -525,8 +565,7 @@ class _Converter:
 
     def op_Conv(self, op: Op, inputs: list[str]) -> None:
         shape = self.shape_of(op, inputs)
-        weight = self.const(op, inputs, 1)
-        assert weight is not None
+        weight = self.weight(op, inputs)
         bias = self.const(op, inputs, 2) is not None
         cout, per_group, *kernel = weight.dims
         groups = int(op.attrs.get("group", 1))
@@ -576,8 +615,7 @@ class _Converter:
 
     def op_ConvTranspose(self, op: Op, inputs: list[str]) -> None:
         shape = self.shape_of(op, inputs)
-        weight = self.const(op, inputs, 1)
-        assert weight is not None
+        weight = self.weight(op, inputs)
         bias = self.const(op, inputs, 2) is not None
         cin_w, per_group, *kernel = weight.dims
         groups = int(op.attrs.get("group", 1))
@@ -831,7 +869,8 @@ class _Converter:
     def op_Reshape(self, op: Op, inputs: list[str]) -> None:
         shape = self.shape_of(op, inputs)
         target = self.const(op, inputs, 1, values=True)
-        assert target is not None and target.values is not None
+        if target is None or target.values is None:
+            raise self.fail(op, "no target shape")
         out = _reshape(shape, [int(v) for v in target.values], bool(op.attrs.get("allowzero", 0)))
         if out is None:
             raise self.fail(
@@ -885,8 +924,7 @@ class _Converter:
 
     def op_Gemm(self, op: Op, inputs: list[str]) -> None:
         shape = self.shape_of(op, inputs)
-        weight = self.const(op, inputs, 1)
-        assert weight is not None
+        weight = self.weight(op, inputs)
         if op.attrs.get("transA", 0) or len(shape) != 2 or len(weight.dims) != 2:
             raise self.fail(op, "only x·Wᵀ (+ b) on a flat input is a linear layer convcalc counts")
         cout, features = weight.dims if op.attrs.get("transB", 0) else reversed(weight.dims)
@@ -1802,3 +1840,7 @@ def convert(graph: Graph, source: str, *, size: Sequence[int] | None = None) -> 
         producer=graph.producer,
         opset=graph.opset,
     )
+
+
+KNOWN = {name[3:] for name in dir(_Converter) if name.startswith("op_")} | CONST_OPS | PASS_THROUGH
+"""The operator types convcalc maps or works out itself."""
