@@ -18,9 +18,10 @@ records, without convcalc:
 - ``onnx``: the exported graph's operator counts, its parameters counted per operator
   from the shapes of each Conv, Gemm and BatchNormalization's weights, and the sum of
   its unique initializers (which exporters deduplicate, so it falls short);
-- ``graph`` (for :data:`SKELETONS`): the exported graph's skeleton (operators, attributes, weight shapes and
-  the small constants; no weight values), as ``convcalc.model.onnx_graph`` reads it,
-  so that the tests can convert the real export without the file.
+- ``graph`` (for :data:`SKELETONS`): the exported graph's skeleton (operators,
+  attributes, weight shapes and the small constants; no weight values), as
+  ``convcalc.model.onnx_graph`` reads it, so that the tests can convert the real export
+  without the file.
 
 Then it runs this checkout's ``convcalc model`` on each exported file and prints
 whether its parameters and MACs are the folded parameters and the MACs PyTorch gave.
