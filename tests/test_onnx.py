@@ -435,6 +435,14 @@ def test_symbolic_input_needs_input(tmp_path: Path) -> None:
     assert data["macs"] == 32 * 16 * 4 * 3 * 9
 
 
+def test_one_input_size_is_every_dimensions(tmp_path: Path) -> None:
+    g = G(["N", 2, "L"])
+    y = g.op("Conv", ["x", g.weight([4, 2, 3])], "c", kernel_shape=[3], pads=[1, 1])
+    data = quiet_json(g.save(y, tmp_path / "d.onnx"), "--input", "50")
+    assert data["output_shape"] == [4, 50]
+    assert data["macs"] == 50 * 4 * 2 * 3
+
+
 def test_input_is_for_onnx_files() -> None:
     result = run("model", "mobilenet_v1", "--input", "224")
     assert result.exit_code == 2 and "--resolution" in result.stderr

@@ -41,10 +41,9 @@ def read_onnx(path: str, size: Any, *, strict: bool) -> Any:
         raise click.BadParameter(f"{path!r}: no such file", param_hint="'SPEC'")
     if os.path.isdir(path):
         raise click.BadParameter(f"{path!r} is a directory, not an ONNX file", param_hint="'SPEC'")
-    sizes = None if size is None else (size,) * 2 if isinstance(size, int) else tuple(size)
     try:
         graph = read_graph(path)
-        imported = convert(graph, path, size=sizes)
+        imported = convert(graph, path, size=size)
     except ConvCalcError as error:
         if error.option == "input":
             raise click.BadParameter(str(error), param_hint="'--input'") from None

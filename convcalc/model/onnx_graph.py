@@ -362,7 +362,7 @@ class _Converter:
 
     # -- the walk over the operators --
 
-    def run(self, size: Sequence[int] | None) -> tuple[str, str, _Shape]:
+    def run(self, size: int | Sequence[int] | None) -> tuple[str, str, _Shape]:
         graph = self.graph
         if len(graph.ops) > MAX_NODES:
             raise self.fail(
@@ -406,7 +406,7 @@ class _Converter:
         return entry, outputs[0], self.shapes[entry]
 
     def input_shape(
-        self, name: str, dims: tuple[int | str | None, ...] | None, size: Sequence[int] | None
+        self, name: str, dims: tuple[int | str | None, ...] | None, size: int | Sequence[int] | None
     ) -> _Shape:
         """(batch, channels, *sizes): a symbolic batch is 1; a symbolic channel count is
         read from the first convolution; ``size`` (``--input``) replaces the sizes."""
@@ -417,7 +417,7 @@ class _Converter:
                     f"the input {name!r} has no shape in the file: give its size with "
                     "--input (224, 256x128)",
                 )
-            dims = (1, None, *size)
+            dims = (1, None, *((size, size) if isinstance(size, int) else size))
         if not 3 <= len(dims) <= 5:
             raise self.fail(
                 None,
@@ -427,6 +427,8 @@ class _Converter:
         batch = dims[0] if isinstance(dims[0], int) else 1
         channels = dims[1] if isinstance(dims[1], int) else self.channels_of(name)
         sizes = list(dims[2:])
+        if isinstance(size, int):
+            size = (size,) * len(sizes)
         if size is not None:
             if len(size) != len(sizes):
                 raise OnnxError(
@@ -1791,11 +1793,11 @@ def _gate(streams: list[list[dict[str, Any]]], channels: int) -> dict[str, Any] 
 _SPEC_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8": "int8"}
 
 
-def convert(graph: Graph, source: str, *, size: Sequence[int] | None = None) -> Imported:
+def convert(graph: Graph, source: str, *, size: int | Sequence[int] | None = None) -> Imported:
     """A graph as spec data, with the operators it could not count.
 
-    ``size`` replaces the input's spatial size (``--input``): needed when the file
-    leaves it symbolic.
+    ``size`` replaces the input's spatial size (``--input``; one number is every
+    dimension's): needed when the file leaves it symbolic.
 
     >>> g = Graph(name="g", consts={"w": Const(dims=(8, 3, 3, 3))},
     ...           inputs=(("x", (1, 3, 32, 32)),), outputs=("y",),
