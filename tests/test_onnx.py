@@ -364,6 +364,27 @@ def test_same_padding_at_stride_2_is_written_as_equal_padding(tmp_path: Path) ->
     assert data["macs"] == 16 * 4 * 3 * 9
 
 
+def test_channels_last_input_and_explicit_padding(tmp_path: Path) -> None:
+    """TensorFlow's way (tf2onnx): an NHWC input transposed at once, and Keras'
+    ZeroPadding2D ((0, 1), (0, 1)) as a Pad before a 'valid' stride-2 convolution."""
+    g = G([1, 8, 8, 3])
+    x = g.op("Transpose", ["x"], perm=[0, 3, 1, 2])
+    x = g.op("Pad", [x, g.weight([8], np.int64, [0, 0, 0, 0, 0, 0, 1, 1])], "pad")
+    y = g.op("Conv", [x, g.weight([4, 3, 3, 3])], "conv", kernel_shape=[3, 3], strides=[2, 2])
+    data = figures(g.save(y, tmp_path / "tf.onnx"))
+    # 9 × 9 padded, (9 − 3)//2 + 1 = 4; equal padding 1 gives (8 + 2 − 3)//2 + 1 = 4 too
+    assert data["input_shape"] == [3, 8, 8]
+    assert data["output_shape"] == [4, 4, 4]
+    assert data["macs"] == 16 * 4 * 3 * 9
+
+
+def test_padding_that_feeds_more_than_a_convolution_is_refused(tmp_path: Path) -> None:
+    g = G([1, 3, 8, 8])
+    x = g.op("Pad", ["x", g.weight([8], np.int64, [0, 0, 1, 1, 0, 0, 1, 1])], "pad")
+    y = g.op("Relu", [x])
+    assert "'pad'" in one_line_error(run("model", g.save(y, tmp_path / "p.onnx")))
+
+
 def test_asymmetric_padding_no_equal_padding_gives_is_refused(tmp_path: Path) -> None:
     g = G([1, 3, 8, 8])
     y = g.op(

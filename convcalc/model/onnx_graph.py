@@ -348,6 +348,8 @@ class _Converter:
     consts: dict[str, Const] = field(default_factory=dict)
     shapes: dict[str, _Shape] = field(default_factory=dict)
     alias: dict[str, str] = field(default_factory=dict)
+    padded: dict[str, tuple[str, list[tuple[int, int]]]] = field(default_factory=dict)
+    """A Pad's output: the tensor it pads and the zeros before and after each size."""
     nodes: list[_Node] = field(default_factory=list)
     batchnorms: int = 0
 
@@ -377,8 +379,24 @@ class _Converter:
                 "convcalc reads a network with one input",
             )
         entry, dims = graph.inputs[0]
+        readers = [op for op in graph.ops if entry in op.inputs]
+        channels_last = None
+        if dims is not None and len(dims) >= 3 and len(readers) == 1:
+            rank = len(dims)
+            if readers[0].op == "Transpose" and list(readers[0].attrs.get("perm") or ()) == [
+                0,
+                rank - 1,
+                *range(1, rank - 1),
+            ]:
+                # A channels-last input (TensorFlow's) turned channels-first at once: read
+                # the network as channels-first.
+                channels_last = readers[0]
+                dims = (dims[0], dims[-1], *dims[1:-1])
+                self.alias[channels_last.outputs[0]] = entry
         self.shapes[entry] = self.input_shape(entry, dims, size)
         for op in _topological(graph.ops, self.fail):
+            if op is channels_last:
+                continue
             try:
                 self.visit(op)
             except OnnxError:
@@ -565,7 +583,51 @@ class _Converter:
 
     # -- operators --
 
+    def op_Pad(self, op: Op, inputs: list[str]) -> None:
+        """Zero padding of the map, kept for the convolution that reads it (TensorFlow's
+        explicit padding): it is that convolution's padding."""
+        shape = self.shape_of(op, inputs)
+        mode = op.attrs.get("mode", "constant")
+        pads = op.attrs.get("pads")
+        value = op.attrs.get("value", 0)
+        if pads is None:
+            given = self.const(op, inputs, 1, values=True)
+            pads = list(given.values or ()) if given else []
+            fill = self.const(op, inputs, 2, values=True) if len(inputs) > 2 else None
+            value = fill.values[0] if fill and fill.values else 0
+        rank = len(shape)
+        axes_given = self.const(op, inputs, 3, values=True) if len(inputs) > 3 else None
+        axes = [int(a) % rank for a in axes_given.values or ()] if axes_given else range(rank)
+        full = [0] * (2 * rank)
+        count = len(axes)
+        if len(pads) != 2 * count:
+            raise self.fail(op, f"pads {pads!r} do not fit a tensor of rank {rank}")
+        for i, axis in enumerate(axes):
+            full[axis], full[axis + rank] = int(pads[i]), int(pads[i + count])
+        if (
+            mode != "constant"
+            or value != 0
+            or any(p < 0 for p in full)
+            or any(full[a] or full[a + rank] for a in (0, 1))
+        ):
+            raise self.fail(
+                op, "padding other than zeros around the map: convcalc cannot follow it"
+            )
+        out = tuple(n + full[a] + full[a + rank] for a, n in enumerate(shape))
+        data = self.data_inputs(op, inputs)[0]
+        self.padded[op.outputs[0]] = (data, [(full[a], full[a + rank]) for a in range(2, rank)])
+        self.add(op, inputs, None, out, role="pad")
+
+    def unpadded(self, op: Op, inputs: list[str]) -> tuple[list[str], list[tuple[int, int]]]:
+        """A convolution's inputs with a Pad before it taken away, and that padding."""
+        data = inputs[0] if inputs else ""
+        if data not in self.padded or op.attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
+            return inputs, []
+        source, extra = self.padded[data]
+        return [source, *inputs[1:]], extra
+
     def op_Conv(self, op: Op, inputs: list[str]) -> None:
+        inputs, extra = self.unpadded(op, inputs)
         shape = self.shape_of(op, inputs)
         weight = self.weight(op, inputs)
         bias = self.const(op, inputs, 2) is not None
@@ -584,6 +646,8 @@ class _Converter:
             self.sizes(op, "dilations", len(kernel)),
         )
         pads = self.pads(op, sizes, kernel, stride, dilation)
+        if extra:
+            pads = [(b + x, e + y) for (b, e), (x, y) in zip(pads, extra, strict=True)]
         out = [
             _conv_out(n, b + e, k, s, d)
             for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
@@ -1439,7 +1503,7 @@ class _Structure:
         self.prune()
         self.index()
         for node in self.nodes:
-            if node.role in ("reshape", "transpose", "slice"):
+            if node.role in ("reshape", "transpose", "slice", "pad"):
                 shapes = self.converter.shapes
                 what = {
                     "reshape": f"reshapes {_text(shapes[node.inputs[0]])} to "
@@ -1447,12 +1511,11 @@ class _Structure:
                     "transpose": f"transposes {_text(shapes[node.inputs[0]])} by "
                     f"{node.extra.get('perm')}",
                     "slice": "takes a part of the channels that is not one of a split",
+                    "pad": "pads a map that is not only a convolution's input",
                 }[node.role]
-                raise self.fail(
-                    node,
-                    f"{what}, which is not a flatten or a channel shuffle: convcalc cannot "
-                    "follow it",
-                )
+                if node.role in ("reshape", "transpose"):
+                    what += ", which is not a flatten or a channel shuffle"
+                raise self.fail(node, f"{what}: convcalc cannot follow it")
 
     def dense_concats(self) -> None:
         """DenseNet's concatenations of every earlier feature map, rewritten as each one
