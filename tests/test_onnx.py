@@ -223,6 +223,13 @@ def test_ceil_mode_pool(tmp_path: Path, n: int, ceil: int, size: int) -> None:
     assert figures(g.save(y, tmp_path / "p.onnx"))["output_shape"] == [4, size, size]
 
 
+def test_dilated_max_pool(tmp_path: Path) -> None:
+    g = G([1, 2, 9, 9])
+    y = g.op("MaxPool", ["x"], "pool", kernel_shape=[3, 3], dilations=[2, 2], strides=[1, 1])
+    # a 3-wide window dilated by 2 reaches 2·(3 − 1) + 1 = 5: 9 − 5 + 1 = 5 positions
+    assert figures(g.save(y, tmp_path / "p.onnx"))["output_shape"] == [2, 5, 5]
+
+
 def test_squeeze_and_excitation_is_a_gate(tmp_path: Path) -> None:
     g = G([1, 16, 8, 8])
     s = g.op("GlobalAveragePool", ["x"])

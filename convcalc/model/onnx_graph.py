@@ -649,7 +649,7 @@ class _Converter:
         if extra:
             pads = [(b + x, e + y) for (b, e), (x, y) in zip(pads, extra, strict=True)]
         out = [
-            _conv_out(n, b + e, k, s, d)
+            _window_out(n, b, e, k, s, d, False)
             for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
         ]
         if any(o < 1 for o in out):
@@ -663,7 +663,7 @@ class _Converter:
             layer = {"type": "depthwise", "kernel": _size(kernel)}
             if cout != cin:
                 layer["multiplier"] = cout // cin
-            layer |= _non_default(stride=stride, padding=padding, dilation=dilation, kernel=kernel)
+            layer |= _non_default(stride=stride, padding=padding, dilation=dilation)
         elif all(k == 1 for k in kernel) and not any(padding):
             layer = {"type": "pointwise", "cout": cout}
             if groups > 1:
@@ -674,7 +674,7 @@ class _Converter:
             layer = {"type": "standard", "cout": cout, "kernel": _size(kernel)}
             if groups > 1:
                 layer["groups"] = groups
-            layer |= _non_default(stride=stride, padding=padding, dilation=dilation, kernel=kernel)
+            layer |= _non_default(stride=stride, padding=padding, dilation=dilation)
         if not bias:
             layer["bias"] = False
         self.add(op, inputs, layer, (shape[0], cout, *out))
@@ -722,9 +722,7 @@ class _Converter:
         }
         if groups > 1:
             layer["groups"] = groups
-        layer |= _non_default(
-            stride=stride, padding=padding, dilation=dilation, kernel=kernel, transposed=True
-        )
+        layer |= _non_default(stride=stride, padding=padding, dilation=dilation)
         if any(output_padding):
             layer["output_padding"] = _size(output_padding)
         if not bias:
@@ -744,8 +742,6 @@ class _Converter:
         kernel: Sequence[int],
         stride: Sequence[int],
         dilation: Sequence[int],
-        *,
-        ceil: bool = False,
     ) -> list[tuple[int, int]]:
         dims = len(kernel)
         auto = op.attrs.get("auto_pad", "NOTSET") or "NOTSET"
@@ -782,8 +778,7 @@ class _Converter:
             return before
         total = before + after
         for p in (total // 2, (total + 1) // 2):
-            size = _pool_out(n, p, k, s, d, ceil) if ceil else _conv_out(n, 2 * p, k, s, d)
-            if size == out:
+            if _window_out(n, p, p, k, s, d, ceil) == out:
                 return p
         raise self.fail(
             op,
@@ -846,26 +841,28 @@ class _Converter:
         dims = len(kernel)
         stride = self.sizes(op, "strides", dims)
         dilation = self.sizes(op, "dilations", dims)
-        if any(d != 1 for d in dilation):
-            raise self.fail(op, "a dilated pool: convcalc's pools are not dilated")
+        if kind != "max" and any(d != 1 for d in dilation):
+            raise self.fail(op, "a dilated average pool: only a max pool is dilated")
         ceil = bool(op.attrs.get("ceil_mode", 0))
         pads = self.pads(op, sizes, kernel, stride, dilation)
         out = [
-            _pool_out_asym(n, b, e, k, s, ceil)
-            for n, (b, e), k, s in zip(sizes, pads, kernel, stride, strict=True)
-        ]
-        padding = [
-            self.symmetric(op, n, be, k, s, 1, o, ceil=ceil)
-            for n, be, k, s, o in zip(sizes, pads, kernel, stride, out, strict=True)
+            _window_out(n, b, e, k, s, d, ceil)
+            for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
         ]
         if any(o < 1 for o in out):
             raise self.fail(op, f"empty output on an input of {_text(sizes)}")
+        padding = [
+            self.symmetric(op, n, be, k, s, d, o, ceil=ceil)
+            for n, be, k, s, d, o in zip(sizes, pads, kernel, stride, dilation, out, strict=True)
+        ]
         layer: dict[str, Any] = {
             "type": "pool",
             "kind": kind,
             "kernel": _size(kernel),
             "stride": _size(stride),
         }
+        if any(d != 1 for d in dilation):
+            layer["dilation"] = _size(dilation)
         if any(padding):
             layer["padding"] = _size(padding)
         if ceil:
@@ -1152,12 +1149,7 @@ def _size(values: Sequence[int]) -> int | list[int]:
 
 
 def _non_default(
-    *,
-    stride: Sequence[int],
-    padding: Sequence[int],
-    dilation: Sequence[int],
-    kernel: Sequence[int],
-    transposed: bool = False,
+    *, stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int]
 ) -> dict[str, Any]:
     """Stride, padding and dilation of a K×K layer, each written unless it is 1 (stride,
     dilation); padding is always written, so that the spec does not lean on a default."""
@@ -1170,27 +1162,11 @@ def _non_default(
     return keys
 
 
-def _conv_out(n: int, total_pad: int, k: int, s: int, d: int) -> int:
-    span = n + total_pad - d * (k - 1) - 1
-    return span // s + 1 if span >= 0 else 0
-
-
-def _pool_out(n: int, p: int, k: int, s: int, d: int, ceil: bool) -> int:
-    """PyTorch's pooled size: in ceil mode the last window must start inside the input
-    or the left padding."""
-    span = n + 2 * p - d * (k - 1) - 1
-    if span < 0:
-        return 0
-    if not ceil:
-        return span // s + 1
-    out = -(-span // s) + 1
-    if (out - 1) * s >= n + p:
-        out -= 1
-    return out
-
-
-def _pool_out_asym(n: int, before: int, after: int, k: int, s: int, ceil: bool) -> int:
-    span = n + before + after - (k - 1) - 1
+def _window_out(n: int, before: int, after: int, k: int, s: int, d: int, ceil: bool) -> int:
+    """Outputs of a window sliding over ``n`` padded by ``before`` and ``after``
+    (PyTorch's rule in ceil mode: the last window must start inside the input or the
+    padding before it); 0 if the window does not fit."""
+    span = n + before + after - d * (k - 1) - 1
     if span < 0:
         return 0
     if not ceil:
