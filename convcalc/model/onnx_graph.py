@@ -124,7 +124,7 @@ def read_graph(path: str) -> Graph:
         ) from None
     if size > MAX_ONNX_BYTES:
         raise OnnxError(
-            f"{path}: the file is {size:,} bytes: the limit is {MAX_ONNX_BYTES >> 30} GiB "
+            f"{path}: the file is {size:,} bytes: the limit is {MAX_ONNX_BYTES:,} bytes "
             "(save the weights as external data, which convcalc does not need)",
             option="spec",
         )
