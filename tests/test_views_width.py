@@ -124,3 +124,68 @@ def test_ratios_say_their_direction_and_compute_is_hinted() -> None:
     assert "8.56× more" in swapped
     titles = at(["compare", "--cin", "64", "--cout", "128", "--input", "56"], 200).stdout
     assert "Compute (MACs)" in titles and "(macs)" not in titles
+
+
+# --- pictures ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [RUNS[0], RUNS[2], RUNS[5]], ids=lambda a: a[0])
+def test_svg_is_at_most_100_columns_and_aligned_for_every_renderer(args: list[str]) -> None:
+    svg = at([*args, "--format", "svg"], 80).stdout
+    width = float(re.search(r'viewBox="0 0 ([0-9.]+) ', svg)[1])  # type: ignore[index]
+    cell = 12.2  # Rich's cell at its 20 px font: 0.61 em
+    assert width <= 100 * cell + 40  # 100 columns and the window's margins
+    # No text run starts or ends with a space: librsvg drops leading spaces, so each
+    # word is placed at its own column (a right-aligned figure stays right-aligned).
+    texts = re.findall(r"<text [^>]*clip-path[^>]*>([^<]*)</text>", svg)
+    assert texts and not [t for t in texts if t != t.strip() or "&#160;" in t or "\xa0" in t]
+    # The title says what made it.
+    assert f">convcalc {args[0]}:" in svg.replace("&#160;", " ")
+
+
+def test_svg_places_each_figure_at_its_column() -> None:
+    svg = at(["compare", "--cin", "64", "--cout", "128", "--format", "svg"], 80).stdout
+    runs = re.findall(r'<text [^>]*x="([0-9.]+)"[^>]*textLength="([0-9.]+)"[^>]*>([^<]*)<', svg)
+    ends = {text: float(x) + float(length) for x, length, text in runs}
+    # Right-aligned: 73,856 and 8,960 end at the same x.
+    assert abs(ends["73,856"] - ends["8,960"]) < 0.01
+
+
+def test_html_has_a_title() -> None:
+    page = at([*RUNS[1], "--format", "html"], 80).stdout
+    assert "<title>convcalc model: mobilenet_v1: input 3×224×224</title>" in page
+
+
+def test_charts_colour_each_quantity_as_the_tables_do() -> None:
+    from rich.console import Console
+
+    from convcalc.views.terminal import QUANTITY_STYLES, _style
+
+    assert _style("params") == QUANTITY_STYLES["parameters"] == "cyan"
+    assert _style("macs") == _style("standard_macs") == QUANTITY_STYLES["MACs"] == "magenta"
+    assert Console  # the chart draws its bars with QUANTITY_STYLES[chart.unit]
+    text = CliRunner().invoke(cli, [*RUNS[0], "--format", "svg"], env={"COLUMNS": "100"}).stdout
+    # Two bar colours: the parameters' cyan and the MACs' magenta, as their columns.
+    assert len(set(re.findall(r'<rect class="([^"]*)"[^>]*height="20"', text))) == 2
+
+
+def test_log_scale_past_two_orders_of_magnitude() -> None:
+    with_depthwise = at(RUNS[0], 120).stdout  # 640 to 73,856 parameters: 115×
+    assert "Parameters (log scale" in with_depthwise
+    without = at(["compare", "--cin", "64", "--cout", "128", "--chart"], 120).stdout
+    assert "Parameters (one scale" in without
+    assert (
+        "(log scale"
+        in at(["compare", "--cin", "64", "--cout", "128", "--chart", "--log"], 120).stdout
+    )
+    assert "(one scale" in at([*RUNS[0], "--linear"], 120).stdout
+
+
+def test_sweep_charts_group_bars_by_config() -> None:
+    text = at(RUNS[4], 100).stdout
+    chart = text.split("Parameters (log scale", 1)[1]
+    lines = chart.splitlines()[2:]
+    # Each config heads its group; each variant is one line holding both bars.
+    assert lines[0] == "16 → 128, 3×3"
+    assert lines[1].startswith("  standard ") and lines[1].count("█") + lines[1].count("#") > 0
+    assert sum(1 for line in lines if line.startswith("  ")) == 9 * 5

@@ -566,7 +566,9 @@ class Output(Record):
         elif self.format in ("svg", "html"):
             from ..views.terminal import export
 
-            text = export(tables(), self.format, wide=self.wide, units=self.units)
+            context = click.get_current_context(silent=True)
+            title = context.command_path if context is not None else "convcalc"
+            text = export(tables(), self.format, wide=self.wide, units=self.units, title=title)
             kind = "markup"
         else:
             from ..views.terminal import draw

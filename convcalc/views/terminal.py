@@ -152,7 +152,10 @@ def print_text(
         console.print(Text(line.replace("\0", " "), style=style or ""), soft_wrap=True, crop=False)
 
 
-_UNIT_SPACE = re.compile(r"(?<=[0-9]) (?=(?:[kMGTPEZY]i?B?|B|MACs|FLOPs)\b)")
+_UNIT_SPACE = re.compile(
+    r"(?<=[0-9]) (?=(?:[kMGTPEZY]i?B?|B|MACs|FLOPs)\b)"  # a figure and its unit
+    r"|(?<=[^\s;]) (?=[+×=] [^\s(])|(?<=[^\s;] [+×=]) (?=[^\s(])"  # a formula: 2 × MACs
+)
 
 
 def _style(key: str) -> str | None:
@@ -492,18 +495,28 @@ to a pull request's column (about 880 px), its text stays legible."""
 
 
 def export(
-    tables: Iterable[Table | Chart], kind: str, *, wide: bool = False, units: str = "auto"
+    tables: Iterable[Table | Chart],
+    kind: str,
+    *,
+    wide: bool = False,
+    units: str = "auto",
+    title: str = "convcalc",
 ) -> str:
-    """The tables as an SVG picture or an HTML page, through Rich's own export.
+    """The tables as an SVG picture or an HTML page, through Rich's own export,
+    titled ``title`` and the first table's title.
 
     The tables fit :data:`PICTURE_WIDTH` columns as they fit a terminal, and the
-    picture is as wide as its widest line, so it holds no blank margin.
+    picture is as wide as its widest line, so it holds no blank margin. The SVG's
+    text is placed word by word (:func:`_placed`), so that it lines up in every
+    renderer.
     """
     import io
 
     from rich.console import Console
 
     items = list(tables)
+    first = next((item.title for item in items), "")
+    title = visible(f"{title}: {first}" if first else title)
 
     def record(width: int) -> Console:
         console = Console(
@@ -525,5 +538,93 @@ def export(
     width = max((len(line.rstrip()) for line in text.splitlines()), default=40)
     console = record(max(width, 20))
     if kind == "svg":
-        return console.export_svg(title="convcalc")
-    return console.export_html(inline_styles=True)
+        return _placed(console.export_svg(title=title))
+    import html
+
+    from rich._export_format import CONSOLE_HTML_FORMAT
+
+    head = f"<head>\n<title>{html.escape(title)}</title>".replace("{", "{{").replace("}", "}}")
+    page = CONSOLE_HTML_FORMAT.replace("<head>", head, 1)
+    return console.export_html(inline_styles=True, code_format=page)
+
+
+_SVG_TEXT = re.compile(
+    r'<text class="([^"]*)" x="([0-9.]+)" y="([0-9.]+)" textLength="([0-9.]+)" '
+    r'clip-path="([^"]*)">(.*?)</text>',
+    re.S,
+)
+
+WORD_CELLS = 6
+"""The longest run of a rule (box drawing) placed as one piece of SVG text: a
+renderer whose font is a little narrower or wider than Rich's reckoning (librsvg
+ignores ``textLength``) drifts by at most a fraction of a cell, so the rules meet.
+Words are placed whole, so the picture's text can still be searched."""
+
+
+def _placed(svg: str) -> str:
+    """Rich's SVG with each line's text cut into words (and rules into pieces of
+    :data:`WORD_CELLS`), each placed at its own column, and bars drawn as rectangles.
+
+    Rich writes a run of cells as one ``<text>``, spaces as non-breaking ones and
+    relies on ``textLength`` to keep the columns: librsvg drops the leading spaces
+    (right-aligned figures go left) and ignores ``textLength`` (borders go jagged).
+    Placed word by word, with no spaces to keep, the picture is the same in both.
+    """
+    import html
+
+    from rich.cells import cell_len
+
+    def place(match: re.Match[str]) -> str:
+        style, x, y, length, clip, body = match.groups()
+        text = html.unescape(body)
+        cells = cell_len(text)
+        if not text.strip(" \xa0\n"):
+            return ""  # nothing to see
+        if not cells:
+            return match[0]
+        unit = float(length) / cells
+        pieces: list[str] = []
+        column = start = 0
+        word = ""
+        for char in (*text, " "):
+            bars = bool(word) and set(word) <= BAR_CHARS
+            rules = bool(word) and all("\u2500" <= c <= "\u257f" for c in word)
+            if (
+                char in " \xa0"
+                or (rules and cell_len(word) >= WORD_CELLS)
+                or (bars != (char in BAR_CHARS))
+            ):
+                if word:
+                    pieces.append(_piece(word, style, float(x) + start * unit, y, unit, clip))
+                word = ""
+            if char not in " \xa0":
+                if not word:
+                    start = column
+                word += char
+            column += cell_len(char)
+        return "".join(pieces)
+
+    return _SVG_TEXT.sub(place, svg)
+
+
+BAR_CHARS = frozenset("█" + EIGHTHS.strip())
+
+
+def _piece(word: str, style: str, left: float, y: str, unit: float, clip: str) -> str:
+    """One word of SVG text at its column; a bar as a rectangle, which no font can
+    leave gaps in."""
+    import html
+
+    from rich.cells import cell_len
+
+    if set(word) <= BAR_CHARS:
+        eighths = sum(8 if char == "█" else EIGHTHS.index(char) for char in word)
+        # The text's baseline is 0.8 of the font size (20 px) below the top of a cell.
+        return (
+            f'<rect class="{style}" x="{left:.6g}" y="{float(y) - 16:.6g}" '
+            f'width="{eighths * unit / 8:.6g}" height="20" clip-path="{clip}"/>'
+        )
+    return (
+        f'<text class="{style}" x="{left:.6g}" y="{y}" textLength="{cell_len(word) * unit:.6g}" '
+        f'clip-path="{clip}">{html.escape(word, quote=False)}</text>'
+    )
