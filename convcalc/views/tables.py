@@ -704,7 +704,10 @@ def sweep_tables(
         size = shape_text(base.input_shape[1:] if base.input_shape else None)
         heading = f"{CONVENTIONS[convention][2]}, input {size}"
         parts += ((heading, (*keys, *(f"{v}_macs" for v in variants))),)
-    return [Table(title="Sweep", columns=tuple(columns), rows=tuple(rows), parts=parts)]
+    notes = () if has_input else (INPUT_HINT,)
+    return [
+        Table(title="Sweep", columns=tuple(columns), rows=tuple(rows), parts=parts, notes=notes)
+    ]
 
 
 SWEEP_COLUMNS: tuple[Column, ...] = (

@@ -83,6 +83,7 @@ def print_tables(
     *,
     wide: bool = False,
     units: str = "auto",
+    fitted_to: int | None = None,
 ) -> None:
     """Draw each table, with its notes under it, and each chart.
 
@@ -90,7 +91,9 @@ def print_tables(
     are left out first and counts written at a glance if ``units`` is ``auto``, and
     a line under the table says so; below what can be drawn, each row is written as
     ``header: value`` lines, so no figure is dropped. Notes and headings wrap between
-    words. ``wide`` draws every column whatever the width. Names are shown with
+    words. ``wide`` draws every column whatever the width; ``fitted_to`` is the width
+    the line under a table names (the console's, unless a picture was fitted to
+    another before it was cropped to its content). Names are shown with
     control characters escaped (:func:`convcalc.views.text.visible`).
     """
     first = True
@@ -114,7 +117,7 @@ def print_tables(
                 console.print()
             first = False
             print_text(console, visible(heading), console.width, style="bold")
-            drawn = max(drawn, _print_view(console, columns, rows, totals, wide, units))
+            drawn = max(drawn, _print_view(console, columns, rows, totals, wide, units, fitted_to))
         width = console.width if wide else min(console.width, max(drawn, NOTE_WIDTH))
         for note in table.notes:
             print_text(console, visible(note), width)
@@ -154,7 +157,8 @@ def print_text(
 
 _UNIT_SPACE = re.compile(
     r"(?<=[0-9]) (?=(?:[kMGTPEZY]i?B?|B|MACs|FLOPs)\b)"  # a figure and its unit
-    r"|(?<=[^\s;]) (?=[+×=] [^\s(])|(?<=[^\s;] [+×=]) (?=[^\s(])"  # a formula: 2 × MACs
+    r"|(?<=[^\s;]) (?=[+−×=] [^\s(])|(?<=[^\s;] [+−×=]) (?=[^\s(])"  # a formula: 2 × MACs
+    r"|(?<=\s[+−]) (?=[0-9])"  # a sign and its figure: + 602,112
 )
 
 
@@ -276,8 +280,12 @@ def _widths(found: Fit, width: int | None) -> bool:
     prose = [i for i, c in enumerate(found.columns) if c.kind == "prose"]
     if not prose:
         return False
-    least = {
-        i: max([len(found.headers[i]), 12, *(_words(row[i]) for row in found.texts)]) for i in prose
+    least = {  # prose narrower than this reads a word a line
+        i: max(
+            [len(found.headers[i]), min(natural[i], PROSE_WIDTH)]
+            + [_words(row[i]) for row in found.texts]
+        )
+        for i in prose
     }
     for i in prose:
         found.widths[i] = min(natural[i], least[i])
@@ -289,6 +297,11 @@ def _widths(found: Fit, width: int | None) -> bool:
         found.widths[i] += grow
         spare -= grow
     return True
+
+
+PROSE_WIDTH = 24
+"""The narrowest a column of prose (a note per row) is drawn before other columns
+are left out to make room for it."""
 
 
 def _left_out_note(found: Fit, units: str, width: int) -> str | None:
@@ -314,6 +327,7 @@ def _print_view(
     totals: list[bool],
     wide: bool,
     units: str,
+    fitted_to: int | None = None,
 ) -> int:
     """Draw one (sub-)table; its width."""
     from rich.segment import Segment, Segments
@@ -328,7 +342,7 @@ def _print_view(
     lines = _grid(console, found, totals)
     drawn = [part for line in lines for part in (*line, Segment.line())]
     console.print(Segments(drawn), crop=False, soft_wrap=True)
-    note = _left_out_note(found, units, console.width)
+    note = _left_out_note(found, units, fitted_to or console.width)
     if note:
         print_text(console, note, min(console.width, max(found.width, NOTE_WIDTH)), style="dim")
     return found.width
@@ -530,10 +544,11 @@ def export(
             emoji=False,
             legacy_windows=False,
         )
-        print_tables(items, console, wide=wide, units=units)
+        print_tables(items, console, wide=wide, units=units, fitted_to=fitted_to)
         return console
 
-    probe = record(PLAIN_WIDTH if wide else PICTURE_WIDTH)
+    fitted_to = PLAIN_WIDTH if wide else PICTURE_WIDTH
+    probe = record(fitted_to)
     text = probe.export_text(styles=False)
     width = max((len(line.rstrip()) for line in text.splitlines()), default=40)
     console = record(max(width, 20))
