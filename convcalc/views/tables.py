@@ -939,8 +939,8 @@ def presets_table(presets: Sequence[tuple[str, str, Any]]) -> Table:
         title="Built-in presets",
         columns=(
             Column("name", "Preset"),
-            Column("about", "Network"),
-            Column("input_shape", "Input", "shape"),
+            Column("about", "Network", "prose"),
+            Column("input_shape", "Input", "shape", USEFUL),
             Column("params", "Params", "count"),
             Column("macs", "MACs", "count"),
         ),
