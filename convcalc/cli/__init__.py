@@ -87,8 +87,14 @@ class LazyGroup(click.Group):
             and self.get_command(ctx, args[0]) is None
             and not args[0].startswith("-")
         ):
-            allowed = ", ".join([*self.list_commands(ctx), *ALIASES])
-            raise click.UsageError(f"no such command {args[0]!r}: use one of {allowed}", ctx)
+            from ..views.text import did_you_mean
+
+            names = [*self.list_commands(ctx), *ALIASES]
+            raise click.UsageError(
+                f"no such command {args[0]!r}{did_you_mean(args[0], names)}: "
+                f"use one of {', '.join(names)}",
+                ctx,
+            )
         return super().resolve_command(ctx, args)
 
     def main(
@@ -116,10 +122,14 @@ class LazyGroup(click.Group):
             say(visible(f"convcalc: check failed: {_one_line(error.format_message())}"))
             code = error.exit_code
         except click.exceptions.NoArgsIsHelpError as error:
-            # `convcalc` alone asks for nothing wrong: show the whole help, as Click
-            # does, rather than squeezing it onto one error line.
-            say(error.format_message().rstrip("\n"))
-            code = error.exit_code
+            # `convcalc` alone asks for nothing wrong: show the whole help on stdout,
+            # as --help does, and succeed.
+            try:
+                with guarded_stdout():
+                    click.echo(error.format_message().rstrip("\n"))
+                code = 0
+            except PipeClosed:
+                code = PIPE_CLOSED_STATUS
         except click.ClickException as error:
             ctx = getattr(error, "ctx", None)
             where = ctx.command_path if ctx is not None else "convcalc"

@@ -12,13 +12,13 @@ from .onnx_file import is_onnx, json_fields, read_onnx, report
 from .onnx_file import save_spec as save_spec_file
 from .options import (
     CONTEXT_SETTINGS,
-    check_options,
+    network_check_options,
     output_options,
     schema_option,
     schema_options,
 )
 from .output import Gates, Output, input_of
-from .specs import SPEC_FORMAT_OPTION, network_step, read_spec, spec_name
+from .specs import SPEC_FORMAT_OPTION, complete_spec, network_step, read_spec, spec_name
 from .types import POSITIVE, SIZE, WidthType
 
 __all__ = ["model_cmd"]
@@ -40,7 +40,7 @@ Examples:
   convcalc model model.onnx --input 256x128 --save-spec model.toml
 """,
 )
-@click.argument("spec", required=False, metavar="SPEC")
+@click.argument("spec", required=False, metavar="SPEC", shell_complete=complete_spec)
 @click.option("--list", "list_presets", is_flag=True, help="List the built-in presets and exit.")
 @click.option(
     "--show", is_flag=True, help="Print the preset's spec file (TOML), to copy and edit, and exit."
@@ -93,7 +93,7 @@ Examples:
 )
 @schema_options("convention", "training", "frozen", "optimizer")
 @output_options("Print only the total parameter count.")
-@check_options
+@network_check_options
 def model_cmd(
     spec: str | None,
     list_presets: bool,

@@ -18,6 +18,7 @@ from ..model.core import ConvCalcError
 from ..model.evaluate import RankError, rank_of
 from ..model.names import TOOLS
 from ..model.schema import ANALYSIS, MEASURE, OPTIONS, Option, options_for, required
+from ..views.text import UNITS
 from .errors import hint
 from .output import Gates, Output
 from .types import COUNT, OUTPUT, Choice, SchemaType
@@ -27,6 +28,7 @@ __all__ = [
     "FORMATS",
     "Config",
     "check_options",
+    "network_check_options",
     "implied_dims",
     "layer_options",
     "output_options",
@@ -45,6 +47,7 @@ CONTEXT_SETTINGS: dict[str, Any] = {
 FORMATS = ("table", "json", "csv", "markdown", "svg", "html")
 """What ``--format`` offers every command but batch."""
 
+
 Config = dict[str, Any]
 """A layer config as the schema names it (``cin``, ``kernel``, ``input``, ...): what a
 variant command reads, as a batch line does."""
@@ -58,7 +61,7 @@ def schema_option(option: Option, variant: str | None = None, **changes: Any) ->
     if option.kind == "flag":
         settings.update(is_flag=True, default=option.default)
     elif option.kind == "choice":
-        settings.update(type=Choice(option.choices), default=option.default)
+        settings.update(type=Choice(option.choices, option.aliases), default=option.default)
     elif option.kind == "tools":
         # Repeatable, each value a name or a comma list: read all of them at once, as a
         # batch line's list is read, so that "all" anywhere means every tool in order.
@@ -146,7 +149,7 @@ def output_options(quiet: str) -> Callable[[F], F]:
     :class:`Output` argument ``out``; ``quiet`` says what ``-q`` prints."""
     return _gathered(
         "out",
-        ["format", "path", "quiet"],
+        ["format", "path", "quiet", "wide", "units"],
         Output,
         [
             click.option(
@@ -166,35 +169,48 @@ def output_options(quiet: str) -> Callable[[F], F]:
                 "is replaced only once the whole output is written.",
             ),
             click.option("-q", "--quiet", "quiet", is_flag=True, help=quiet),
+            click.option(
+                "--wide",
+                is_flag=True,
+                help="Draw every column of a table, however wide the terminal.",
+            ),
+            click.option(
+                "--units",
+                type=Choice(UNITS),
+                default="auto",
+                help="Counts in tables: exact (231,211,008), si (231.2 M), or auto: exact "
+                "while the table fits, si rather than leave a column out. JSON and CSV are "
+                "always exact.",
+            ),
         ],
     )
 
 
-check_options = _gathered(
-    "gates",
-    ["expect", "max_params", "max_macs"],
-    Gates,
-    [
-        click.option(
-            "--expect",
-            type=COUNT,
-            metavar="N",
-            help="Exit 1 unless the parameter count is exactly N.",
-        ),
-        click.option(
-            "--max-params",
-            type=COUNT,
-            metavar="N",
-            help="Exit 1 if the parameter count is over N (30M, 1.5G allowed).",
-        ),
-        click.option(
-            "--max-macs",
-            type=COUNT,
-            metavar="N",
-            help="Exit 1 if the MACs are over N (needs --input).",
-        ),
-    ],
-)
+def _checks(macs_help: str) -> Callable[[F], F]:
+    return _gathered(
+        "gates",
+        ["expect", "max_params", "max_macs"],
+        Gates,
+        [
+            click.option(
+                "--expect",
+                type=COUNT,
+                metavar="N",
+                help="Exit 1 unless the parameter count is exactly N.",
+            ),
+            click.option(
+                "--max-params",
+                type=COUNT,
+                metavar="N",
+                help="Exit 1 if the parameter count is over N (30M, 1.5G allowed).",
+            ),
+            click.option("--max-macs", type=COUNT, metavar="N", help=macs_help),
+        ],
+    )
+
+
+check_options = _checks("Exit 1 if the MACs are over N (needs --input).")
+network_check_options = _checks("Exit 1 if the MACs are over N (30M, 1.5G allowed).")
 """The CI gates, as one :class:`Gates` argument ``gates``."""
 
 

@@ -510,11 +510,13 @@ class Output(Record):
     """Where and how a command writes its result: ``--format``, ``-o`` and ``-q``,
     and the file it reads (a spec), which its output must not be."""
 
-    __slots__ = ("format", "path", "quiet", "source")
+    __slots__ = ("format", "path", "quiet", "source", "wide", "units")
     format: str
     path: str | None
     quiet: bool
     source: Any
+    wide: bool
+    units: str
 
     def __init__(
         self,
@@ -523,8 +525,10 @@ class Output(Record):
         path: str | None = None,
         quiet: bool = False,
         source: Any = None,
+        wide: bool = False,
+        units: str = "auto",
     ) -> None:
-        init(self, format=format, path=path, quiet=quiet, source=source)
+        init(self, format=format, path=path, quiet=quiet, source=source, wide=wide, units=units)
 
     def reading(self, source: Any) -> Output:
         """This output for a command that reads ``source``: refused at once if it is
@@ -562,12 +566,16 @@ class Output(Record):
         elif self.format in ("svg", "html"):
             from ..views.terminal import export
 
-            text = export(tables(), self.format)
+            context = click.get_current_context(silent=True)
+            title = context.command_path if context is not None else "convcalc"
+            text = export(tables(), self.format, wide=self.wide, units=self.units, title=title)
             kind = "markup"
         else:
             from ..views.terminal import draw
 
-            text = draw(tables(), to_stdout=self.path in (None, "-"))
+            text = draw(
+                tables(), to_stdout=self.path in (None, "-"), wide=self.wide, units=self.units
+            )
         self.write(text, kind)
 
 

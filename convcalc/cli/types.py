@@ -250,13 +250,18 @@ class OutputPath(click.Path):
 
 
 class Choice(click.Choice):  # type: ignore[type-arg]
-    """A closed set, read as batch reads it: case and surrounding spaces do not matter."""
+    """A closed set, read as batch reads it: case and surrounding spaces do not matter,
+    and an alias (``half`` for ``fp16``) is read as the name it stands for."""
 
-    def __init__(self, choices: Sequence[str]) -> None:
+    def __init__(self, choices: Sequence[str], aliases: dict[str, str] | None = None) -> None:
         super().__init__(choices, case_sensitive=False)
+        self.aliases = aliases or {}
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        return super().convert(value.strip() if isinstance(value, str) else value, param, ctx)
+        if isinstance(value, str):
+            value = value.strip()
+            value = self.aliases.get(value.lower(), value)
+        return super().convert(value, param, ctx)
 
 
 OUTPUT = OutputPath(dir_okay=False)

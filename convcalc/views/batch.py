@@ -24,6 +24,7 @@ from ..model.evaluate import evaluate as evaluate_config
 from ..model.limits import MAX_DIGITS, MAX_LINE_BYTES, over_limit, read_size, shown
 from ..model.schema import KEYS, OPTIONS
 from .contract import block_json, reported_json, training_json
+from .text import did_you_mean
 
 __all__ = ["CSV_COLUMNS", "BatchError", "StopBatch", "evaluate", "read", "run"]
 
@@ -111,6 +112,12 @@ READERS: dict[str, tuple[Callable[[Any], Any], str]] = {
     for key, option in KEYS.items()
 }
 INPUT_KEYS = set(READERS)
+KEY_NAMES = sorted(INPUT_KEYS)
+ALLOWED = "use " + ", ".join(
+    name + "".join(f" (or {key})" for key in option.keys if key != name)
+    for name, option in sorted(OPTIONS.items())
+)
+"""The keys a record may give, as the schema spells them (``kernel (or k)``)."""
 
 # What an option is when a record leaves it out; a config leaves these out too, so
 # that records saying the same thing in different words share one cached result.
@@ -141,9 +148,7 @@ def read(record: dict[str, Any]) -> Config:
         if reader is None:
             if key in OUTPUT_KEYS:
                 continue
-            raise BatchError(
-                f"unknown key {shown(key)}: use {', '.join(sorted(INPUT_KEYS - {'k'}))}"
-            )
+            raise BatchError(f"unknown key {shown(key)}{did_you_mean(key, KEY_NAMES)}: {ALLOWED}")
         if value is None or value == "":
             continue
         read_value, name = reader
@@ -354,8 +359,8 @@ def _check_header(names: list[str]) -> None:
             raise StopBatch(f"line 1: CSV header column {column} has no name: name each column")
         if name not in INPUT_KEYS and name not in OUTPUT_KEYS:
             raise StopBatch(
-                f"line 1: unknown CSV column {shown(name)}: "
-                f"use {', '.join(sorted(INPUT_KEYS - {'k'}))}"
+                f"line 1: unknown CSV column {shown(name)}{did_you_mean(name, KEY_NAMES)}: "
+                f"{ALLOWED}"
             )
         option = READERS[name][1] if name in READERS else name
         if option in seen:
