@@ -17,8 +17,8 @@ from .output import say
 __all__ = ["is_onnx", "json_fields", "read_onnx", "report", "save_spec"]
 
 FOLDED_NOTE = (
-    "no BatchNormalization in the graph: exporters fold BatchNorm into the convolutions "
-    "before it, so these figures match a preset's --fold-bn figures, not its trained ones"
+    "no BatchNormalization in the graph (exporters fold it into the convolutions): "
+    "compare with a preset's --fold-bn figures"
 )
 
 
