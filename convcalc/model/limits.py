@@ -52,7 +52,6 @@ MAX_WIDTH_TEXT = "4"
 """The width multiplier's range, as the help and errors write it."""
 
 
-
 def whole(text: str) -> int | None:
     """A whole number written in ASCII digits (at most :data:`MAX_DIGITS`), else None.
 
