@@ -17,7 +17,6 @@ from typing import Any
 import click
 
 from ..model.names import ALIASES
-from ..views.text import visible
 from .errors import CheckFailed, Interrupted
 from .options import CONTEXT_SETTINGS
 from .output import PIPE_CLOSED_STATUS, PipeClosed, guarded_stdout, say
@@ -113,7 +112,7 @@ class LazyGroup(click.Group):
             say("convcalc: interrupted")
             code = Interrupted.exit_code
         except CheckFailed as error:
-            say(visible(f"convcalc: check failed: {_one_line(error.format_message())}"))
+            say(_visible(f"convcalc: check failed: {_one_line(error.format_message())}"))
             code = error.exit_code
         except click.exceptions.NoArgsIsHelpError as error:
             # `convcalc` alone asks for nothing wrong: show the whole help, as Click
@@ -124,7 +123,7 @@ class LazyGroup(click.Group):
             ctx = getattr(error, "ctx", None)
             where = ctx.command_path if ctx is not None else "convcalc"
             # A file name or a spec's name may hold escape sequences: show them escaped.
-            say(visible(f"{where}: error: {_one_line(error.format_message())}"))
+            say(_visible(f"{where}: error: {_one_line(error.format_message())}"))
             code = error.exit_code
         if standalone_mode:
             sys.exit(code)
@@ -133,6 +132,13 @@ class LazyGroup(click.Group):
 
 def _one_line(message: str) -> str:
     return " ".join(message.split())
+
+
+def _visible(message: str) -> str:
+    # Imported here: the views are not needed to start (1.1 M instructions on -q).
+    from ..views.text import visible
+
+    return visible(message)
 
 
 @click.group(

@@ -31,7 +31,6 @@ from typing import IO, Any, NoReturn
 import click
 
 from ..model.records import Record, init
-from ..views.text import fmt
 from .errors import CheckFailed
 
 __all__ = [
@@ -601,10 +600,17 @@ class Gates(Record):
     def check(self, params: int, macs: int | None) -> None:
         """Raise CheckFailed (exit 1) if a figure is not as asked."""
         if self.expect is not None and params != self.expect:
-            raise CheckFailed(f"expected {fmt(self.expect)} parameters, got {fmt(params)}")
+            raise CheckFailed(f"expected {_fmt(self.expect)} parameters, got {_fmt(params)}")
         if self.max_params is not None and params > self.max_params:
             raise CheckFailed(
-                f"{fmt(params)} parameters is over the budget of {fmt(self.max_params)}"
+                f"{_fmt(params)} parameters is over the budget of {_fmt(self.max_params)}"
             )
         if self.max_macs is not None and macs is not None and macs > self.max_macs:
-            raise CheckFailed(f"{fmt(macs)} MACs is over the budget of {fmt(self.max_macs)}")
+            raise CheckFailed(f"{_fmt(macs)} MACs is over the budget of {_fmt(self.max_macs)}")
+
+
+def _fmt(n: int) -> str:
+    # Imported only to say what failed: -q does not load the views.
+    from ..views.text import fmt
+
+    return fmt(n)

@@ -17,13 +17,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .core import Block, make_block
-from .cost import BlockCost, measure
 from .errors import ConvCalcError
 from .records import Record, init
 from .schema import OPTIONS, options_for
 
 if TYPE_CHECKING:
     from .conventions import Training
+    from .cost import BlockCost
     from .profilers import Report
 
 __all__ = ["Evaluation", "RankError", "as_built", "build", "evaluate", "rank_of"]
@@ -124,6 +124,8 @@ class Evaluation(Record):
 def evaluate(config: Mapping[str, Any], block: Block | None = None) -> Evaluation:
     """Build (unless ``block`` is given) and measure a config's block, with the
     reports and training step it asks for."""
+    from .cost import measure  # here: a parameter count alone (-q) needs no measuring
+
     block = build(config) if block is None else block
     cost = measure(
         block,
