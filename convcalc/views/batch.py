@@ -240,20 +240,27 @@ def _lines(stream: IO[bytes]) -> Iterator[tuple[int, int, str]]:
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object's keys and values, refusing a key given twice (the last would
     silently win)."""
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise BatchError(f"duplicate key {shown(key)}: give each key once")
-        found[key] = value
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise BatchError(f"duplicate key {shown(key)}: give each key once")
+            seen.add(key)
     return found
 
 
 def _json_int(text: str) -> int:
     """A JSON integer, refused before conversion if it has too many digits."""
-    problem = over_limit(text)
-    if problem:
-        raise BatchError(problem)
+    if len(text) > MAX_DIGITS:  # a shorter one cannot hold too many
+        problem = over_limit(text)
+        if problem:
+            raise BatchError(problem)
     return int(text)
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_json_int)
+"""One decoder for every line: json.loads with hooks would make one a line."""
 
 
 def _json_records(lines: Iterator[tuple[int, int, str]]) -> Iterator[Record]:
@@ -266,9 +273,10 @@ def _json_record(text: str) -> dict[str, Any] | BatchError:
         return BatchError("empty line")
     try:
         # A byte-order mark can start any line of files joined with cat.
-        value = json.loads(
-            text.removeprefix("\ufeff"), object_pairs_hook=_unique, parse_int=_json_int
-        )
+        text = text.removeprefix("\ufeff")
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except BatchError as error:
         return error
     except json.JSONDecodeError as error:
