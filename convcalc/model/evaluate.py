@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .core import Block, make_block
 from .errors import ConvCalcError
+from .names import ALIASES, VARIANTS
 from .records import Record, init
 from .schema import OPTIONS, options_for
 
@@ -71,15 +72,21 @@ def _get(config: Mapping[str, Any], name: str) -> Any:
     return OPTIONS[name].default if value is None else value
 
 
+_LAYER_NAMES: dict[str, tuple[str, ...]] = {}
+"""The layer options each variant takes, by name, worked out once per variant."""
+_LAYER_NAMES_OF = frozenset([*VARIANTS, *ALIASES])
+
+
 def build(config: Mapping[str, Any]) -> Block:
     """The block a config describes, as its framework builds it and with BatchNorm
     folded if asked (``fold_bn``, ``framework``)."""
     variant = config["variant"]
-    layer = {
-        option.name: config[option.name]
-        for option in options_for(variant)
-        if config.get(option.name) is not None
-    }
+    names = _LAYER_NAMES.get(variant)
+    if names is None:
+        names = tuple(option.name for option in options_for(variant))
+        if variant in _LAYER_NAMES_OF:  # only known names are kept
+            _LAYER_NAMES[variant] = names
+    layer = {name: config[name] for name in names if config.get(name) is not None}
     layer["dims"] = rank_of(config)
     block = make_block(variant, k=layer.pop("kernel", None), **layer)  # make_block calls it k
     return as_built(block, fold_bn=_get(config, "fold_bn"), framework=_get(config, "framework"))

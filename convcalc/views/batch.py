@@ -262,6 +262,9 @@ def _json_int(text: str) -> int:
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_json_int)
 """One decoder for every line: json.loads with hooks would make one a line."""
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""One encoder for every result: json.dumps(..., ensure_ascii=False) makes one a line."""
+
 
 def _json_records(lines: Iterator[tuple[int, int, str]]) -> Iterator[Record]:
     for number, _, text in lines:
@@ -455,5 +458,5 @@ def run(
         elif output_format == "csv":
             yield Outcome(number, line, _csv_row([number, *result]), None)
         else:
-            text = json.dumps({"line": number, **result}, ensure_ascii=False)
+            text = _ENCODER.encode({"line": number, **result})
             yield Outcome(number, line, text + "\n", None)
