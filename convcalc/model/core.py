@@ -762,7 +762,9 @@ def make_block(
         not_for = _NOT_FOR[name] = options_not_for(name)
     for option in not_for:
         value = given[option.name]
-        if value is not None and _given(value, option.absent):
+        if value is None or (type(value) is type(option.absent) and value == option.absent):
+            continue  # left out, or the value a variant without it has (the usual case)
+        if _given(value, option.absent):
             raise ConvCalcError(
                 f"{option.name} does not apply to a {name} convolution", option=option.name
             )

@@ -438,8 +438,9 @@ def run(
             result = cache.get(config)
             if result is None:
                 result = _compute(config, layers=output_format != "csv")
-                if output_format == "csv":
-                    result = _csv_cells(result)
+                # Kept as written out: CSV cells, or the JSON object with its line
+                # number first, set for each record that uses it.
+                result = _csv_cells(result) if output_format == "csv" else {"line": 0, **result}
                 cache[config] = result
                 if len(cache) > cache_size:
                     cache.popitem(last=False)
@@ -458,5 +459,6 @@ def run(
         elif output_format == "csv":
             yield Outcome(number, line, _csv_row([number, *result]), None)
         else:
-            text = _ENCODER.encode({"line": number, **result})
+            result["line"] = number
+            text = _ENCODER.encode(result)
             yield Outcome(number, line, text + "\n", None)
