@@ -56,20 +56,22 @@ def rank_of(config: Mapping[str, Any]) -> int | None:
     """
     if config.get("dims") is not None:
         return int(config["dims"])
-    ranks = {
-        name: len(value)
-        for name in SIZED
-        for value in [config.get(name)]
-        if isinstance(value, tuple)
-    }
-    if len(set(ranks.values())) > 1:
+    ranks: dict[str, int] = {}
+    for name in SIZED:
+        value = config.get(name)
+        if isinstance(value, tuple):
+            ranks[name] = len(value)
+    if len(ranks) > 1 and len(set(ranks.values())) > 1:
         raise RankError(ranks)
     return next(iter(ranks.values()), None)
 
 
 def _get(config: Mapping[str, Any], name: str) -> Any:
     value = config.get(name)
-    return OPTIONS[name].default if value is None else value
+    return _DEFAULTS[name] if value is None else value
+
+
+_DEFAULTS = {name: option.default for name, option in OPTIONS.items()}
 
 
 _LAYER_NAMES: dict[str, tuple[str, ...]] = {}
