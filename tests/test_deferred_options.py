@@ -26,6 +26,13 @@ ARGS = [
     ["--cin", "8", "--cout", "16", "-o", "-", "--expect", "30M", "--convention", "flops"],
     ["--cin", "8", "--cout", "16", "-k3"],  # parsed in full
     ["--cin", "8"],  # cout missing where it is required
+    ["--cin", "8", "--cout", "16", "-k"],  # a value missing: Click quotes -k
+    ["--cin", "8", "--cout", "16", "-o", "-k"],  # -k is -o's value
+    ["--cin", "8", "--cout", "16", "-q", "-s", "2", "-p", "1", "-d", "1", "-g", "2", "-m", "2"],
+    ["--cin", "8", "--cout", "16", "-k", "0"],
+    ["--cin", "-5", "--cout", "16"],
+    ["--cin", "8", "--cout", "16", "--bn=yes"],
+    ["--cin", "8", "--cout", "16", "-q", "extra"],
 ]
 
 
@@ -66,14 +73,21 @@ def test_an_option_left_out_gets_the_value_click_gives_it(variant: str, args: li
 
 def test_only_the_named_options_are_made() -> None:
     cmd = command("standard")
-    named = cmd._named(["--cin", "1", "--cout", "2", "-k", "3", "--format", "json"])  # type: ignore[attr-defined]
-    assert named is not None
-    names = {p.deferred_name or p.deferred_flags[-1] for p in named}
+    found = cmd._named(["--cin", "1", "--cout", "2", "-k", "3", "--format", "json"])  # type: ignore[attr-defined]
+    assert found is not None
+    named, spelled = found
+    names = {
+        p.deferred_name or p.deferred_flags[-1] for p in named if isinstance(p, DeferredOption)
+    }
     assert names == {"--cin", "--cout", "kernel", "format"}
+    # A short option is handed to Click in its long spelling, a value as it is.
+    assert spelled == ["--cin", "1", "--cout", "2", "--kernel", "3", "--format", "json"]
+    assert cmd._named(["--cin", "1", "-o", "-q"])[1] == ["--cin", "1", "--output", "-q"]  # type: ignore[attr-defined]
+    assert cmd._named(["--cin", "1", "-k"])[1] == ["--cin", "1", "-k"]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
-    "args", [["-h"], ["--cin", "1", "-k3"], ["--cin", "1", "--", "x"], ["--cin", "-5"]]
+    "args", [["-h"], ["--cin", "1", "-k3"], ["--cin", "1", "--", "x"], ["--cin", "1", "-5"]]
 )
 def test_anything_else_is_parsed_in_full(args: list[str]) -> None:
     assert command("standard")._named(args) is None  # type: ignore[attr-defined]

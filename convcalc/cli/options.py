@@ -122,14 +122,15 @@ class NamedOptionsCommand(click.Command):
     so that its help, errors and suggestions are Click's own."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        named = None if ctx.resilient_parsing else self._named(args)
-        if named is None:
+        found = None if ctx.resilient_parsing else self._named(args)
+        if found is None:
             return super().parse_args(ctx, args)
+        named, spelled = found
         every = self.params
         left = [p for p in every if isinstance(p, DeferredOption) and p not in named]
         self.params = [p for p in every if p not in left]
         try:
-            rest = super().parse_args(ctx, args)
+            rest = super().parse_args(ctx, spelled)
         finally:
             self.params = every
         for param in left:
@@ -137,27 +138,52 @@ class NamedOptionsCommand(click.Command):
             ctx.set_parameter_source(param.deferred_name, ParameterSource.DEFAULT)
         return rest
 
-    def _named(self, args: list[str]) -> set[click.Parameter] | None:
-        """The options that must be made for ``args``: those named and those that are
-        not deferrable; None if ``args`` need a full parse."""
-        flags: dict[str, click.Parameter] = {}
+    def _named(self, args: list[str]) -> tuple[set[click.Parameter], list[str]] | None:
+        """The options that must be made for ``args`` (those named, and those that are
+        not deferrable), and ``args`` with each short option spelled long; None if
+        ``args`` need a full parse.
+
+        Click tries a short option such as ``-k`` as a long one first, and failing
+        that makes an error with the close matches (difflib) and a translated message
+        before it tries it as a short one: 3.6 M instructions an option. Spelled long,
+        it is found at once; the value the option takes is the same.
+        """
+        # Each spelling: its option, whether it takes a value, its long spelling.
+        table: dict[str, tuple[click.Parameter, bool, str | None]] = {}
         named: set[click.Parameter] = set()
         for param in self.params:
             if isinstance(param, DeferredOption):
-                flags.update(dict.fromkeys(param.deferred_flags, param))
+                flags = param.deferred_flags
+                takes_value = not param.deferred_attrs.get("is_flag")
+                long = next((flag for flag in flags if flag[:2] == "--"), None)
+                for flag in flags:
+                    table[flag] = (param, takes_value, long if len(flag) == 2 else None)
                 if param.deferred_name is None:
                     named.add(param)
             else:
-                flags.update(dict.fromkeys([*param.opts, *param.secondary_opts], param))
+                takes_value = isinstance(param, click.Option) and not (param.is_flag or param.count)
+                for flag in (*param.opts, *param.secondary_opts):
+                    table[flag] = (param, takes_value, None)
                 named.add(param)
-        for token in args:
-            if token[:1] != "-" or token == "-":
-                continue  # a value (- is stdin or stdout)
-            found = flags.get(token.partition("=")[0] if token[:2] == "--" else token)
-            if found is None:
+        spelled: list[str] = []
+        value_next = False
+        for i, token in enumerate(args):
+            if value_next or token[:1] != "-" or token == "-":
+                value_next = False  # a value, whatever it looks like (- is stdin/stdout)
+                spelled.append(token)
+                continue
+            key, equals, _ = token.partition("=") if token[:2] == "--" else (token, "", "")
+            entry = table.get(key)
+            if entry is None:
                 return None
-            named.add(found)
-        return named
+            param, takes_value, long = entry
+            named.add(param)
+            value_next = takes_value and not equals
+            # Left as typed where Click's message would quote it: a value missing.
+            if long is not None and (not takes_value or i + 1 < len(args)):
+                token = long
+            spelled.append(token)
+        return named, spelled
 
 
 def _option(*param_decls: str, **attrs: Any) -> Callable[[F], F]:
