@@ -6,6 +6,8 @@ parsed by Click in full."""
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 from typing import Any
 
 import click
@@ -98,3 +100,29 @@ def test_help_still_lists_every_option() -> None:
     assert result.exit_code == 0
     for flag in ("--kernel", "--reported-by", "--optimizer", "--max-macs", "--output"):
         assert flag in result.stdout
+
+
+@pytest.mark.parametrize("flag", ["--format json", "-q"])
+def test_the_machine_paths_ask_click_for_no_translation(flag: str) -> None:
+    """Click's help and version options translate their help text, and a short option
+    is first looked up as a long one, with difflib's close matches: the JSON and -q
+    paths of a variant command do neither (gettext's first question loads locale)."""
+    code = (
+        "import contextlib, io, sys, gettext\n"
+        "asked = []\n"
+        "real = gettext.dgettext\n"
+        "gettext.dgettext = lambda d, message: asked.append(message) or real(d, message)\n"
+        "from convcalc.cli import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    cli.main(['standard', '--cin', '8', '-k', '3', '--cout', '8', *{flag.split()!r}],"
+        " standalone_mode=False)\n"
+        "print(asked, 'locale' in sys.modules, 'difflib' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["[]", "False", "False"]
+
+
+def test_version_is_what_click_version_option_prints() -> None:
+    from importlib.metadata import version
+
+    assert run("--version").stdout == f"convcalc {version('convcalc')}\n"

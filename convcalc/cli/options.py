@@ -21,15 +21,18 @@ from ..model.names import TOOLS
 from ..model.schema import ANALYSIS, MEASURE, OPTIONS, Option, options_for, required
 from .errors import hint
 from .output import Gates, Output
-from .types import COUNT, OUTPUT, Choice, SchemaType
+from .types import COUNT, Choice, OutputPath, SchemaType
 
 __all__ = [
     "CONTEXT_SETTINGS",
     "FORMATS",
     "Config",
+    "HELP",
     "DeferredOption",
+    "Later",
     "NamedOptionsCommand",
     "check_options",
+    "help_option",
     "implied_dims",
     "layer_options",
     "output_options",
@@ -53,6 +56,44 @@ FORMATS = ("table", "json", "csv", "markdown", "svg", "html")
 Config = dict[str, Any]
 """A layer config as the schema names it (``cin``, ``kernel``, ``input``, ...): what a
 variant command reads, as a batch line does."""
+
+
+class Later:
+    """An attribute of a :class:`DeferredOption` made only with the option: a type
+    whose making costs (``click.Path`` asks gettext for its name, and the first such
+    question loads ``locale``)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+HELP = "Show this message and exit."
+"""The help option's help, as Click words it."""
+
+
+def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
+def help_option(command: click.Command, ctx: click.Context) -> click.Option | None:
+    """``-h``/``--help`` for ``command``, as Click's ``Command.get_help_option`` makes
+    it (an eager flag that prints the help and exits), with its help text given
+    instead of asked of gettext: Click's own asks at every start, and the first
+    question loads ``locale`` (2.5 M instructions, the JSON path's only use of it)."""
+    names = command.get_help_option_names(ctx)
+    if not names or not command.add_help_option:
+        return None
+    made: click.Option | None = command.__dict__.get("_plain_help_option")
+    if made is None:
+        made = click.Option(
+            names, is_flag=True, expose_value=False, is_eager=True, help=HELP, callback=_show_help
+        )
+        command.__dict__["_plain_help_option"] = made
+    return made
 
 
 class DeferredOption(click.Option):
@@ -97,7 +138,8 @@ class DeferredOption(click.Option):
         # Called only for what the instance lacks: the first use of an unmade option.
         if not self.__dict__.pop("_deferred", False):
             raise AttributeError(name)
-        click.Option.__init__(self, self.deferred_decls, **self.deferred_attrs)
+        attrs = {k: v.make() if isinstance(v, Later) else v for k, v in self.deferred_attrs.items()}
+        click.Option.__init__(self, self.deferred_decls, **attrs)
         return getattr(self, name)
 
     def missing(self) -> Any:
@@ -111,7 +153,7 @@ class DeferredOption(click.Option):
             return bool(default)
         if default is None or kind is None:
             return default
-        return kind.convert(default, None, None)
+        return (kind.make() if isinstance(kind, Later) else kind).convert(default, None, None)
 
 
 class NamedOptionsCommand(click.Command):
@@ -137,6 +179,9 @@ class NamedOptionsCommand(click.Command):
             ctx.params[param.deferred_name] = param.missing()
             ctx.set_parameter_source(param.deferred_name, ParameterSource.DEFAULT)
         return rest
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return help_option(self, ctx)
 
     def _named(self, args: list[str]) -> tuple[set[click.Parameter], list[str]] | None:
         """The options that must be made for ``args`` (those named, and those that are
@@ -303,7 +348,7 @@ def output_options(quiet: str) -> Callable[[F], F]:
                 "-o",
                 "--output",
                 "path",
-                type=OUTPUT,
+                type=Later(lambda: OutputPath(dir_okay=False)),
                 help="Write to this file instead of stdout (- for stdout). An existing file "
                 "is replaced only once the whole output is written.",
             ),

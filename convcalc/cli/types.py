@@ -26,7 +26,6 @@ from ..model.schema import Option
 
 __all__ = [
     "COUNT",
-    "OUTPUT",
     "POSITIVE",
     "SIZE",
     "SIZES",
@@ -259,7 +258,6 @@ class Choice(click.Choice):  # type: ignore[type-arg]
         return super().convert(value.strip() if isinstance(value, str) else value, param, ctx)
 
 
-OUTPUT = OutputPath(dir_okay=False)
 POSITIVE = WholeType()
 SIZE = SizeType()
 SIZES = SizesType()
