@@ -197,11 +197,12 @@ class Conv(Record):
                 f"kernel must have 1, 2 or 3 sizes, got {len(self.kernel)}", option="kernel"
             )
         _sizes(self.kernel, dims, "kernel")
-        for channels, what in ((self.cin, "cin"), (self.cout, "cout")):
-            if channels % self.groups:
-                raise ConvCalcError(
-                    f"groups={self.groups} must divide {what}={channels}", option="groups"
-                )
+        if self.cin % self.groups:
+            raise ConvCalcError(f"groups={self.groups} must divide cin={self.cin}", option="groups")
+        if self.cout % self.groups:
+            raise ConvCalcError(
+                f"groups={self.groups} must divide cout={self.cout}", option="groups"
+            )
         _set(self, "stride", _sizes(self.stride or 1, dims, "stride"))
         _set(self, "dilation", _sizes(self.dilation or 1, dims, "dilation"))
         if isinstance(self.padding, str):
@@ -224,12 +225,12 @@ class Conv(Record):
                     option="padding",
                 )
         else:
-            object.__setattr__(
-                self, "padding", _sizes(self.padding or 0, dims, "padding", minimum=0)
-            )
+            _set(self, "padding", _sizes(self.padding or 0, dims, "padding", minimum=0))
         output_padding = _sizes(self.output_padding or 0, dims, "output_padding", minimum=0)
-        object.__setattr__(self, "output_padding", output_padding)
-        if any(output_padding) and not self.transposed:
+        _set(self, "output_padding", output_padding)
+        if not any(output_padding):
+            return  # none: nothing below can fail
+        if not self.transposed:
             raise ConvCalcError(
                 "output_padding applies only to a transposed convolution", option="output_padding"
             )

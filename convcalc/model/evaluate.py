@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING, Any
 from .core import Block, make_block
 from .errors import ConvCalcError
 from .names import ALIASES, VARIANTS
-from .records import Record, init
+from .records import Record
 from .schema import OPTIONS, options_for
 
 if TYPE_CHECKING:
     from .conventions import Training
     from .cost import BlockCost
     from .profilers import Report
+
+_set = object.__setattr__
 
 __all__ = ["Evaluation", "RankError", "as_built", "build", "evaluate", "rank_of"]
 
@@ -120,7 +122,9 @@ class Evaluation(Record):
         reports: dict[str, Report] | None = None,
         training: Training | None = None,
     ) -> None:
-        init(self, cost=cost, reports=reports, training=training)
+        _set(self, "cost", cost)  # one by one: batch makes one a line
+        _set(self, "reports", reports)
+        _set(self, "training", training)
 
     cost: BlockCost
     """The block's figures (shapes and compute with an input)."""
