@@ -116,7 +116,7 @@ def read_whole(value: object, *, minimum: int = 1, maximum: int | None = None) -
     >>> read_whole(" 64 "), read_whole("+2", maximum=3), read_whole(0, minimum=0)
     (64, 2, 0)
     """
-    allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+    # What is allowed is written out only for an error: most values are fine.
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
         if too_large(number):
@@ -127,12 +127,19 @@ def read_whole(value: object, *, minimum: int = 1, maximum: int | None = None) -
             problem = isinstance(value, str) and over_limit(value)
             raise ConvCalcError(
                 problem
-                or f"{shown(value)} is not a whole number: use one {allowed} in the digits 0-9"
+                or f"{shown(value)} is not a whole number: use one {_allowed(minimum, maximum)} "
+                "in the digits 0-9"
             )
         number = read
     if number < minimum or (maximum is not None and number > maximum):
-        raise ConvCalcError(f"{number} is not allowed: use a whole number {allowed}")
+        raise ConvCalcError(
+            f"{number} is not allowed: use a whole number {_allowed(minimum, maximum)}"
+        )
     return number
+
+
+def _allowed(minimum: int, maximum: int | None) -> str:
+    return f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
 
 
 def read_size(value: object, *, minimum: int = 1) -> int | tuple[int, ...]:
