@@ -10,7 +10,7 @@ import click
 from ..model.schema import OPTIONS
 from .options import CONTEXT_SETTINGS
 from .output import opened, say
-from .types import OUTPUT, InputFile
+from .types import InputFile, OutputPath
 
 __all__ = ["batch_cmd"]
 
@@ -51,7 +51,7 @@ Examples:
 @click.option(
     "-o",
     "--output",
-    type=OUTPUT,
+    type=OutputPath(dir_okay=False),
     help="Write to a file instead of stdout (- for stdout). An existing file is "
     "replaced only once the whole output is written; never the input file.",
 )

@@ -245,20 +245,30 @@ def _lines(stream: IO[bytes]) -> Iterator[tuple[int, int, str]]:
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object's keys and values, refusing a key given twice (the last would
     silently win)."""
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise BatchError(f"duplicate key {shown(key)}: give each key once")
-        found[key] = value
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise BatchError(f"duplicate key {shown(key)}: give each key once")
+            seen.add(key)
     return found
 
 
 def _json_int(text: str) -> int:
     """A JSON integer, refused before conversion if it has too many digits."""
-    problem = over_limit(text)
-    if problem:
-        raise BatchError(problem)
+    if len(text) > MAX_DIGITS:  # a shorter one cannot hold too many
+        problem = over_limit(text)
+        if problem:
+            raise BatchError(problem)
     return int(text)
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_json_int)
+"""One decoder for every line: json.loads with hooks would make one a line."""
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""One encoder for every result: json.dumps(..., ensure_ascii=False) makes one a line."""
 
 
 def _json_records(lines: Iterator[tuple[int, int, str]]) -> Iterator[Record]:
@@ -271,9 +281,10 @@ def _json_record(text: str) -> dict[str, Any] | BatchError:
         return BatchError("empty line")
     try:
         # A byte-order mark can start any line of files joined with cat.
-        value = json.loads(
-            text.removeprefix("\ufeff"), object_pairs_hook=_unique, parse_int=_json_int
-        )
+        text = text.removeprefix("\ufeff")
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except BatchError as error:
         return error
     except json.JSONDecodeError as error:
@@ -432,8 +443,9 @@ def run(
             result = cache.get(config)
             if result is None:
                 result = _compute(config, layers=output_format != "csv")
-                if output_format == "csv":
-                    result = _csv_cells(result)
+                # Kept as written out: CSV cells, or the JSON object with its line
+                # number first, set for each record that uses it.
+                result = _csv_cells(result) if output_format == "csv" else {"line": 0, **result}
                 cache[config] = result
                 if len(cache) > cache_size:
                     cache.popitem(last=False)
@@ -452,5 +464,6 @@ def run(
         elif output_format == "csv":
             yield Outcome(number, line, _csv_row([number, *result]), None)
         else:
-            text = json.dumps({"line": number, **result}, ensure_ascii=False)
+            result["line"] = number
+            text = _ENCODER.encode(result)
             yield Outcome(number, line, text + "\n", None)
