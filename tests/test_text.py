@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convcalc.cli import cli
 from convcalc.model.core import BatchNorm, Conv
@@ -76,3 +78,27 @@ def test_a_transposed_convolution_has_one_type_in_every_json() -> None:
     network = _json("model", str(SPECS / "everything.json"))
     assert block["layers"][0]["type"] == "conv_transpose"
     assert _types(network["layers"])["conv_transpose"] == "conv_transpose"
+
+
+@settings(max_examples=300)
+@given(
+    lead=st.sampled_from(["", " ", "    "]),
+    words=st.lists(st.sampled_from(["a", "bb", "dddddddd", "x" * 30, "4.2\0M", "2\0×\0MACs"])),
+    width=st.integers(1, 80),
+    indent=st.sampled_from(["", "  ", "    "]),
+)
+def test_notes_wrap_as_textwrap_would_without_splitting_words(
+    lead: str, words: list[str], width: int, indent: str
+) -> None:
+    """The terminal's own wrap fills lines exactly as the standard library's textwrap
+    does when told never to break a word (it saves textwrap's import on every table)."""
+    import textwrap
+
+    from convcalc.views.terminal import _wrap
+
+    text = lead + " ".join(words)
+    width = max(width, len(indent) + 1)
+    expected = textwrap.wrap(
+        text, width, break_long_words=False, break_on_hyphens=False, subsequent_indent=indent
+    ) or [""]
+    assert _wrap(text, width, indent) == expected

@@ -138,21 +138,31 @@ def print_text(
     """``text`` wrapped between words at ``width``; ``indent`` starts every line
     after the first. A word wider than that (a long name, a figure on a very narrow
     terminal) is kept whole on a line of its own: it is never split."""
-    import textwrap
-
     from rich.text import Text
 
     # A figure stays with its unit ("4.2 M", "16.2 MiB"): the space between is held.
-    held = _UNIT_SPACE.sub("\0", text)
-    lines = textwrap.wrap(
-        held,
-        max(width, len(indent) + 1),
-        break_long_words=False,
-        break_on_hyphens=False,
-        subsequent_indent=indent,
-    ) or [""]
+    lines = _wrap(_UNIT_SPACE.sub("\0", text), max(width, len(indent) + 1), indent)
     for line in lines:
         console.print(Text(line.replace("\0", " "), style=style or ""), soft_wrap=True, crop=False)
+
+
+def _wrap(text: str, width: int, indent: str) -> list[str]:
+    """Words filled greedily into lines of at most ``width``, a word wider than that
+    on a line of its own (textwrap's ``fill`` without breaking words, and without its
+    import on every table's path)."""
+    lines: list[str] = []
+    line = ""
+    lead = text[: len(text) - len(text.lstrip())] if text.strip() else ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) <= width:
+            line += " " + word
+        elif line:
+            lines.append(line)
+            line = indent + word
+        else:
+            start = lead.expandtabs()
+            line = start + word if len(start) + len(word) <= width else word
+    return [*lines, line] if line else [""]
 
 
 _UNIT_SPACE = re.compile(
