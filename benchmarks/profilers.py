@@ -1,13 +1,23 @@
 """Check convcalc's --reported-by rules against the real profilers, side by side.
 
-    pip install torch torchinfo ptflops fvcore thop calflops torchscan keras
-    python benchmarks/profilers.py
+    pip install torch torchvision torchinfo ptflops fvcore thop calflops transformers \
+        torchscan keras
+    python benchmarks/profilers.py             # layers and blocks
+    python benchmarks/profilers.py --networks  # whole networks (model --reported-by)
+    python benchmarks/profilers.py --networks --record   # and write tests/data/
 
 Builds every layer of tests/data/torch_conv_cases.json and the blog post's five
 variants (with and without BatchNorm) in PyTorch (and Keras, for its parameter
 counts), runs each installed tool on it, and compares what the tool reports with
 what convcalc derives for it. Tools that are not installed are skipped. None of
 this is a test dependency: convcalc itself never imports these packages.
+
+With --networks it builds every preset in PyTorch from convcalc's own network, as
+PyTorch code usually writes it (see ``torch_network``), runs every tool on it and
+compares the whole network's figures with ``network_reported_by``; --record writes
+them, with the command and the tools' versions, to tests/data/profilers_networks.json,
+which tests/test_profilers_network.py checks convcalc against (calflops needs
+transformers installed to import).
 """
 
 from __future__ import annotations
@@ -80,17 +90,24 @@ def quiet(function: Callable[[], Any]) -> Any:
 
 
 def run_tools(model: nn.Module, shape: tuple[int, ...]) -> dict[str, tuple[int, int | None]]:
-    """(params, compute) as each installed tool reports them."""
-    x = torch.zeros(shape)
+    """(params, compute) as each installed tool reports them, each tool on its own copy
+    of the model (thop leaves hooks behind on a module used in several places)."""
+    import copy
+
+    original, x = model, torch.zeros(shape)
     results: dict[str, tuple[int, int | None]] = {}
     params = sum(p.numel() for p in model.parameters())
     with contextlib.suppress(ImportError):
         from torchinfo import summary
 
+        model = copy.deepcopy(original)
+
         stats = quiet(lambda: summary(model, input_size=shape, verbose=0))
         results["torchinfo"] = (stats.total_params, stats.total_mult_adds)
     with contextlib.suppress(ImportError):
         from ptflops import get_model_complexity_info
+
+        model = copy.deepcopy(original)
 
         for backend, name in (("pytorch", "ptflops"), ("aten", "ptflops-aten")):
             macs, count = quiet(
@@ -107,6 +124,8 @@ def run_tools(model: nn.Module, shape: tuple[int, ...]) -> dict[str, tuple[int, 
     with contextlib.suppress(ImportError):
         from fvcore.nn import FlopCountAnalysis, parameter_count
 
+        model = copy.deepcopy(original)
+
         analysis = FlopCountAnalysis(model.eval(), x)
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)
@@ -114,14 +133,14 @@ def run_tools(model: nn.Module, shape: tuple[int, ...]) -> dict[str, tuple[int, 
     with contextlib.suppress(ImportError):
         from thop import profile
 
+        model = copy.deepcopy(original)
+
         macs, count = quiet(lambda: profile(model, inputs=(x,), verbose=False))
         results["thop"] = (int(count), int(macs))
-        for module in model.modules():  # thop leaves its counters behind
-            for attr in ("total_ops", "total_params"):
-                if attr in module._buffers:
-                    del module._buffers[attr]
     with contextlib.suppress(ImportError):
         from calflops import calculate_flops
+
+        model = copy.deepcopy(original)
 
         flops, _macs, count = quiet(
             lambda: calculate_flops(
@@ -136,11 +155,15 @@ def run_tools(model: nn.Module, shape: tuple[int, ...]) -> dict[str, tuple[int, 
     with contextlib.suppress(ImportError):
         from torchscan import crawl_module
 
+        model = copy.deepcopy(original)
+
         report = quiet(lambda: crawl_module(model, tuple(shape[1:])))
         totals = report["totals"]
         flops = totals["module_flops"]["value"]
         results["torchscan"] = (int(totals["trainable_parameters"]["value"]), int(flops))
     from torch.utils.flop_counter import FlopCounterMode
+
+    model = copy.deepcopy(original)
 
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
@@ -214,7 +237,247 @@ def cases() -> list[tuple[str, Block, tuple[int, ...]]]:
     return found
 
 
+# --- whole networks ----------------------------------------------------------------
+
+RECORD = Path(__file__).resolve().parent.parent / "tests" / "data" / "profilers_networks.json"
+
+
+class _Use:
+    """A shared module's use: called from here, registered where it is declared."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.module = module
+
+
+class _Seq(nn.Module):
+    """Runs its parts in order; a shared module is called here but registered once,
+    in the parallel block that declares it (as torchreid's OSBlock holds its gate)."""
+
+    def __init__(self, parts: list[Any]) -> None:
+        super().__init__()
+        for index, part in enumerate(parts):
+            if not isinstance(part, _Use):
+                self.add_module(str(index), part)
+        self.order = [part.module if isinstance(part, _Use) else part for part in parts]
+
+    def forward(self, x: Any) -> Any:
+        for part in self.order:
+            x = part(x)
+        return x
+
+
+class _Residual(nn.Module):
+    def __init__(self, body: nn.Module, shortcut: nn.Module | None) -> None:
+        super().__init__()
+        self.body, self.shortcut = body, shortcut
+
+    def forward(self, x: Any) -> Any:
+        return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
+
+
+class _Parallel(nn.Module):
+    def __init__(self, streams: list[nn.Module], merge: str) -> None:
+        super().__init__()
+        self.streams, self.merge = nn.ModuleList(streams), merge
+
+    def forward(self, x: Any) -> Any:
+        outs = [stream(x) for stream in self.streams]
+        if self.merge == "concat":
+            return torch.cat(outs, 1)
+        total = outs[0]
+        for out in outs[1:]:
+            total = total + out
+        return total
+
+
+class _Gate(nn.Module):
+    """torchreid's ChannelGate: pool, 1×1 conv, ReLU, 1×1 conv, sigmoid, ``x * g``."""
+
+    def __init__(self, gate: Any) -> None:
+        super().__init__()
+        fc1, fc2 = gate.convs
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1, self.relu = torch_layer(fc1), nn.ReLU(inplace=True)
+        self.fc2, self.sigmoid = torch_layer(fc2), nn.Sigmoid()
+
+    def forward(self, x: Any) -> Any:
+        return x * self.sigmoid(self.fc2(self.relu(self.fc1(self.pool(x)))))
+
+
+def _bn(channels: int, dims: int) -> nn.Module:
+    return (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)[max(dims, 1) - 1](channels)
+
+
+def _window(sizes: tuple[int, ...] | None) -> Any:
+    """A size as torchvision writes it: one number for a square window."""
+    if sizes is None:
+        return None
+    return sizes[0] if len(set(sizes)) == 1 else tuple(sizes)
+
+
+def torch_network(network: Any) -> nn.Module:
+    """The network as PyTorch code usually writes it: each layer an nn module (a
+    global pool nn.AdaptiveAvgPool2d(1), a square window one number), residual sums
+    and gate products as ``+`` and ``*``, a flatten before a linear layer, and each
+    shared module registered once and called from each place it is used."""
+    from convcalc.model import network as net
+
+    shared: dict[str, nn.Module] = {}
+
+    def build(node: Any, shape: tuple[int, ...]) -> tuple[Any, tuple[int, ...]]:
+        dims = len(shape) - 1
+        if isinstance(node, Block):
+            parts = []
+            for layer in node.layers:
+                if isinstance(layer, Conv):
+                    parts.append(torch_layer(layer))
+                    shape = layer.cost(shape)[0]
+                else:
+                    parts.append(_bn(layer.channels, dims))
+            return nn.Sequential(*parts), shape
+        if isinstance(node, BatchNorm):
+            return _bn(node.channels, dims), shape
+        if isinstance(node, net.Pool):
+            out = node.output_shape(shape)
+            if node.kernel is None:
+                pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)
+                if node.kind == "max":
+                    pool = (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
+                return pool[dims - 1](1), out
+            cls = {"avg": (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)}.get(
+                node.kind, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)
+            )[dims - 1]
+            return cls(
+                _window(node.kernel),
+                stride=_window(node.stride or node.kernel),
+                padding=_window(node.padding) or 0,
+            ), out
+        if isinstance(node, net.Linear):
+            layer = nn.Linear(node.cin, node.cout, bias=node.bias)
+            return nn.Sequential(nn.Flatten(1), layer), (node.cout,)
+        if isinstance(node, net.Gate):
+            return _Gate(node), shape
+        if isinstance(node, net.Seq):
+            parts = []
+            for child in node.children:
+                part, shape = build(child, shape)
+                parts.append(part)
+            return _Seq(parts), shape
+        if isinstance(node, net.Residual):
+            body, out = build(node.body, shape)
+            shortcut = build(node.shortcut, shape)[0] if node.shortcut else None
+            return _Residual(body, shortcut), out
+        if isinstance(node, net.Parallel):
+            before = set(shared)
+            built = [build(stream, shape) for stream in node.streams]
+            if node.merge == "concat":
+                out = (sum(o[0] for _, o in built), *built[0][1][1:])
+            else:
+                out = built[0][1]
+            module = _Parallel([m for m, _ in built], node.merge)
+            for key in shared:
+                if key not in before:  # declared here: registered here
+                    module.add_module(f"shared{len(module._modules)}", shared[key])
+            return module, out
+        if isinstance(node, net.Shared):
+            if node.key in shared:
+                out = build(node.node, shape)[1]  # the shape only; the module is reused
+            else:
+                shared[node.key], out = build(node.node, shape)
+            return _Use(shared[node.key]), out
+        raise TypeError(f"no PyTorch module for {type(node).__name__}")
+
+    module, _ = build(network.body, network.input_shape)
+    return module.eval()
+
+
+NETWORK_CASES: list[dict[str, Any]] = [
+    {"preset": "mobilenet_v1"},
+    {"preset": "mobilenet_v1", "batch": 2},
+    {"preset": "mobilenet_v1", "width": "0.5", "resolution": 160},
+    {"preset": "osnet_x1_0"},
+]
+"""The networks checked: every preset at its own size, and a few variations."""
+
+
+def _case_args(case: dict[str, Any]) -> list[str]:
+    args = [case["preset"]]
+    for key in ("width", "resolution", "batch"):
+        if key in case:
+            args += [f"--{key}", str(case[key])]
+    return args
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    found = {}
+    for package in ("torch", "torchvision", "torchinfo", "ptflops", "fvcore", "thop"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[package] = metadata.version(package)
+    for package in ("calflops", "torchscan"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[package] = metadata.version(package)
+    return found
+
+
+def check_networks(record: bool) -> int:
+    import json
+
+    from convcalc.model.network import trace
+    from convcalc.model.profilers import network_reported_by
+    from convcalc.model.spec import build, load_preset
+
+    checked = mismatched = 0
+    recorded = []
+    for case in NETWORK_CASES:
+        data, width = load_preset(case["preset"])
+        network = build(
+            data, case["preset"], width=case.get("width", width), resolution=case.get("resolution")
+        )
+        batch = case.get("batch", 1)
+        model = torch_network(network)
+        shape = (batch, *network.input_shape)
+        actual = run_tools(model, shape)
+        cost = trace(network, batch=batch)
+        predicted = network_reported_by(cost, actual)
+        label = " ".join(_case_args(case))
+        for tool, (params, compute) in actual.items():
+            checked += 1
+            ours = predicted[tool]
+            if (ours.params, ours.compute) != (params, compute):
+                mismatched += 1
+                print(
+                    f"MISMATCH {label:<40} {tool:<16} tool: {params}, {compute}   "
+                    f"convcalc: {ours.params}, {ours.compute}"
+                )
+        print(f"{label}: {len(actual)} tools")
+        recorded.append(
+            {
+                "args": _case_args(case),
+                "params": cost.params,
+                "macs": cost.macs,
+                "tools": {tool: {"params": p, "compute": c} for tool, (p, c) in actual.items()},
+            }
+        )
+    print(f"{checked} network figures checked, {mismatched} mismatched")
+    if record:
+        data = {
+            "command": "python benchmarks/profilers.py --networks --record",
+            "about": "What each profiler prints for convcalc's presets built in PyTorch "
+            "by benchmarks/profilers.py's torch_network (each tool on a fresh copy; "
+            "compute as the tool prints it: ptflops and torchscan per sample)",
+            "versions": _versions(),
+            "cases": recorded,
+        }
+        RECORD.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {RECORD}")
+    return 1 if mismatched else 0
+
+
 def main() -> int:
+    if "--networks" in sys.argv[1:]:
+        return check_networks(record="--record" in sys.argv[1:])
     checked = mismatched = 0
     tools_seen: set[str] = set()
     for label, block, shape in cases():
