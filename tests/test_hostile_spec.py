@@ -551,7 +551,7 @@ BROKEN = [
     ),
     pytest.param(
         {"input": [3, 8, 8], "layers": [{"type": "linear", "cout": 8}]},
-        "pool it first",
+        "pool it to 1×1",
         id="linear-unpooled",
     ),
     pytest.param(

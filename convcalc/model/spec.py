@@ -34,7 +34,23 @@ from .limits import (
     too_large,
     whole,
 )
-from .network import Gate, Linear, Network, Node, Parallel, Pool, Residual, Seq, Shared
+from .names import ACTIVATIONS
+from .network import (
+    Act,
+    Activated,
+    Flatten,
+    Gate,
+    Identity,
+    Linear,
+    Network,
+    Node,
+    Norm,
+    Parallel,
+    Pool,
+    Residual,
+    Seq,
+    Shared,
+)
 from .schema import OPTIONS, options_for
 
 __all__ = [
@@ -73,20 +89,28 @@ PRESETS: dict[str, Preset] = {
 }
 
 CONV_KEYS: dict[str, set[str]] = {
-    variant: {option.name for option in options_for(variant)} - {"cin", "dims"}
+    variant: {option.name for option in options_for(variant)} - {"cin", "dims"} | {"act"}
     for variant in VARIANTS
 }
-"""The keys of each variant's layer, from the schema: ``cin`` chains from the layer
-before (a declared one is checked), and the input's shape sets the rank."""
+"""The keys of each variant's layer, from the schema (``cin`` chains from the layer
+before, a declared one is checked, and the input's shape sets the rank), and ``act``,
+the activation after it."""
 OTHER_KEYS: dict[str, set[str]] = {
-    "pool": {"kind", "kernel", "stride", "padding", "global"},
-    "linear": {"cout", "bias", "bn"},
+    "pool": {"kind", "kernel", "stride", "padding", "dilation", "ceil_mode", "output", "global"},
+    "linear": {"cout", "bias", "bn", "act"},
+    "act": {"fn"},
+    "bn": set(),
+    "identity": set(),
+    "flatten": set(),
     "gate": {"reduction"},
     "residual": {"layers", "shortcut"},
     "parallel": {"streams", "merge", "shared"},
 }
 COMMON_KEYS = {"type", "name", "repeat", "cin"}
 LAYER_TYPES = (*VARIANTS, *OTHER_KEYS)
+AFTER_FLATTEN = ("linear", "bn", "act", "identity", "flatten")
+"""The layer types that take their input's features as traced, and so can follow a
+flatten (whose features the builder does not know)."""
 TOP_KEYS = {"name", "input", "defaults", "layers", "min_channels", "about"}
 DEFAULT_KEYS = {"bias", "bn", "dtype", "padding"}
 
@@ -419,10 +443,16 @@ def _whole(value: Any) -> bool:
 
 
 class _Channels(NamedTuple):
-    """Channels between layers: as built, and at width 1 as the spec writes them."""
+    """Channels between layers: as built, and at width 1 as the spec writes them;
+    0 after a flatten (the features are known once the network is traced)."""
 
     built: int
     written: int
+
+
+FLAT = _Channels(0, 0)
+"""After a flatten: only a linear layer, BatchNorm, an activation or an identity
+(which take their features from the traced shape) can follow."""
 
 
 @dataclass
@@ -451,7 +481,11 @@ class _Builder:
         as the width grows."""
         return max(int(cout * self.width), self.min_channels)
 
-    def seq(self, items: Any, where: str, cin: _Channels, name: str = "") -> tuple[Seq, _Channels]:
+    def seq(
+        self, items: Any, where: str, cin: _Channels, name: str = "", *, empty: bool = False
+    ) -> tuple[Seq, _Channels]:
+        if empty and items == []:
+            return Seq(children=(Identity(name="identity"),), name=name), cin
         if not isinstance(items, list) or not items:
             raise self.fail(where, "expected a non-empty list of layers")
         children: list[Node] = []
@@ -503,12 +537,28 @@ class _Builder:
     def one(
         self, item: dict[str, Any], kind: str, where: str, cin: _Channels, name: str, *, first: bool
     ) -> tuple[Node, _Channels]:
+        if cin == FLAT and kind not in AFTER_FLATTEN:
+            raise self.fail(
+                where,
+                f"a {kind} layer needs a feature map but follows a flatten: only "
+                f"{', '.join(AFTER_FLATTEN)} can follow one",
+            )
         if kind in VARIANTS:
             return self.conv(item, kind, where, cin, name, first=first)
         if kind == "pool":
-            return self.pool(item, where, name, first=first), cin
+            return self.pool(item, where, name), cin
         if kind == "linear":
             return self.linear(item, where, cin, name)
+        if kind == "act":
+            if "fn" not in item:
+                raise self.fail(f"{where}.fn", f"an act layer needs fn: {', '.join(ACTIVATIONS)}")
+            return Act(fn=self.act(item, "fn", where), name=name), cin
+        if kind == "bn":
+            return Norm(name=name), cin
+        if kind == "identity":
+            return Identity(name=name), cin
+        if kind == "flatten":
+            return Flatten(name=name), FLAT
         if kind == "gate":
             reduction = _int(self, item, "reduction", where, default=16)
             gate = self.wrap(
@@ -519,7 +569,7 @@ class _Builder:
             body, cout = self.seq(item.get("layers"), f"{where}.layers", cin, "body")
             shortcut_spec = item.get("shortcut", "identity")
             shortcut = None
-            if shortcut_spec != "identity":
+            if shortcut_spec not in ("identity", []):
                 shortcut, short_out = self.seq(shortcut_spec, f"{where}.shortcut", cin, "shortcut")
                 if short_out.built != cout.built:
                     raise self.fail(
@@ -551,7 +601,7 @@ class _Builder:
             "bias": read("bias", self.defaults.get("bias", True)),
             "bn": read("bn", self.defaults.get("bn", False)),
         }
-        for key in sorted(CONV_KEYS[kind] - {"cout", "bias", "bn", "padding"}):
+        for key in sorted(CONV_KEYS[kind] - {"cout", "bias", "bn", "padding", "act"}):
             if key in item:
                 options["k" if key == "kernel" else key] = read(key)
         if "cout" in item:
@@ -566,25 +616,58 @@ class _Builder:
         block = self.wrap(where, lambda: make_block(kind, cin=cin.built, dims=self.dims, **options))
         if "cout" not in item:  # depthwise: cin × multiplier at any width
             written = cin.written * (block.cout // cin.built)
-        return block.replace(name=name), _Channels(block.cout, written)
+        out = _Channels(block.cout, written)
+        if "act" in item:
+            return Activated(block=block.replace(name=name), act=self.act_after(item, where)), out
+        return block.replace(name=name), out
 
-    def pool(self, item: dict[str, Any], where: str, name: str, *, first: bool) -> Pool:
+    def act(self, item: Mapping[str, Any], key: str, where: str) -> str:
+        """An activation's name, one of :data:`~convcalc.model.names.ACTIVATIONS`."""
+        fn = item[key]
+        if fn not in ACTIVATIONS:
+            raise self.fail(f"{where}.{key}", f"{_brief(fn)}: use one of {', '.join(ACTIVATIONS)}")
+        return str(fn)
+
+    def act_after(self, item: Mapping[str, Any], where: str) -> Act:
+        """The activation a layer's ``act`` key puts after it."""
+        return Act(fn=self.act(item, "act", where), name="act")
+
+    def pool(self, item: dict[str, Any], where: str, name: str) -> Pool:
         pool_kind = item.get("kind", "max")
         if pool_kind not in ("max", "avg"):
             raise self.fail(f"{where}.kind", f"{_brief(pool_kind)}: use 'max' or 'avg'")
-        if _bool(self, item, "global", where, default=False):
-            for key in ("kernel", "stride", "padding"):
+        if pool_kind != "max" and "dilation" in item:
+            raise self.fail(f"{where}.dilation", "only a max pool takes a dilation")
+        windowed = ("kernel", "stride", "padding", "dilation", "ceil_mode")
+        if _bool(self, item, "global", where, default=False) or "output" in item:
+            if "global" in item and "output" in item:
+                raise self.fail(f"{where}.output", "global = true is output = 1: give one")
+            for key in windowed:
                 if key in item:
-                    raise self.fail(f"{where}.{key}", "a global pool takes no " + key)
-            return Pool(kind=pool_kind, name=name)
+                    what = "a global" if "global" in item else "an adaptive"
+                    raise self.fail(f"{where}.{key}", f"{what} pool takes no {key}")
+            if "output" not in item:
+                return Pool(kind=pool_kind, name=name)
+            output = self.expand(_size(self, item["output"], f"{where}.output"), where, "output")
+            if 0 in output:
+                raise self.fail(f"{where}.output", "an adaptive pool's output must be >= 1")
+            return Pool(kind=pool_kind, output=output, name=name)
         if "kernel" not in item:
-            raise self.fail(f"{where}.kernel", "a pool needs a kernel, or global = true")
-        sizes = {
+            raise self.fail(
+                f"{where}.kernel", "a pool needs a kernel, or output = N, or global = true"
+            )
+        # Every key is kept on every copy of a repeated pool: its stride too (SPPF's
+        # k5 s1 p2 pools keep the size), unlike a convolution's (issue #12 §5).
+        sizes: dict[str, tuple[int, ...]] = {
             key: self.expand(_size(self, item[key], f"{where}.{key}"), where, key)
-            for key in ("kernel", "stride", "padding")
-            if key in item and (first or key != "stride")
+            for key in ("kernel", "stride", "padding", "dilation")
+            if key in item
         }
-        return Pool(kind=pool_kind, name=name, **sizes)
+        for key in ("kernel", "stride", "dilation"):
+            if key in sizes and 0 in sizes[key]:
+                raise self.fail(f"{where}.{key}", f"a pool's {key} must be >= 1")
+        ceil_mode = _bool(self, item, "ceil_mode", where, default=False)
+        return Pool(kind=pool_kind, name=name, ceil_mode=ceil_mode, **sizes)
 
     def expand(self, size: int | tuple[int, ...], where: str, key: str) -> tuple[int, ...]:
         if isinstance(size, int):
@@ -602,11 +685,16 @@ class _Builder:
             raise self.fail(f"{where}.cout", "a linear layer needs cout")
         cout = _int(self, item, "cout", where)
         bias = _bool(self, item, "bias", where, default=self.defaults.get("bias", True))
+        # After a flatten, cin = 0: the features are the traced shape's.
         linear = Linear(cin=cin.built, cout=cout, bias=bias, name=name)
+        parts: list[Node] = [linear]
         if _bool(self, item, "bn", where, default=False):
-            norm = BatchNorm(channels=cout, name="bn")
-            return Seq(children=(linear, norm), name=name, kind="linear"), _Channels(cout, cout)
-        return linear, _Channels(cout, cout)
+            parts.append(BatchNorm(channels=cout, name="bn"))
+        if "act" in item:
+            parts.append(self.act_after(item, where))
+        if len(parts) == 1:
+            return linear, _Channels(cout, cout)
+        return Seq(children=tuple(parts), name=name, kind="linear"), _Channels(cout, cout)
 
     def parallel(
         self, item: dict[str, Any], where: str, cin: _Channels, name: str
@@ -626,7 +714,9 @@ class _Builder:
         streams, outs = [], []
         try:
             for index, stream in enumerate(streams_spec):
-                seq, out = self.seq(stream, f"{where}.streams[{index}]", cin, f"stream{index + 1}")
+                seq, out = self.seq(
+                    stream, f"{where}.streams[{index}]", cin, f"stream{index + 1}", empty=True
+                )
                 streams.append(seq)
                 outs.append(out)
         finally:
