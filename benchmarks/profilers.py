@@ -29,6 +29,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from math import prod
 from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -256,9 +257,10 @@ class _Seq(nn.Module):
     def __init__(self, parts: list[Any]) -> None:
         super().__init__()
         for index, part in enumerate(parts):
-            if not isinstance(part, _Use):
+            if isinstance(part, nn.Module):
                 self.add_module(str(index), part)
         self.order = [part.module if isinstance(part, _Use) else part for part in parts]
+        # functions (a flatten, a shuffle) are called in the forward as torchvision does
 
     def forward(self, x: Any) -> Any:
         for part in self.order:
@@ -276,12 +278,16 @@ class _Residual(nn.Module):
 
 
 class _Parallel(nn.Module):
-    def __init__(self, streams: list[nn.Module], merge: str) -> None:
+    def __init__(self, streams: list[nn.Module], merge: str, split: Any = None) -> None:
         super().__init__()
-        self.streams, self.merge = nn.ModuleList(streams), merge
+        self.streams, self.merge, self.split = nn.ModuleList(streams), merge, split
 
     def forward(self, x: Any) -> Any:
-        outs = [stream(x) for stream in self.streams]
+        if self.split is None:
+            outs = [stream(x) for stream in self.streams]
+        else:  # as ShuffleNetV2's x.chunk(2, dim=1): a view, nothing computed
+            parts = torch.split(x, list(self.split), dim=1)
+            outs = [stream(part) for stream, part in zip(self.streams, parts, strict=True)]
         if self.merge == "concat":
             return torch.cat(outs, 1)
         total = outs[0]
@@ -291,17 +297,42 @@ class _Parallel(nn.Module):
 
 
 class _Gate(nn.Module):
-    """torchreid's ChannelGate: pool, 1×1 conv, ReLU, 1×1 conv, sigmoid, ``x * g``."""
+    """torchreid's ChannelGate and torchvision's SqueezeExcitation: pool, 1×1 conv,
+    activation, 1×1 conv, sigmoid (or hard sigmoid), ``x * g``."""
 
     def __init__(self, gate: Any) -> None:
         super().__init__()
         fc1, fc2 = gate.convs
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc1, self.relu = torch_layer(fc1), nn.ReLU(inplace=True)
-        self.fc2, self.sigmoid = torch_layer(fc2), nn.Sigmoid()
+        self.fc1, self.act = torch_layer(fc1), _act(getattr(gate, "act", "relu"))
+        self.fc2, self.gate = torch_layer(fc2), _act(getattr(gate, "gate", "sigmoid"))
 
     def forward(self, x: Any) -> Any:
-        return x * self.sigmoid(self.fc2(self.relu(self.fc1(self.pool(x)))))
+        return x * self.gate(self.fc2(self.act(self.fc1(self.pool(x)))))
+
+
+def _act(fn: str) -> nn.Module:
+    return {
+        "relu": lambda: nn.ReLU(inplace=True),
+        "relu6": lambda: nn.ReLU6(inplace=True),
+        "hardswish": nn.Hardswish,
+        "silu": nn.SiLU,
+        "sigmoid": nn.Sigmoid,
+        "hardsigmoid": nn.Hardsigmoid,
+        "gelu": nn.GELU,
+        "tanh": nn.Tanh,
+    }[fn]()
+
+
+def _shuffle(groups: int) -> Callable[[Any], Any]:
+    """torchvision's channel_shuffle, a function called in the forward."""
+
+    def shuffle(x: Any) -> Any:
+        n, c, *size = x.shape
+        x = x.view(n, groups, c // groups, *size)
+        return torch.transpose(x, 1, 2).contiguous().view(n, c, *size)
+
+    return shuffle
 
 
 def _bn(channels: int, dims: int) -> nn.Module:
@@ -337,24 +368,46 @@ def torch_network(network: Any) -> nn.Module:
             return nn.Sequential(*parts), shape
         if isinstance(node, BatchNorm):
             return _bn(node.channels, dims), shape
+        if isinstance(node, net.Norm):
+            return _bn(shape[0], dims), shape
+        if isinstance(node, net.Act):
+            return _act(node.fn), shape
+        if isinstance(node, net.Activated):
+            block, out = build(node.block, shape)
+            return nn.Sequential(*block, _act(node.act.fn)), out
+        if isinstance(node, net.Flatten):
+            return (lambda x: torch.flatten(x, 1)), node.output_shape(shape)
+        if isinstance(node, net.Identity):
+            return (lambda x: x), shape
+        if isinstance(node, net.Shuffle):
+            return _shuffle(node.groups), shape
         if isinstance(node, net.Pool):
             out = node.output_shape(shape)
             if node.kernel is None:
                 pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)
                 if node.kind == "max":
                     pool = (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
-                return pool[dims - 1](1), out
-            cls = {"avg": (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)}.get(
-                node.kind, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)
-            )[dims - 1]
-            return cls(
+                return pool[dims - 1](_window(node.output) or 1), out
+            if node.kind == "avg":
+                return (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)[dims - 1](
+                    _window(node.kernel),
+                    stride=_window(node.stride or node.kernel),
+                    padding=_window(node.padding) or 0,
+                    ceil_mode=node.ceil_mode,
+                ), out
+            return (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)[dims - 1](
                 _window(node.kernel),
                 stride=_window(node.stride or node.kernel),
                 padding=_window(node.padding) or 0,
+                dilation=_window(node.dilation) or 1,
+                ceil_mode=node.ceil_mode,
             ), out
         if isinstance(node, net.Linear):
-            layer = nn.Linear(node.cin, node.cout, bias=node.bias)
-            return nn.Sequential(nn.Flatten(1), layer), (node.cout,)
+            cin = node.cin or prod(shape)
+            layer = nn.Linear(cin, node.cout, bias=node.bias)
+            if len(shape) > 1:  # a (C, 1, 1) input: flattened first, as torchvision does
+                return _Seq([lambda x: torch.flatten(x, 1), layer]), (node.cout,)
+            return layer, (node.cout,)
         if isinstance(node, net.Gate):
             return _Gate(node), shape
         if isinstance(node, net.Seq):
@@ -369,12 +422,17 @@ def torch_network(network: Any) -> nn.Module:
             return _Residual(body, shortcut), out
         if isinstance(node, net.Parallel):
             before = set(shared)
-            built = [build(stream, shape) for stream in node.streams]
+            inputs = (
+                [shape] * len(node.streams)
+                if node.split is None
+                else [(part, *shape[1:]) for part in node.split]
+            )
+            built = [build(stream, x) for stream, x in zip(node.streams, inputs, strict=True)]
             if node.merge == "concat":
                 out = (sum(o[0] for _, o in built), *built[0][1][1:])
             else:
                 out = built[0][1]
-            module = _Parallel([m for m, _ in built], node.merge)
+            module = _Parallel([m for m, _ in built], node.merge, node.split)
             for key in shared:
                 if key not in before:  # declared here: registered here
                     module.add_module(f"shared{len(module._modules)}", shared[key])

@@ -24,7 +24,7 @@ from .core import BatchNorm, Conv, Shape, fmt
 from .cost import BlockCost, LayerCost
 
 if TYPE_CHECKING:
-    from .network import Linear, NodeCost, Pool
+    from .network import Gate, Linear, NodeCost, Pool
 
 __all__ = ["TOOLS", "Report", "Term", "Tool", "network_reported_by", "reported_by"]
 
@@ -278,7 +278,7 @@ def _flop_counter_mode(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
 
 def _adaptive(pool: Pool) -> bool:
     """An adaptive pool (a global one is adaptive to 1): PyTorch's AdaptiveAvg/MaxPool."""
-    return pool.kernel is None or getattr(pool, "output", None) is not None
+    return pool.adaptive
 
 
 def _pool_name(pool: Pool) -> str:
@@ -632,10 +632,10 @@ def network_reported_by(cost: NodeCost, tools: Iterable[str]) -> dict[str, Repor
 
 def _network_terms(tool: Tool, cost: NodeCost) -> Iterator[Terms]:
     """Each node's terms for one sample, in forward order."""
-    from .network import Linear, Pool
+    from .network import Act, Gate, Linear, Pool
 
     for _, node in cost.walk():
-        layer: Any = node.layer
+        layer = node.layer
         x, y = node.input_shape, node.output_shape
         if isinstance(layer, Conv):
             assert tool.conv is not None
@@ -646,24 +646,25 @@ def _network_terms(tool: Tool, cost: NodeCost) -> Iterator[Terms]:
             yield tool.pool(layer, x, y) if tool.pool else []
         elif isinstance(layer, Linear):
             yield tool.linear(layer, x, y) if tool.linear else []
-        elif node.type == "act":
-            yield _act(tool, getattr(layer, "fn", None), prod(x))
-        elif node.type == "gate" and not any(c.type == "act" for c in node.children):
-            # A gate squeezes to 1×1 and back; its ReLU and sigmoid sit between.
-            yield from _gate_acts(tool, node)
+        elif isinstance(layer, Act):
+            yield _act(tool, layer.fn, prod(x))
+        elif isinstance(node.node, Gate):
+            yield from _gate_acts(tool, node, node.node)
+        # Flatten, identity, shuffle, a split and the sums of residual and parallel
+        # blocks (a + b) are counted by none of the tools.
 
 
-def _act(tool: Tool, fn: str | None, elements: int) -> Terms:
-    return [(per_element * elements, reason) for per_element, reason in tool.act.get(fn or "", [])]
+def _act(tool: Tool, fn: str, elements: int) -> Terms:
+    return [(per_element * elements, reason) for per_element, reason in tool.act.get(fn, [])]
 
 
-def _gate_acts(tool: Tool, gate: NodeCost) -> Iterator[Terms]:
-    """The ReLU after a gate's first 1×1 convolution and the sigmoid after its second
-    (the product with the input, ``x * g``, is counted by none of the tools)."""
-    convs = [c for c in gate.children if isinstance(c.layer, Conv)]
-    if len(convs) == 2:
-        yield _act(tool, "relu", prod(convs[0].output_shape))
-        yield _act(tool, "sigmoid", prod(convs[1].output_shape))
+def _gate_acts(tool: Tool, cost: NodeCost, gate: Gate) -> Iterator[Terms]:
+    """The activation after a gate's first 1×1 convolution and the one after its
+    second (sigmoid or hard sigmoid); the product with the input, ``x * g``, is
+    counted by none of the tools."""
+    convs = [c for c in cost.children if isinstance(c.layer, Conv)]
+    yield _act(tool, gate.act, prod(convs[0].output_shape))
+    yield _act(tool, gate.gate, prod(convs[1].output_shape))
 
 
 def _keras_network_terms(cost: NodeCost) -> list[Term]:
