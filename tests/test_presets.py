@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import DATA, as_json
+from conftest import DATA, as_json, run
 
 from convcalc.model.conventions import fold_bn
 from convcalc.model.core import Block
-from convcalc.model.network import Network
+from convcalc.model.network import Network, breakdown, trace
 from convcalc.model.spec import PRESETS, build, load_preset
 
 TORCHVISION: dict[str, Any] = json.loads((DATA / "torchvision.json").read_text())
@@ -127,3 +127,32 @@ def test_folding_batchnorm_gives_what_an_exporter_keeps(name: str) -> None:
     net = network(name)
     folded = sum(fold_bn(block).params - block.params for block in blocks(net.body))
     assert as_json("model", name)["params"] + folded == MODELS[name]["224"]["folded_params"]
+
+
+@pytest.mark.parametrize("name", [needs_preset(name) for name in PRESET_NAMES])
+def test_batchnorm_is_what_pytorch_builds(name: str) -> None:
+    """Every BatchNorm2d of the PyTorch model, standalone ones included, is 2·C
+    parameters in the breakdown; a network without one has no BatchNorm row."""
+    channels = MODELS[name]["224"]["bn"]["channels"]
+    bn = breakdown(trace(network(name))).get("BatchNorm", (0, 0))
+    assert bn == (2 * channels, 0)
+
+
+def test_vgg16_classifier_is_fully_connected_after_a_flatten() -> None:
+    """VGG's classifier by hand: 512·7·7 → 4096 → 4096 → 1000, each with a bias; at
+    193 the features are 6×6 and the adaptive pool makes them 7×7 again."""
+    if "vgg16" not in PRESETS:
+        pytest.xfail("vgg16 is not a preset yet")
+    weights = 512 * 7 * 7 * 4096 + 4096 * 4096 + 4096 * 1000
+    for size in (224, 193):
+        cost = trace(build(load_preset("vgg16")[0], "vgg16", resolution=size))
+        assert breakdown(cost)["Fully connected"] == (weights + 4096 + 4096 + 1000, weights)
+
+
+def test_shufflenet_widths_are_torchvisions_four() -> None:
+    if "shufflenet_v2_x1_0" not in PRESETS:
+        pytest.xfail("shufflenet_v2_x1_0 is not a preset yet")
+    result = run("model", "shufflenet_v2_x1_0", "--width", "0.75")
+    assert result.exit_code == 2
+    assert "0.75" in result.stderr
+    assert all(width in result.stderr for width in ("0.5", "1.5", "2"))
