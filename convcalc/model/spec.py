@@ -86,6 +86,10 @@ PRESETS: dict[str, Preset] = {
     "osnet_x0_75": Preset("osnet.toml", "0.75", "OSNet x0.75 (channels 48, 192, 288, 384)"),
     "osnet_x0_5": Preset("osnet.toml", "0.5", "OSNet x0.5 (channels 32, 128, 192, 256)"),
     "osnet_x0_25": Preset("osnet.toml", "0.25", "OSNet x0.25 (channels 16, 64, 96, 128)"),
+    # torchvision's models, as its source builds them (tests/data/torchvision.json)
+    "resnet18": Preset("resnet18.toml", None, "ResNet-18 (He et al. 2015), torchvision"),
+    "resnet34": Preset("resnet34.toml", None, "ResNet-34 (He et al. 2015), torchvision"),
+    "resnet50": Preset("resnet50.toml", None, "ResNet-50 v1.5 (He et al. 2015), torchvision"),
 }
 
 CONV_KEYS: dict[str, set[str]] = {
