@@ -28,8 +28,8 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from math import prod
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -46,6 +46,7 @@ import convcalc  # noqa: E402 - after the check that torch is there
 from convcalc.model.core import BatchNorm, Block, Conv  # noqa: E402
 from convcalc.model.cost import measure  # noqa: E402
 from convcalc.model.profilers import TOOLS, reported_by  # noqa: E402
+from convcalc.model.spec import PRESETS  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from conftest import CASES, torch_conv  # noqa: E402
@@ -160,7 +161,11 @@ def run_tools(model: nn.Module, shape: tuple[int, ...]) -> dict[str, tuple[int, 
 
         report = quiet(lambda: crawl_module(model, tuple(shape[1:])))
         totals = report["totals"]
+        # A "partial" total (a module it does not support, such as nn.SiLU) prints as
+        # "known …": the sum over the modules it could count.
         flops = totals["module_flops"]["value"]
+        if flops is None:
+            flops = totals["module_flops"]["known_value"]
         results["torchscan"] = (int(totals["trainable_parameters"]["value"]), int(flops))
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -449,13 +454,66 @@ def torch_network(network: Any) -> nn.Module:
     return module.eval()
 
 
+SPECS = "tests/data/profilers"
+
 NETWORK_CASES: list[dict[str, Any]] = [
-    {"preset": "mobilenet_v1"},
+    *({"preset": name} for name in PRESETS),
     {"preset": "mobilenet_v1", "batch": 2},
     {"preset": "mobilenet_v1", "width": "0.5", "resolution": 160},
-    {"preset": "osnet_x1_0"},
+    {"preset": "resnet18", "resolution": 193},
+    {"preset": f"{SPECS}/mobilenet_v1_relu.toml"},
+    {"preset": f"{SPECS}/mobilenet_v1_relu.toml", "batch": 3},
+    {"preset": f"{SPECS}/zoo.toml"},
+    {"preset": f"{SPECS}/zoo.toml", "batch": 2},
+    {"preset": f"{SPECS}/zoo.toml", "resolution": 97},
 ]
-"""The networks checked: every preset at its own size, and a few variations."""
+"""The networks checked: every preset at its own size, a few variations, and the
+spec files in tests/data/profilers (every layer kind a rule keys on)."""
+
+
+def mobilenet_v1_pytorch() -> nn.Module:
+    """MobileNetV1 as the popular PyTorch ports write it (conv_bn and conv_dw
+    Sequentials, nn.ReLU, nn.AvgPool2d(7), x.view, nn.Linear): code written apart from
+    convcalc's spec, against which tests/data/profilers/mobilenet_v1_relu.toml is checked."""
+
+    def conv_bn(cin: int, cout: int, stride: int) -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        )
+
+    def conv_dw(cin: int, cout: int, stride: int) -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False),
+            nn.BatchNorm2d(cin),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cin, cout, 1, 1, 0, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        )
+
+    class MobileNetV1(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            widths = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1)]
+            widths += [(256, 512, 2), *[(512, 512, 1)] * 5, (512, 1024, 2), (1024, 1024, 1)]
+            self.model = nn.Sequential(
+                conv_bn(3, 32, 2), *(conv_dw(*w) for w in widths), nn.AvgPool2d(7)
+            )
+            self.fc = nn.Linear(1024, 1000)
+
+        def forward(self, x: Any) -> Any:
+            return self.fc(self.model(x).view(-1, 1024))
+
+    return MobileNetV1().eval()
+
+
+REFERENCE_MODELS: dict[str, Callable[[], nn.Module]] = {
+    f"{SPECS}/mobilenet_v1_relu.toml": mobilenet_v1_pytorch,
+}
+"""PyTorch models written apart from convcalc, which each tool must count as it counts
+the model torch_network builds from the spec."""
 
 
 def _case_args(case: dict[str, Any]) -> list[str]:
@@ -484,14 +542,19 @@ def check_networks(record: bool) -> int:
 
     from convcalc.model.network import trace
     from convcalc.model.profilers import network_reported_by
-    from convcalc.model.spec import build, load_preset
+    from convcalc.model.spec import build, load_preset, parse
 
+    root = Path(__file__).resolve().parent.parent
     checked = mismatched = 0
     recorded = []
     for case in NETWORK_CASES:
-        data, width = load_preset(case["preset"])
+        name = case["preset"]
+        if name in PRESETS:
+            data, width = load_preset(name)
+        else:
+            data, width = parse((root / name).read_text(encoding="utf-8"), name), None
         network = build(
-            data, case["preset"], width=case.get("width", width), resolution=case.get("resolution")
+            data, name, width=case.get("width", width), resolution=case.get("resolution")
         )
         batch = case.get("batch", 1)
         model = torch_network(network)
@@ -509,12 +572,18 @@ def check_networks(record: bool) -> int:
                     f"MISMATCH {label:<40} {tool:<16} tool: {params}, {compute}   "
                     f"convcalc: {ours.params}, {ours.compute}"
                 )
+        if name in REFERENCE_MODELS:
+            reference = run_tools(REFERENCE_MODELS[name](), shape)
+            for tool, figures in reference.items():
+                checked += 1
+                if figures != actual[tool]:
+                    mismatched += 1
+                    print(f"MISMATCH {label:<40} {tool:<16} reference model: {figures}")
         print(f"{label}: {len(actual)} tools")
         recorded.append(
             {
                 "args": _case_args(case),
-                "params": cost.params,
-                "macs": cost.macs,
+                "torch_params": sum(p.numel() for p in model.parameters()),
                 "tools": {tool: {"params": p, "compute": c} for tool, (p, c) in actual.items()},
             }
         )
@@ -524,7 +593,9 @@ def check_networks(record: bool) -> int:
             "command": "python benchmarks/profilers.py --networks --record",
             "about": "What each profiler prints for convcalc's presets built in PyTorch "
             "by benchmarks/profilers.py's torch_network (each tool on a fresh copy; "
-            "compute as the tool prints it: ptflops and torchscan per sample)",
+            "compute as the tool prints it: ptflops and torchscan per sample); "
+            "mobilenet_v1_relu.toml's figures are also those of mobilenet_v1_pytorch(), "
+            "MobileNetV1 as PyTorch ports write it",
             "versions": _versions(),
             "cases": recorded,
         }

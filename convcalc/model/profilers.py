@@ -312,11 +312,16 @@ def _thop_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
         return []  # zero_ops
     if not _adaptive(pool):
         return [(prod(y), "for average pooling: 1 operation per output element")]
-    # (input / output size, per dimension, multiplied) + 1 per output element
-    window = prod((Fraction(i, o) for i, o in zip(x[1:], y[1:], strict=True)), start=Fraction(1))
+    # (input / output size, per dimension, multiplied) + 1 per output element. thop
+    # computes it in float64 and truncates: where the sizes do not divide, its figure
+    # can be one less than the exact one, so its arithmetic is repeated here as it is
+    # (Python's float is the same IEEE double; each step in thop's order).
+    window = 1.0
+    for i, o in zip(x[1:], y[1:], strict=True):
+        window *= float(i) / float(o)
     return [
         (
-            int((window + 1) * prod(y)),
+            int((window + 1) * float(prod(y))),
             "for adaptive average pooling: the window (input / output size) + 1 "
             "operations per output element",
         )
