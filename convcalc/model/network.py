@@ -46,6 +46,7 @@ __all__ = [
     "Network",
     "NodeCost",
     "Norm",
+    "PlacedError",
     "Parallel",
     "Pool",
     "Residual",
@@ -390,12 +391,21 @@ Leaf = Conv | BatchNorm | Pool | Linear | Act | Flatten | Identity | Shuffle
 
 @dataclass(frozen=True, kw_only=True)
 class Network:
-    """A named network: an input shape and a sequence of nodes."""
+    """A named network: an input shape and a sequence of nodes; ``places`` says where
+    each node was written in its spec, for the errors found while tracing it."""
 
     name: str
     input_shape: Shape
     body: Seq
     dtype: str = "fp32"
+    places: dict[int, tuple[object, str]] = field(default_factory=dict, compare=False, repr=False)
+    """By ``id`` of a node: the node (kept, so that its id stays its own) and its place
+    in the spec as written (``layers[12].layers[1]``)."""
+
+
+class PlacedError(ConvCalcError):
+    """An error found while tracing a network, naming the place in its spec of the node
+    at fault rather than the node's name."""
 
 
 # --- cost --------------------------------------------------------------------
@@ -476,6 +486,7 @@ class _Tracer:
     dtype: str
     size: int  # bytes per element
     seen: set[str] = field(default_factory=set)
+    places: dict[int, tuple[object, str]] = field(default_factory=dict)
 
     def bytes(self, shape: Shape) -> int:
         return self.batch * prod(shape) * self.size
@@ -488,7 +499,11 @@ class _Tracer:
         category: str | None,
         type_name: str,
     ) -> NodeCost:
-        out, macs, extra = layer.cost(shape)
+        try:
+            out, macs, extra = layer.cost(shape)
+        except ConvCalcError as error:
+            error.leaf = layer.name  # type: ignore[attr-defined]
+            raise
         return NodeCost(
             batch=self.batch,
             dtype=self.dtype,
@@ -508,6 +523,27 @@ class _Tracer:
         )
 
     def node(self, node: Node, shape: Shape, held: int) -> NodeCost:
+        try:
+            return self._node(node, shape, held)
+        except PlacedError:
+            raise
+        except ConvCalcError as error:
+            raise self.placed(error, node) from None
+
+    def placed(self, error: ConvCalcError, node: object) -> ConvCalcError:
+        """The error as the spec's place of ``node`` names it (the innermost node with a
+        place, as each node up the tree passes a placed error on as it is)."""
+        entry = self.places.get(id(node))
+        if entry is None or entry[0] is not node:
+            return error
+        message = str(error)
+        for name in (getattr(error, "leaf", None), getattr(node, "name", None)):
+            if isinstance(name, str) and message.startswith(f"{name}: "):
+                message = message[len(name) + 2 :]
+                break
+        return PlacedError(f"{entry[1]}: {message}", option=error.option)
+
+    def _node(self, node: Node, shape: Shape, held: int) -> NodeCost:
         if isinstance(node, Block):
             return self.block(node, shape, held)
         if isinstance(node, BatchNorm):
@@ -570,7 +606,12 @@ class _Tracer:
         return costs
 
     def seq(self, seq: Seq, shape: Shape, held: int) -> NodeCost:
-        children = self.chain(seq.children, shape, held)
+        try:
+            children = self.chain(seq.children, shape, held)
+        except PlacedError:
+            raise
+        except ConvCalcError as error:
+            raise self.placed(error, seq) from None
         out = children[-1].output_shape if children else shape
         return self.combine(seq.name, seq.kind, shape, out, children)
 
@@ -716,7 +757,7 @@ def trace(network: Network, *, batch: int = 1, dtype: str | None = None) -> Node
         raise ConvCalcError(
             f"unknown dtype {dtype!r}: use one of {', '.join(DTYPES)}", option="dtype"
         )
-    tracer = _Tracer(batch=batch, dtype=dtype, size=DTYPES[dtype])
+    tracer = _Tracer(batch=batch, dtype=dtype, size=DTYPES[dtype], places=network.places)
     cost = tracer.seq(network.body, network.input_shape, 0)
     return replace(cost, name=network.name, type="network")
 
