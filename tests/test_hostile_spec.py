@@ -105,7 +105,7 @@ def test_fit_model_reads_stdin_too() -> None:
 def test_spec_from_stdin_is_named_stdin_in_errors() -> None:
     refused(run("model", "-", stdin=""), "<stdin>: input")
     bad = '{"input": [3, 8, 8], "layers": [{"type": "linear", "cout": 3}]}'
-    refused(run("fit", "--model", "-", "--max-params", "9", stdin=bad), "<stdin>: linear")
+    refused(run("fit", "--model", "-", "--max-params", "9", stdin=bad), "<stdin>: layers[0]")
 
 
 def test_spec_from_closed_stdin() -> None:
@@ -551,7 +551,7 @@ BROKEN = [
     ),
     pytest.param(
         {"input": [3, 8, 8], "layers": [{"type": "linear", "cout": 8}]},
-        "pool it first",
+        "pool it to 1×1",
         id="linear-unpooled",
     ),
     pytest.param(

@@ -280,7 +280,7 @@ def test_linear_and_pool_shapes() -> None:
     ) == (64, 64, 32)
     assert Pool(kind="avg").output_shape((512, 16, 8)) == (512, 1, 1)
     assert Linear(cin=512, cout=10).output_shape((512, 1, 1)) == (10,)
-    with pytest.raises(convcalc.ConvCalcError, match="pool it first"):
+    with pytest.raises(convcalc.ConvCalcError, match="pool it to 1×1"):
         Linear(cin=512, cout=10).output_shape((512, 2, 2))
 
 
@@ -394,7 +394,7 @@ BAD_SPECS = [
         "layers[0].groups",
     ),
     ('input = [3, 32, 32]\nlayers = [{ use = "gate" }]', "layers[0].use"),
-    ('input = [3, 32, 32]\nlayers = [{ type = "linear", cout = 8 }]', "pool it first"),
+    ('input = [3, 32, 32]\nlayers = [{ type = "linear", cout = 8 }]', "pool it to 1×1"),
     ("input = [3, 32, 32]\nlayers = []", "layers"),
     ('input = [3, 32, 32]\ncolour = 1\nlayers = [{ type = "standard", cout = 8 }]', "colour"),
 ]

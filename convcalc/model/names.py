@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "ACTIVATIONS",
     "ALIASES",
     "CONVENTIONS",
     "DTYPES",
@@ -40,6 +41,20 @@ CONVENTIONS: dict[str, tuple[int, int, str]] = {
 
 Profilers disagree mostly on these two choices: whether a multiply-add is one
 operation or two, and whether a bias addition counts."""
+
+ACTIVATIONS: tuple[str, ...] = (
+    "relu",
+    "relu6",
+    "hardswish",
+    "silu",
+    "sigmoid",
+    "hardsigmoid",
+    "gelu",
+    "tanh",
+)
+"""The activation functions a spec can name (``act`` layers, ``act =`` on a layer, a
+gate's two activations): PyTorch's ReLU, ReLU6, Hardswish, SiLU, Sigmoid, Hardsigmoid,
+GELU and Tanh."""
 
 FRAMEWORKS: tuple[str, ...] = ("pytorch", "keras")
 """Whose parameter count to state."""

@@ -1,10 +1,13 @@
 """Whole networks: layers beyond convolutions, blocks with branches, and their cost.
 
 A network is a tree of nodes. Leaves are the core's :class:`~convcalc.model.core.Block`
-(a convolution variant with its BatchNorm), :class:`Pool`, :class:`Linear` and
-:class:`Gate`; inner nodes are :class:`Seq` (in order), :class:`Residual`
-(a body plus a shortcut, summed) and :class:`Parallel` (streams merged by sum or
-concatenation). A :class:`Shared` node is a module that runs in several places:
+(a convolution variant with its BatchNorm), :class:`Pool`, :class:`Linear`,
+:class:`Gate`, :class:`Norm` (a standalone BatchNorm), :class:`Act` (an activation),
+:class:`Flatten`, :class:`Identity` and :class:`Shuffle` (a channel shuffle); inner
+nodes are :class:`Seq` (in order), :class:`Activated` (a block and the activation
+after it), :class:`Residual` (a body plus a shortcut, summed) and :class:`Parallel`
+(streams merged by sum or concatenation, each fed the whole input or a split of its
+channels). A :class:`Shared` node is a module that runs in several places:
 its parameters are counted once, its MACs every time it runs.
 
 :func:`trace` walks the tree with a shape and returns a :class:`NodeCost` tree
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from math import prod
+from math import gcd, prod
 from typing import Literal, NamedTuple
 
 from .core import (
@@ -33,16 +36,23 @@ from .names import SWAP_VARIANTS
 
 __all__ = [
     "CATEGORIES",
+    "Act",
+    "Activated",
+    "Flatten",
     "Gate",
+    "Identity",
     "Kept",
     "Linear",
     "Network",
     "NodeCost",
+    "Norm",
+    "PlacedError",
     "Parallel",
     "Pool",
     "Residual",
     "Seq",
     "Shared",
+    "Shuffle",
     "kept",
     "swap",
     "trace",
@@ -51,52 +61,207 @@ __all__ = [
 
 @dataclass(frozen=True, kw_only=True)
 class Pool:
-    """Max or average pooling; ``kernel=None`` pools globally to 1×1."""
+    """Max or average pooling, as PyTorch's MaxPool/AvgPool (``ceil_mode``, a max
+    pool's ``dilation``) and AdaptiveMax/AvgPool (``output``, the size pooled to);
+    ``kernel=None`` without ``output`` pools globally to 1×1."""
 
     kind: Literal["max", "avg"] = "avg"
     kernel: tuple[int, ...] | None = None
     stride: tuple[int, ...] | None = None
     padding: tuple[int, ...] | None = None
+    dilation: tuple[int, ...] | None = None
+    ceil_mode: bool = False
+    output: tuple[int, ...] | None = None
+    """Adaptive pooling's output size (PyTorch's bins), None for a windowed pool."""
     name: str = "pool"
 
     params = 0
     buffers = 0
 
+    @property
+    def adaptive(self) -> bool:
+        """Pooled to a stated size (global pooling is adaptive pooling to 1)."""
+        return self.kernel is None
+
     def output_shape(self, shape: Shape) -> Shape:
-        """Pooled shape (PyTorch's formula, floor mode); global pooling keeps the rank."""
+        """Pooled shape (PyTorch's formula, floor or ceil mode); global and adaptive
+        pooling keep the rank."""
         channels, size = shape[0], shape[1:]
         if self.kernel is None:
-            return (channels, *(1 for _ in size))
+            if self.output is None:
+                return (channels, *(1 for _ in size))
+            return (channels, *_sizes(self.output, len(size), "output"))
         dims = len(size)
         kernel = _sizes(self.kernel, dims, "kernel")
         stride = _sizes(self.stride or kernel, dims, "stride")
         padding = _sizes(self.padding or 0, dims, "padding", minimum=0)
+        dilation = _sizes(self.dilation or 1, dims, "dilation")
         out = []
-        for n, k, s, p in zip(size, kernel, stride, padding, strict=True):
-            if 2 * p > k:
+        for n, k, s, p, d in zip(size, kernel, stride, padding, dilation, strict=True):
+            reach = d * (k - 1) + 1  # the window's extent, dilation included
+            if 2 * p > reach:
                 raise ConvCalcError(
-                    f"{self.name}: padding {p} must be at most half the kernel {k}",
+                    f"{self.name}: padding {p} must be at most half the kernel {reach}",
                     option="padding",
                 )
-            span = n + 2 * p - k
-            if span < 0:
+            span = n + 2 * p - reach
+            if self.ceil_mode:
+                # PyTorch's pooling_output_shape: round up, but the last window must
+                # start inside the input or the left padding.
+                o = (span + s - 1) // s + 1
+                if (o - 1) * s >= n + p:
+                    o -= 1
+            else:
+                o = span // s + 1 if span >= 0 else 0
+            if o < 1:
                 raise ConvCalcError(
                     f"{self.name}: empty output: kernel {k} does not fit the input {n} "
                     f"(padding {p})",
                     option="input",
                 )
-            out.append(span // s + 1)
+            out.append(o)
         return (channels, *out)
 
     def cost(self, shape: Shape) -> tuple[Shape, int, int]:
         """(output shape, MACs, extra operations): pooling has no multiply-accumulates;
-        it compares or adds about once per input element."""
-        return self.output_shape(shape), 0, prod(shape)
+        it compares or adds about once per input element (adaptive pooling: once per
+        element of each of its bins, which may overlap)."""
+        out = self.output_shape(shape)
+        if self.output is None:
+            return out, 0, prod(shape)
+        return (
+            out,
+            0,
+            shape[0] * prod(adaptive_span(n, o) for n, o in zip(shape[1:], out[1:], strict=True)),
+        )
+
+
+def adaptive_bins(n: int, o: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling bins of ``n`` inputs into ``o`` outputs:
+    [floor(i·n/o), ceil((i+1)·n/o)) for each output i.
+
+    >>> adaptive_bins(10, 4)
+    [(0, 3), (2, 5), (5, 8), (7, 10)]
+    """
+    return [((i * n) // o, -(-((i + 1) * n) // o)) for i in range(o)]
+
+
+def adaptive_span(n: int, o: int) -> int:
+    """The summed width of :func:`adaptive_bins`, in closed form: n + o − gcd(n, o)
+    (the floors cancel; ceil((i+1)·n/o) is exact for gcd(n, o) of the o bins).
+
+    >>> adaptive_span(10, 4), sum(end - start for start, end in adaptive_bins(10, 4))
+    (12, 12)
+    """
+    return n + o - gcd(n, o)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Act:
+    """An activation function (``fn``, one of :data:`~convcalc.model.names.ACTIVATIONS`):
+    no parameters and, in convcalc's convention, no MACs; one operation per element."""
+
+    fn: str = "relu"
+    name: str = "act"
+
+    params = 0
+    buffers = 0
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """An activation keeps the shape."""
+        return shape
+
+    def cost(self, shape: Shape) -> tuple[Shape, int, int]:
+        """(output shape, MACs, extra operations): one operation per element."""
+        return shape, 0, prod(shape)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flatten:
+    """(C, H, W) to (C·H·W,), as PyTorch's ``torch.flatten(x, 1)``: nothing computed."""
+
+    name: str = "flatten"
+
+    params = 0
+    buffers = 0
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """The shape as one dimension."""
+        return (prod(shape),)
+
+    def cost(self, shape: Shape) -> tuple[Shape, int, int]:
+        """(output shape, MACs, extra operations): a view, nothing computed."""
+        return self.output_shape(shape), 0, 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity:
+    """The input, unchanged (PyTorch's ``nn.Identity``, a pass-through stream)."""
+
+    name: str = "identity"
+
+    params = 0
+    buffers = 0
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """The input's shape."""
+        return shape
+
+    def cost(self, shape: Shape) -> tuple[Shape, int, int]:
+        """(output shape, MACs, extra operations): nothing computed."""
+        return shape, 0, 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shuffle:
+    """ShuffleNet's channel shuffle in ``groups``: channels reordered, nothing computed."""
+
+    groups: int
+    name: str = "shuffle"
+
+    params = 0
+    buffers = 0
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """The input's shape; its channels must divide into the groups."""
+        if shape[0] % self.groups:
+            raise ConvCalcError(
+                f"{self.name}: {shape[0]} channels do not divide into {self.groups} groups",
+                option="groups",
+            )
+        return shape
+
+    def cost(self, shape: Shape) -> tuple[Shape, int, int]:
+        """(output shape, MACs, extra operations): a reordering, nothing computed."""
+        return self.output_shape(shape), 0, 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Norm:
+    """A standalone BatchNorm (PyTorch's BatchNorm1d/2d/3d) over the channels of its
+    input, whatever they are when the network is traced."""
+
+    name: str = "bn"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Activated:
+    """A convolution block and the activation after it (after its BatchNorm), shown
+    as one layer whose last part is the activation."""
+
+    block: Block
+    act: Act
+
+    @property
+    def name(self) -> str:
+        """The block's name."""
+        return self.block.name
 
 
 @dataclass(frozen=True, kw_only=True)
 class Linear:
-    """A fully connected layer; its input is flattened (C, 1, 1) or (C,)."""
+    """A fully connected layer; its input is (C,) (after a flatten) or (C, 1, 1).
+    ``cin=0`` takes the input's features as they are when the network is traced."""
 
     cin: int
     cout: int
@@ -115,7 +280,8 @@ class Linear:
         if prod(shape) != self.cin:
             raise ConvCalcError(
                 f"{self.name}: expects {self.cin} input features, got shape "
-                f"{size_text(shape)} ({prod(shape)} features): pool it first",
+                f"{size_text(shape)} ({prod(shape)} features): flatten it first "
+                '(type = "flatten") or pool it to 1×1',
                 option="cin",
             )
         return (self.cout,)
@@ -146,33 +312,47 @@ class Residual:
 
 @dataclass(frozen=True, kw_only=True)
 class Parallel:
-    """Streams that each see the same input, merged by sum or concatenation."""
+    """Streams that each see the same input, merged by sum or concatenation; with
+    ``split``, stream i sees the next ``split[i]`` channels of the input instead."""
 
     streams: tuple[Seq, ...]
     merge: Literal["sum", "concat"] = "sum"
+    split: tuple[int, ...] | None = None
     name: str = "parallel"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Gate:
-    """OSNet's channel gate: global average pool, 1×1 conv to C/r, ReLU, 1×1 conv
-    back to C, sigmoid, and the input scaled channel-wise by the result."""
+    """A squeeze-and-excitation gate (OSNet's channel gate, MobileNetV3's and
+    EfficientNet's SE): global average pool, 1×1 conv to the squeeze width (C // r,
+    or ``squeeze``), ``act``, 1×1 conv back to C, ``gate``, and the input scaled
+    channel-wise by the result."""
 
     channels: int
     reduction: int = 16
+    squeeze: int | None = None
+    """The squeeze width as built, when stated; else C // reduction."""
+    act: str = "relu"
+    gate: str = "sigmoid"
     name: str = "gate"
 
     def __post_init__(self) -> None:
-        if self.channels // self.reduction < 1:
+        if self.squeeze is None and self.channels // self.reduction < 1:
             raise ConvCalcError(
                 f"{self.name}: {self.channels} channels // reduction {self.reduction} is 0",
                 option="reduction",
             )
 
     @property
+    def hidden(self) -> int:
+        """The squeeze width."""
+        return self.squeeze if self.squeeze is not None else self.channels // self.reduction
+
+    @property
     def convs(self) -> tuple[Conv, Conv]:
-        """The two 1×1 convolutions (with bias, as torchreid's ChannelGate has them)."""
-        hidden = self.channels // self.reduction
+        """The two 1×1 convolutions (with bias, as torchreid's ChannelGate and
+        torchvision's SqueezeExcitation have them)."""
+        hidden = self.hidden
         return (
             Conv(cin=self.channels, cout=hidden, kernel=(1, 1), kind="pointwise", name="fc1"),
             Conv(cin=hidden, cout=self.channels, kernel=(1, 1), kind="pointwise", name="fc2"),
@@ -188,17 +368,44 @@ class Shared:
     name: str = "shared"
 
 
-Node = Block | BatchNorm | Pool | Linear | Gate | Seq | Residual | Parallel | Shared
+Node = (
+    Block
+    | BatchNorm
+    | Pool
+    | Linear
+    | Gate
+    | Seq
+    | Residual
+    | Parallel
+    | Shared
+    | Act
+    | Activated
+    | Flatten
+    | Identity
+    | Shuffle
+    | Norm
+)
+Leaf = Conv | BatchNorm | Pool | Linear | Act | Flatten | Identity | Shuffle
+"""A layer the trace shows as a row of its own, with no parts."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class Network:
-    """A named network: an input shape and a sequence of nodes."""
+    """A named network: an input shape and a sequence of nodes; ``places`` says where
+    each node was written in its spec, for the errors found while tracing it."""
 
     name: str
     input_shape: Shape
     body: Seq
     dtype: str = "fp32"
+    places: dict[int, tuple[object, str]] = field(default_factory=dict, compare=False, repr=False)
+    """By ``id`` of a node: the node (kept, so that its id stays its own) and its place
+    in the spec as written (``layers[12].layers[1]``)."""
+
+
+class PlacedError(ConvCalcError):
+    """An error found while tracing a network, naming the place in its spec of the node
+    at fault rather than the node's name."""
 
 
 # --- cost --------------------------------------------------------------------
@@ -232,8 +439,11 @@ class NodeCost:
     peak_bytes: int
     category: str | None = None
     """For leaves: the breakdown row the layer belongs to."""
-    layer: Conv | BatchNorm | Pool | Linear | None = None
+    layer: Leaf | None = None
     """For leaves: the layer itself (the views write its formula when they show it)."""
+    node: Gate | Parallel | Residual | None = None
+    """For a gate, a residual or a parallel block: the node itself (a gate's two
+    activations, a parallel block's split), for what a profiler counts of it."""
     shared: bool = False
     """A repeated use of a shared module, whose parameters were counted at its first use."""
     children: tuple[NodeCost, ...] = field(default=())
@@ -276,19 +486,24 @@ class _Tracer:
     dtype: str
     size: int  # bytes per element
     seen: set[str] = field(default_factory=set)
+    places: dict[int, tuple[object, str]] = field(default_factory=dict)
 
     def bytes(self, shape: Shape) -> int:
         return self.batch * prod(shape) * self.size
 
     def leaf(
         self,
-        layer: Conv | BatchNorm | Pool | Linear,
+        layer: Leaf,
         shape: Shape,
         held: int,
-        category: str,
+        category: str | None,
         type_name: str,
     ) -> NodeCost:
-        out, macs, extra = layer.cost(shape)
+        try:
+            out, macs, extra = layer.cost(shape)
+        except ConvCalcError as error:
+            error.leaf = layer.name  # type: ignore[attr-defined]
+            raise
         return NodeCost(
             batch=self.batch,
             dtype=self.dtype,
@@ -308,6 +523,27 @@ class _Tracer:
         )
 
     def node(self, node: Node, shape: Shape, held: int) -> NodeCost:
+        try:
+            return self._node(node, shape, held)
+        except PlacedError:
+            raise
+        except ConvCalcError as error:
+            raise self.placed(error, node) from None
+
+    def placed(self, error: ConvCalcError, node: object) -> ConvCalcError:
+        """The error as the spec's place of ``node`` names it (the innermost node with a
+        place, as each node up the tree passes a placed error on as it is)."""
+        entry = self.places.get(id(node))
+        if entry is None or entry[0] is not node:
+            return error
+        message = str(error)
+        for name in (getattr(error, "leaf", None), getattr(node, "name", None)):
+            if isinstance(name, str) and message.startswith(f"{name}: "):
+                message = message[len(name) + 2 :]
+                break
+        return PlacedError(f"{entry[1]}: {message}", option=error.option)
+
+    def _node(self, node: Node, shape: Shape, held: int) -> NodeCost:
         if isinstance(node, Block):
             return self.block(node, shape, held)
         if isinstance(node, BatchNorm):
@@ -315,7 +551,22 @@ class _Tracer:
         if isinstance(node, Pool):
             return self.leaf(node, shape, held, "Pooling", f"{node.kind}pool")
         if isinstance(node, Linear):
+            if node.cin == 0:
+                node = replace(node, cin=prod(shape))
             return self.leaf(node, shape, held, "Fully connected", "linear")
+        if isinstance(node, Act):
+            return self.leaf(node, shape, held, None, "act")
+        if isinstance(node, Flatten):
+            return self.leaf(node, shape, held, None, "flatten")
+        if isinstance(node, Identity):
+            return self.leaf(node, shape, held, None, "identity")
+        if isinstance(node, Shuffle):
+            return self.leaf(node, shape, held, None, "shuffle")
+        if isinstance(node, Norm):
+            norm = BatchNorm(channels=shape[0], name=node.name)
+            return self.leaf(norm, shape, held, "BatchNorm", "batchnorm")
+        if isinstance(node, Activated):
+            return self.block(node.block, shape, held, node.act)
         if isinstance(node, Gate):
             return self.gate(node, shape, held)
         if isinstance(node, Seq):
@@ -355,11 +606,16 @@ class _Tracer:
         return costs
 
     def seq(self, seq: Seq, shape: Shape, held: int) -> NodeCost:
-        children = self.chain(seq.children, shape, held)
+        try:
+            children = self.chain(seq.children, shape, held)
+        except PlacedError:
+            raise
+        except ConvCalcError as error:
+            raise self.placed(error, seq) from None
         out = children[-1].output_shape if children else shape
         return self.combine(seq.name, seq.kind, shape, out, children)
 
-    def block(self, block: Block, shape: Shape, held: int) -> NodeCost:
+    def block(self, block: Block, shape: Shape, held: int, act: Act | None = None) -> NodeCost:
         children = []
         for layer in block.layers:
             if isinstance(layer, BatchNorm):
@@ -373,6 +629,8 @@ class _Tracer:
             cost = self.leaf(layer, shape, held, category, type_name)
             children.append(cost)
             shape = cost.output_shape
+        if act is not None:
+            children.append(self.leaf(act, shape, held, None, "act"))
         return self.combine(
             block.name or block.variant, block.variant, children[0].input_shape, shape, children
         )
@@ -389,6 +647,7 @@ class _Tracer:
         a = self.leaf(fc1, pooled.output_shape, inner, "Conv 1×1", "pointwise")
         b = self.leaf(fc2, a.output_shape, inner, "Conv 1×1", "pointwise")
         cost = self.combine(gate.name, "gate", shape, shape, [pooled, a, b])
+        cost = replace(cost, node=gate)
         # Scaling the input: one multiply per element, outside the MACs.
         return replace(
             cost,
@@ -414,23 +673,37 @@ class _Tracer:
                 option="shortcut",
             )
         cost = self.combine(node.name, "residual", shape, out, children)
-        return replace(cost, extra_ops=cost.extra_ops + self.batch * prod(out))
+        return replace(cost, extra_ops=cost.extra_ops + self.batch * prod(out), node=node)
 
     def parallel(self, node: Parallel, shape: Shape, held: int) -> NodeCost:
         children: list[NodeCost] = []
         merged: Shape | None = None
+        parts = self._split(node, shape)
         for index, stream in enumerate(node.streams):
             # Held: the input (for the streams still to run) and the merged result so far.
             accumulated = self.bytes(merged) if merged is not None else 0
-            cost = self.seq(stream, shape, held + self.bytes(shape) + accumulated)
+            cost = self.seq(stream, parts[index], held + self.bytes(shape) + accumulated)
             children.append(replace(cost, name=stream.name or f"stream{index + 1}"))
             merged = self._merge(node, merged, cost.output_shape)
         assert merged is not None
-        cost = self.combine(node.name, "parallel", shape, merged, children)
+        kind = "parallel" if node.split is None else "split"
+        cost = replace(self.combine(node.name, kind, shape, merged, children), node=node)
         if node.merge == "sum":
             adds = self.batch * prod(merged) * (len(node.streams) - 1)
             cost = replace(cost, extra_ops=cost.extra_ops + adds)
         return cost
+
+    def _split(self, node: Parallel, shape: Shape) -> list[Shape]:
+        """The input each stream sees: the whole of it, or its share of the channels."""
+        if node.split is None:
+            return [shape] * len(node.streams)
+        if len(shape) < 2 or sum(node.split) != shape[0]:
+            raise ConvCalcError(
+                f"{node.name}: the split {list(node.split)} must add up to the input's "
+                f"{shape[0]} channels (input {size_text(shape)})",
+                option="split",
+            )
+        return [(part, *shape[1:]) for part in node.split]
 
     def _merge(self, node: Parallel, merged: Shape | None, out: Shape) -> Shape:
         if merged is None:
@@ -484,19 +757,20 @@ def trace(network: Network, *, batch: int = 1, dtype: str | None = None) -> Node
         raise ConvCalcError(
             f"unknown dtype {dtype!r}: use one of {', '.join(DTYPES)}", option="dtype"
         )
-    tracer = _Tracer(batch=batch, dtype=dtype, size=DTYPES[dtype])
+    tracer = _Tracer(batch=batch, dtype=dtype, size=DTYPES[dtype], places=network.places)
     cost = tracer.seq(network.body, network.input_shape, 0)
     return replace(cost, name=network.name, type="network")
 
 
 def breakdown(cost: NodeCost) -> dict[str, tuple[int, int]]:
-    """(params, MACs) per layer type, in :data:`CATEGORIES` order, for types present."""
+    """(params, MACs) per layer type, in :data:`CATEGORIES` order; a type with neither
+    (no such layer, or one that counts nothing) is left out."""
     totals = {category: [0, 0] for category in CATEGORIES}
     for leaf in cost.leaves():
         if leaf.category is not None:
             totals[leaf.category][0] += leaf.params
             totals[leaf.category][1] += leaf.macs
-    return {k: (v[0], v[1]) for k, v in totals.items() if v != [0, 0] or k != "Pooling"}
+    return {k: (v[0], v[1]) for k, v in totals.items() if v != [0, 0]}
 
 
 # --- swapping variants ------------------------------------------------------
@@ -569,6 +843,9 @@ def _blocks(node: Node, index: str) -> Iterator[tuple[str, Block]]:
     if isinstance(node, Block):
         yield index, node
         return
+    if isinstance(node, Activated):
+        yield index, node.block
+        return
     if isinstance(node, Seq):
         parts: tuple[Node, ...] = node.children
     elif isinstance(node, Residual):
@@ -603,6 +880,10 @@ def _swap(node: Node, variant: str) -> Node:
             dims=main.dims,
         )
         return swapped.replace(name=node.name)
+    if isinstance(node, Activated):
+        swapped_block = _swap(node.block, variant)
+        assert isinstance(swapped_block, Block)
+        return replace(node, block=swapped_block)
     if isinstance(node, Seq):
         return _swap_seq(node, variant)
     if isinstance(node, Residual):

@@ -23,6 +23,8 @@ from typing import Any, BinaryIO, NamedTuple
 
 from .core import VARIANTS, BatchNorm, ConvCalcError, make_block
 from .cost import DTYPES
+from .expressions import IN, Expression, Value, divisible, evaluate, is_expression
+from .expressions import parse as parse_expression
 from .limits import (
     MAX_DIGITS,
     MAX_NODES,
@@ -34,7 +36,24 @@ from .limits import (
     too_large,
     whole,
 )
-from .network import Gate, Linear, Network, Node, Parallel, Pool, Residual, Seq, Shared
+from .names import ACTIVATIONS
+from .network import (
+    Act,
+    Activated,
+    Flatten,
+    Gate,
+    Identity,
+    Linear,
+    Network,
+    Node,
+    Norm,
+    Parallel,
+    Pool,
+    Residual,
+    Seq,
+    Shared,
+    Shuffle,
+)
 from .schema import OPTIONS, options_for
 
 __all__ = [
@@ -77,21 +96,55 @@ PRESETS: dict[str, Preset] = {
 }
 
 CONV_KEYS: dict[str, set[str]] = {
-    variant: {option.name for option in options_for(variant)} - {"cin", "dims"}
+    variant: {option.name for option in options_for(variant)} - {"cin", "dims"} | {"act"}
     for variant in VARIANTS
 }
-"""The keys of each variant's layer, from the schema: ``cin`` chains from the layer
-before (a declared one is checked), and the input's shape sets the rank."""
+"""The keys of each variant's layer, from the schema (``cin`` chains from the layer
+before, a declared one is checked, and the input's shape sets the rank), and ``act``,
+the activation after it."""
 OTHER_KEYS: dict[str, set[str]] = {
-    "pool": {"kind", "kernel", "stride", "padding", "global"},
-    "linear": {"cout", "bias", "bn"},
-    "gate": {"reduction"},
+    "pool": {"kind", "kernel", "stride", "padding", "dilation", "ceil_mode", "output", "global"},
+    "linear": {"cout", "bias", "bn", "act"},
+    "act": {"fn"},
+    "bn": set(),
+    "identity": set(),
+    "flatten": set(),
+    "gate": {"reduction", "squeeze", "divisor", "act", "gate"},
     "residual": {"layers", "shortcut"},
-    "parallel": {"streams", "merge", "shared"},
+    "parallel": {"streams", "merge", "shared", "split"},
+    "shuffle": {"groups"},
 }
+GATE_FUNCTIONS = ("sigmoid", "hardsigmoid")
+"""The activations a gate may end with (``gate = ...``)."""
 COMMON_KEYS = {"type", "name", "repeat", "cin"}
 LAYER_TYPES = (*VARIANTS, *OTHER_KEYS)
-TOP_KEYS = {"name", "input", "defaults", "layers", "min_channels", "about"}
+AFTER_FLATTEN = ("linear", "bn", "act", "identity", "flatten")
+# (a shuffle, a gate, a split need channels the builder knows)
+"""The layer types that take their input's features as traced, and so can follow a
+flatten (whose features the builder does not know)."""
+TOP_KEYS = {
+    "name",
+    "input",
+    "defaults",
+    "layers",
+    "min_channels",
+    "about",
+    "rounding",
+    "divisor",
+    "args",
+    "widths",
+    "templates",
+}
+ROUNDINGS = ("slim", "divisible", "table")
+"""How ``--width`` rounds a channel count: TF-slim's ``max(int(c × α), min_channels)``,
+torchvision's ``_make_divisible(c × α, divisor)``, or a table of argument values per
+width (ShuffleNetV2)."""
+TEMPLATE_KEYS = {"args", "layers", "about"}
+USE_KEYS = {"template", "name", "repeat"}
+"""The keys of a template's use besides its arguments."""
+NESTED_KEYS = {"layers", "streams", "shortcut", "shared"}
+"""Keys holding layers: their expressions are read when those layers are built."""
+RESERVED_NAMES = {"in", "width", "max", "min", "divisible", "round"} | USE_KEYS
 DEFAULT_KEYS = {"bias", "bn", "dtype", "padding"}
 
 
@@ -108,6 +161,14 @@ def parse(text: str | bytes, source: str, *, fmt: str | None = None) -> dict[str
     {'input': [3, 8, 8]}
     """
     if isinstance(text, bytes):
+        looks = _not_a_spec(text, source)
+        if looks is not None:
+            what, more = looks
+            raise SpecError(
+                f"{source}: this looks like {what}, not a spec: convcalc reads network "
+                f"specs written in TOML or JSON (docs/spec.md) and its presets{more}",
+                option="spec",
+            )
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -142,6 +203,42 @@ def parse(text: str | bytes, source: str, *, fmt: str | None = None) -> dict[str
         raise SpecError(f"{source}: the spec must be a table (an object) at the top")
     _check_values(data, source)
     return data
+
+
+_ONNX_FIELDS = {0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x42, 0x52, 0x72}
+"""The tags of an ONNX ModelProto's fields that follow ``ir_version`` (field 1, a
+varint, tag 0x08): producer_name, producer_version, domain, model_version (a varint,
+tag 0x28 aside), doc_string, graph, opset_import, metadata_props, functions."""
+
+
+def _not_a_spec(data: bytes, source: str) -> tuple[str, str] | None:
+    """What a file that is not a spec looks like, from its suffix and first bytes
+    (None for anything that may be text)."""
+    suffix = source.lower().rpartition(".")[2] if "." in source else ""
+    head = data[:8]
+    if suffix == "onnx" or (
+        len(data) > 2 and data[0] == 0x08 and data[1] < 0x80 and data[2] in _ONNX_FIELDS | {0x28}
+    ):
+        return "an ONNX model (a protobuf)", "; reading ONNX models is planned (issue #13)"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        if suffix in ("pt", "pth", "bin", "ckpt"):
+            return "a PyTorch checkpoint (a zip archive written by torch.save)", _WEIGHTS
+        return "a zip archive", ""
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a Python pickle (an older PyTorch .pt/.pth file)", _WEIGHTS
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "an HDF5 file (a Keras .h5 model)", ""
+    if data[4:8] == b"TFL3":
+        return "a TensorFlow Lite model", ""
+    if b"\0" in data[:4096]:
+        return "a binary file", ""
+    return None
+
+
+_WEIGHTS = (
+    "; a checkpoint holds weights, not the architecture: write the network as a spec, "
+    "or export it to ONNX"
+)
 
 
 def _format(source: str, text: str) -> str:
@@ -342,6 +439,38 @@ def _run(step: _Step) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class _Template:
+    """A template as declared: its arguments (None for a required one, else the
+    default as written) and its layers."""
+
+    name: str
+    args: dict[str, Any]
+    layers: list[Any]
+
+
+def _template_place(where: str, name: str) -> str:
+    """Where a template's layers are, for a use at ``where``: ``layers[4] (template
+    "fire").layers``."""
+    shown = f'"{name}"' if _key(name) == name else _brief(name)
+    return f"{where} (template {shown}).layers"
+
+
+_EXPRESSIONS: dict[str, Expression | None] = {}
+
+
+def _parsed(text: str) -> Expression | None:
+    """An expression parsed once per text (None if it cannot be: reading it says why)."""
+    if text not in _EXPRESSIONS:
+        if len(_EXPRESSIONS) > 10_000:
+            _EXPRESSIONS.clear()
+        try:
+            _EXPRESSIONS[text] = parse_expression(text)
+        except ConvCalcError:
+            _EXPRESSIONS[text] = None
+    return _EXPRESSIONS[text]
+
+
 @dataclass
 class _Counter:
     """Counts the layers a spec expands to, before any is built: each layer once per
@@ -350,8 +479,17 @@ class _Counter:
     once; a module that uses itself, directly or through others, is named."""
 
     source: str
+    templates: dict[str, _Template] = field(default_factory=dict)
+    globals: dict[str, Value | None] = field(default_factory=dict)
+    """The spec's ``[args]`` and ``width``: what a repeat outside a template may name."""
     sizes: dict[str, int] = field(default_factory=dict)
     active: list[_Module] = field(default_factory=list)
+    env: dict[str, Value | None] = field(default_factory=dict)
+    """The names a repeat may use here; None for one that depends on ``in``."""
+    template_sizes: dict[tuple[str, tuple[tuple[str, Value | None], ...]], int] = field(
+        default_factory=dict
+    )
+    active_templates: list[str] = field(default_factory=list)
 
     def check(self, count: int, where: str) -> None:
         if count > MAX_NODES:
@@ -372,14 +510,9 @@ class _Counter:
             return 1  # not a layer: building it says so
         if "use" in item:
             return (yield self.use(item["use"], where, scope))
-        repeat = item.get("repeat", 1)
-        if not _whole(repeat):
-            repeat = 1  # building it says what is wrong
-        elif repeat > MAX_REPEAT:
-            raise SpecError(
-                f"{self.source}: {where}.repeat: repeat = {repeat:,} is over the limit "
-                f"of {MAX_REPEAT:,}"
-            )
+        repeat = self.repeat(item, where)
+        if "template" in item:
+            return repeat * (yield self.template(item, where))
         inner = 0
         if item.get("type") == "residual":
             inner += yield self.items(item.get("layers"), f"{where}.layers", scope)
@@ -392,6 +525,75 @@ class _Counter:
                 self.check(inner, where)
         count: int = repeat * (1 + inner)
         self.check(count, where)
+        return count
+
+    def repeat(self, item: dict[str, Any], where: str) -> int:
+        repeat = item.get("repeat", 1)
+        if is_expression(repeat):
+            try:
+                repeat = evaluate(parse_expression(repeat), self.known(self.env))
+            except ConvCalcError as error:
+                expression = _parsed(repeat)
+                unknown = expression is not None and any(
+                    name == IN or self.env.get(name, 0) is None for name in expression.names
+                )
+                reason = (
+                    "a repeat cannot depend on in, as layers are counted before any is built"
+                    if unknown
+                    else str(error)
+                )
+                raise SpecError(f"{self.source}: {where}.repeat: {reason}") from None
+        if not _whole(repeat):
+            return 1  # building it says what is wrong
+        if repeat > MAX_REPEAT:
+            raise SpecError(
+                f"{self.source}: {where}.repeat: repeat = {repeat:,} is over the limit "
+                f"of {MAX_REPEAT:,}"
+            )
+        return int(repeat)
+
+    @staticmethod
+    def known(names: dict[str, Value | None]) -> dict[str, Value]:
+        """The names whose values are known before building (not those from ``in``)."""
+        return {k: v for k, v in names.items() if v is not None}
+
+    def template(self, item: dict[str, Any], where: str) -> _Step:
+        """A template use: one more than its layers, each counted with the use's
+        arguments (which a repeat inside may depend on); worked out once per template
+        and arguments. A template that uses itself is named."""
+        name = item["template"]
+        template = self.templates.get(name) if isinstance(name, str) else None
+        if template is None:
+            return 1  # building it says what is missing
+        args: dict[str, Value | None] = {}
+        for arg, default in template.args.items():
+            value = item.get(arg, default)
+            if is_expression(value):
+                try:
+                    value = evaluate(parse_expression(value), self.known({**self.env, **args}))
+                except ConvCalcError:
+                    value = None  # depends on in, or wrong: building it says
+            args[arg] = value
+        key = (name, tuple(args.items()))
+        if key in self.template_sizes:
+            return self.template_sizes[key]
+        if name in self.active_templates:
+            cycle = self.active_templates[self.active_templates.index(name) :]
+            if len(cycle) == 1:
+                message = f"template {_brief(name)} uses itself"
+            else:
+                message = "templates use each other in a cycle: " + " -> ".join(
+                    _key(n) for n in [*cycle, name]
+                )
+            raise SpecError(f"{self.source}: {where}: {message}: a template cannot contain itself")
+        outer = self.env
+        self.env = {**self.globals, **args}
+        self.active_templates.append(name)
+        inner = yield self.items(template.layers, _template_place(where, name), {})
+        self.active_templates.pop()
+        self.env = outer
+        count: int = 1 + inner
+        self.template_sizes[key] = count
         return count
 
     def use(self, name: Any, where: str, scope: dict[str, _Module]) -> _Step:
@@ -423,10 +625,16 @@ def _whole(value: Any) -> bool:
 
 
 class _Channels(NamedTuple):
-    """Channels between layers: as built, and at width 1 as the spec writes them."""
+    """Channels between layers: as built, and at width 1 as the spec writes them;
+    0 after a flatten (the features are known once the network is traced)."""
 
     built: int
     written: int
+
+
+FLAT = _Channels(0, 0)
+"""After a flatten: only a linear layer, BatchNorm, an activation or an identity
+(which take their features from the traced shape) can follow."""
 
 
 @dataclass
@@ -441,34 +649,118 @@ class _Builder:
     """Parallel blocks built so far, to tell the modules of each build apart."""
     first_use: dict[str, tuple[int, str]] = field(default_factory=dict)
     """Per shared module (by key), the channels it runs on and where it first ran."""
+    rounding: str = "slim"
+    divisor: int = 8
+    templates: dict[str, _Template] = field(default_factory=dict)
+    globals: dict[str, tuple[Value, bool]] = field(default_factory=dict)
+    """The spec's ``[args]`` at this width, and ``width``: (value, as built)."""
+    env: dict[str, tuple[Value, bool]] = field(default_factory=dict)
+    """The arguments of the template being built: (value, as built)."""
+    template_in: int | None = None
+    """The channels entering the innermost template use, as built (``in`` inside it)."""
+    places: dict[int, tuple[object, str]] = field(default_factory=dict)
+    """Where each node built was written (see :attr:`Network.places`)."""
+
+    def place(self, node: Node, where: str) -> None:
+        self.places[id(node)] = (node, where)
 
     def fail(self, where: str, message: str) -> SpecError:
         return SpecError(f"{self.source}: {where}: {message}")
+
+    def names(self, cin: _Channels) -> dict[str, tuple[Value, bool]]:
+        """What an expression may name here, each with whether it is as built."""
+        channels = cin.built if self.template_in is None else self.template_in
+        return {**self.globals, **self.env, IN: (channels, True)}
+
+    def expression(
+        self, text: str, where: str, names: dict[str, tuple[Value, bool]]
+    ) -> tuple[Value, bool]:
+        """An expression's value, and whether it gives channels as built (it names
+        ``in``, ``width`` or an argument that does)."""
+        try:
+            expression = parse_expression(text)
+            value = evaluate(expression, {k: v for k, (v, _) in names.items()})
+        except ConvCalcError as error:
+            raise self.fail(where, str(error)) from None
+        if isinstance(value, Fraction):
+            raise self.fail(where, f"{text!r} gives {value}, not a whole number: use // or round()")
+        built = any(names[name][1] for name in expression.names if name in names)
+        return value, built
+
+    def resolve(self, item: dict[str, Any], where: str, cin: _Channels) -> _Item:
+        """The layer with every expression among its values replaced by its value (those
+        of the layers inside it are read as those are built); ``built`` names the keys
+        whose expressions give channels as built."""
+        resolved = _Item(item)
+        names: dict[str, tuple[Value, bool]] | None = None
+        for key, value in item.items():
+            if key in NESTED_KEYS:
+                continue
+            if is_expression(value):
+                names = names or self.names(cin)
+                resolved[key], built = self.expression(value, f"{where}.{_key(key)}", names)
+                if built:
+                    resolved.built.add(key)
+            elif isinstance(value, list) and any(is_expression(v) for v in value):
+                names = names or self.names(cin)
+                values = []
+                for index, element in enumerate(value):
+                    if is_expression(element):
+                        element, built = self.expression(
+                            element, f"{where}.{_key(key)}[{index}]", names
+                        )
+                        if built:
+                            resolved.built.add(f"{key}[{index}]")
+                    values.append(element)
+                resolved[key] = values
+        return resolved
 
     @property
     def width_text(self) -> str:
         return width_text(self.width)
 
     def channels(self, cout: int) -> int:
-        """A layer's output channels at the network's width: TF-slim's
-        ``max(int(d × α), min_depth)``, at width 1 too, so that channels never fall
-        as the width grows."""
+        """A channel count written at width 1, at the network's width: by default
+        TF-slim's ``max(int(d × α), min_depth)``, at width 1 too, so that channels never
+        fall as the width grows; torchvision's ``_make_divisible(d × α, divisor)`` with
+        ``rounding = "divisible"``; as written with ``rounding = "table"`` (the width
+        chose the arguments instead)."""
+        if self.rounding == "divisible":
+            return divisible(cout * self.width, self.divisor)
+        if self.rounding == "table":
+            return cout
         return max(int(cout * self.width), self.min_channels)
 
-    def seq(self, items: Any, where: str, cin: _Channels, name: str = "") -> tuple[Seq, _Channels]:
+    def channel(self, item: _Item, key: str, value: int) -> int:
+        """A channel value of a layer: as built if its expression says so, else written
+        at width 1 and rounded to the width."""
+        return value if key in item.built else self.channels(value)
+
+    def seq(
+        self, items: Any, where: str, cin: _Channels, name: str = "", *, empty: bool = False
+    ) -> tuple[Seq, _Channels]:
+        if empty and items == []:
+            return Seq(children=(Identity(name="identity"),), name=name), cin
         if not isinstance(items, list) or not items:
             raise self.fail(where, "expected a non-empty list of layers")
         children: list[Node] = []
         for index, item in enumerate(items):
-            nodes, cin = self.layer(item, f"{where}[{index}]", cin)
+            place = f"{where}[{index}]"
+            nodes, cin = self.layer(item, place, cin)
+            for node in nodes:
+                self.place(node, place)
             children.extend(nodes)
-        return Seq(children=tuple(children), name=name), cin
+        seq = Seq(children=tuple(children), name=name)
+        self.place(seq, where)
+        return seq, cin
 
     def layer(self, item: Any, where: str, cin: _Channels) -> tuple[list[Node], _Channels]:
         if not isinstance(item, dict):
             raise self.fail(where, f"expected a table describing a layer, got {_kind(item)}")
         if "use" in item:
             return self.use(item, where, cin)
+        if "template" in item:
+            return self.template(item, where, cin)
         kind = item.get("type")
         if kind not in LAYER_TYPES:
             allowed = ", ".join(LAYER_TYPES)
@@ -481,6 +773,7 @@ class _Builder:
                     f"{where}.{_key(key)}",
                     f"unknown option for a {kind} layer: use {', '.join(sorted(allowed_keys))}",
                 )
+        item = self.resolve(item, where, cin)
         # A declared cin is written at width 1, as every channel count in the spec is.
         if "cin" in item and _int(self, item, "cin", where) != cin.written:
             at_width = "" if self.width == 1 else f" ({cin.built} at width {self.width_text})"
@@ -505,25 +798,45 @@ class _Builder:
         return nodes, cin
 
     def one(
-        self, item: dict[str, Any], kind: str, where: str, cin: _Channels, name: str, *, first: bool
+        self, item: _Item, kind: str, where: str, cin: _Channels, name: str, *, first: bool
     ) -> tuple[Node, _Channels]:
+        if cin == FLAT and kind not in AFTER_FLATTEN:
+            raise self.fail(
+                where,
+                f"a {kind} layer needs a feature map but follows a flatten: only "
+                f"{', '.join(AFTER_FLATTEN)} can follow one",
+            )
         if kind in VARIANTS:
             return self.conv(item, kind, where, cin, name, first=first)
         if kind == "pool":
-            return self.pool(item, where, name, first=first), cin
+            return self.pool(item, where, name), cin
         if kind == "linear":
             return self.linear(item, where, cin, name)
+        if kind == "act":
+            if "fn" not in item:
+                raise self.fail(f"{where}.fn", f"an act layer needs fn: {', '.join(ACTIVATIONS)}")
+            return Act(fn=self.act(item, "fn", where), name=name), cin
+        if kind == "bn":
+            return Norm(name=name), cin
+        if kind == "identity":
+            return Identity(name=name), cin
+        if kind == "flatten":
+            return Flatten(name=name), FLAT
         if kind == "gate":
-            reduction = _int(self, item, "reduction", where, default=16)
-            gate = self.wrap(
-                where, lambda: Gate(channels=cin.built, reduction=reduction, name=name)
-            )
-            return gate, cin
+            return self.gate(item, where, cin, name), cin
+        if kind == "shuffle":
+            groups = _int(self, item, "groups", where)
+            if cin.built % groups:
+                raise self.fail(
+                    f"{where}.groups",
+                    f"{cin.built} channels do not divide into {groups} groups",
+                )
+            return Shuffle(groups=groups, name=name), cin
         if kind == "residual":
             body, cout = self.seq(item.get("layers"), f"{where}.layers", cin, "body")
             shortcut_spec = item.get("shortcut", "identity")
             shortcut = None
-            if shortcut_spec != "identity":
+            if shortcut_spec not in ("identity", []):
                 shortcut, short_out = self.seq(shortcut_spec, f"{where}.shortcut", cin, "shortcut")
                 if short_out.built != cout.built:
                     raise self.fail(
@@ -540,7 +853,7 @@ class _Builder:
         return self.parallel(item, where, cin, name)
 
     def conv(
-        self, item: dict[str, Any], kind: str, where: str, cin: _Channels, name: str, *, first: bool
+        self, item: _Item, kind: str, where: str, cin: _Channels, name: str, *, first: bool
     ) -> tuple[Node, _Channels]:
         def read(key: str, default: Any = None) -> Any:
             """A key's value, read by its option in the schema, as the CLI and batch do."""
@@ -555,12 +868,12 @@ class _Builder:
             "bias": read("bias", self.defaults.get("bias", True)),
             "bn": read("bn", self.defaults.get("bn", False)),
         }
-        for key in sorted(CONV_KEYS[kind] - {"cout", "bias", "bn", "padding"}):
+        for key in sorted(CONV_KEYS[kind] - {"cout", "bias", "bn", "padding", "act"}):
             if key in item:
                 options["k" if key == "kernel" else key] = read(key)
         if "cout" in item:
             written = read("cout")
-            options["cout"] = self.channels(written)
+            options["cout"] = self.channel(item, "cout", written)
         elif kind not in OPTIONS["cout"].optional_for:
             raise self.fail(f"{where}.cout", f"a {kind} layer needs cout")
         if not first:
@@ -570,25 +883,58 @@ class _Builder:
         block = self.wrap(where, lambda: make_block(kind, cin=cin.built, dims=self.dims, **options))
         if "cout" not in item:  # depthwise: cin × multiplier at any width
             written = cin.written * (block.cout // cin.built)
-        return block.replace(name=name), _Channels(block.cout, written)
+        out = _Channels(block.cout, written)
+        if "act" in item:
+            return Activated(block=block.replace(name=name), act=self.act_after(item, where)), out
+        return block.replace(name=name), out
 
-    def pool(self, item: dict[str, Any], where: str, name: str, *, first: bool) -> Pool:
+    def act(self, item: Mapping[str, Any], key: str, where: str) -> str:
+        """An activation's name, one of :data:`~convcalc.model.names.ACTIVATIONS`."""
+        fn = item[key]
+        if fn not in ACTIVATIONS:
+            raise self.fail(f"{where}.{key}", f"{_brief(fn)}: use one of {', '.join(ACTIVATIONS)}")
+        return str(fn)
+
+    def act_after(self, item: Mapping[str, Any], where: str) -> Act:
+        """The activation a layer's ``act`` key puts after it."""
+        return Act(fn=self.act(item, "act", where), name="act")
+
+    def pool(self, item: dict[str, Any], where: str, name: str) -> Pool:
         pool_kind = item.get("kind", "max")
         if pool_kind not in ("max", "avg"):
             raise self.fail(f"{where}.kind", f"{_brief(pool_kind)}: use 'max' or 'avg'")
-        if _bool(self, item, "global", where, default=False):
-            for key in ("kernel", "stride", "padding"):
+        if pool_kind != "max" and "dilation" in item:
+            raise self.fail(f"{where}.dilation", "only a max pool takes a dilation")
+        windowed = ("kernel", "stride", "padding", "dilation", "ceil_mode")
+        if _bool(self, item, "global", where, default=False) or "output" in item:
+            if "global" in item and "output" in item:
+                raise self.fail(f"{where}.output", "global = true is output = 1: give one")
+            for key in windowed:
                 if key in item:
-                    raise self.fail(f"{where}.{key}", "a global pool takes no " + key)
-            return Pool(kind=pool_kind, name=name)
+                    what = "a global" if "global" in item else "an adaptive"
+                    raise self.fail(f"{where}.{key}", f"{what} pool takes no {key}")
+            if "output" not in item:
+                return Pool(kind=pool_kind, name=name)
+            output = self.expand(_size(self, item["output"], f"{where}.output"), where, "output")
+            if 0 in output:
+                raise self.fail(f"{where}.output", "an adaptive pool's output must be >= 1")
+            return Pool(kind=pool_kind, output=output, name=name)
         if "kernel" not in item:
-            raise self.fail(f"{where}.kernel", "a pool needs a kernel, or global = true")
-        sizes = {
+            raise self.fail(
+                f"{where}.kernel", "a pool needs a kernel, or output = N, or global = true"
+            )
+        # Every key is kept on every copy of a repeated pool: its stride too (SPPF's
+        # k5 s1 p2 pools keep the size), unlike a convolution's (issue #12 §5).
+        sizes: dict[str, tuple[int, ...]] = {
             key: self.expand(_size(self, item[key], f"{where}.{key}"), where, key)
-            for key in ("kernel", "stride", "padding")
-            if key in item and (first or key != "stride")
+            for key in ("kernel", "stride", "padding", "dilation")
+            if key in item
         }
-        return Pool(kind=pool_kind, name=name, **sizes)
+        for key in ("kernel", "stride", "dilation"):
+            if key in sizes and 0 in sizes[key]:
+                raise self.fail(f"{where}.{key}", f"a pool's {key} must be >= 1")
+        ceil_mode = _bool(self, item, "ceil_mode", where, default=False)
+        return Pool(kind=pool_kind, name=name, ceil_mode=ceil_mode, **sizes)
 
     def expand(self, size: int | tuple[int, ...], where: str, key: str) -> tuple[int, ...]:
         if isinstance(size, int):
@@ -606,14 +952,85 @@ class _Builder:
             raise self.fail(f"{where}.cout", "a linear layer needs cout")
         cout = _int(self, item, "cout", where)
         bias = _bool(self, item, "bias", where, default=self.defaults.get("bias", True))
+        # After a flatten, cin = 0: the features are the traced shape's.
         linear = Linear(cin=cin.built, cout=cout, bias=bias, name=name)
+        parts: list[Node] = [linear]
         if _bool(self, item, "bn", where, default=False):
-            norm = BatchNorm(channels=cout, name="bn")
-            return Seq(children=(linear, norm), name=name, kind="linear"), _Channels(cout, cout)
-        return linear, _Channels(cout, cout)
+            parts.append(BatchNorm(channels=cout, name="bn"))
+        if "act" in item:
+            parts.append(self.act_after(item, where))
+        if len(parts) == 1:
+            return linear, _Channels(cout, cout)
+        return Seq(children=tuple(parts), name=name, kind="linear"), _Channels(cout, cout)
+
+    def gate(self, item: _Item, where: str, cin: _Channels, name: str) -> Gate:
+        """A squeeze-and-excitation gate: squeeze to C // reduction (16 by default) or to
+        ``squeeze`` (a channel value), rounded by ``divisible(·, divisor)`` if given."""
+        if "reduction" in item and "squeeze" in item:
+            raise self.fail(f"{where}.squeeze", "give reduction or squeeze, not both")
+        reduction = _int(self, item, "reduction", where, default=16)
+        squeeze: int | None = None
+        if "squeeze" in item:
+            squeeze = self.channel(item, "squeeze", _int(self, item, "squeeze", where))
+        if "divisor" in item:
+            divisor = _int(self, item, "divisor", where)
+            hidden = squeeze if squeeze is not None else cin.built // reduction
+            squeeze = divisible(hidden, divisor)  # torchvision's _make_divisible(C // 4, 8)
+        act = self.act(item, "act", where) if "act" in item else "relu"
+        fn = item.get("gate", "sigmoid")
+        if fn not in GATE_FUNCTIONS:
+            raise self.fail(
+                f"{where}.gate", f"{_brief(fn)}: use one of {', '.join(GATE_FUNCTIONS)}"
+            )
+        gate: Gate = self.wrap(
+            where,
+            lambda: Gate(
+                channels=cin.built,
+                reduction=reduction,
+                squeeze=squeeze,
+                act=act,
+                gate=str(fn),
+                name=name,
+            ),
+        )
+        return gate
+
+    def split(self, item: _Item, where: str, cin: _Channels, streams: int) -> list[_Channels]:
+        """The channels each stream of a split parallel block sees: ``split = [a, b]``
+        (channel values) or ``split = N`` (N equal parts)."""
+        value = item["split"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            parts = _int(self, item, "split", where)
+            if parts != streams:
+                raise self.fail(
+                    f"{where}.split", f"split = {parts} but there are {streams} streams"
+                )
+            if cin.built % parts:
+                raise self.fail(
+                    f"{where}.split", f"{cin.built} channels do not split into {parts} equal parts"
+                )
+            return [_Channels(cin.built // parts, cin.written // parts)] * parts
+        if not isinstance(value, list) or not all(_whole(v) for v in value):
+            raise self.fail(
+                f"{where}.split",
+                f"expected a number of parts or a list of channels, got {_brief(value)}",
+            )
+        if len(value) != streams:
+            raise self.fail(f"{where}.split", f"{len(value)} parts but there are {streams} streams")
+        built = [
+            v if f"split[{i}]" in item.built else self.channels(v) for i, v in enumerate(value)
+        ]
+        if sum(built) != cin.built:
+            at_width = "" if self.width == 1 else f" at width {self.width_text}"
+            raise self.fail(
+                f"{where}.split",
+                f"the parts {built}{at_width} add up to {sum(built)}, not the input's "
+                f"{cin.built} channels",
+            )
+        return [_Channels(b, v) for b, v in zip(built, value, strict=True)]
 
     def parallel(
-        self, item: dict[str, Any], where: str, cin: _Channels, name: str
+        self, item: _Item, where: str, cin: _Channels, name: str
     ) -> tuple[Node, _Channels]:
         merge = item.get("merge", "sum")
         if merge not in ("sum", "concat"):
@@ -621,16 +1038,20 @@ class _Builder:
         shared = item.get("shared", {})
         if not isinstance(shared, dict):
             raise self.fail(f"{where}.shared", "expected a table of named modules")
-        outer = self.shared
-        self.instances += 1
-        self.shared = _scope(outer, shared, where, self.instances)
         streams_spec = item.get("streams")
         if not isinstance(streams_spec, list) or not streams_spec:
             raise self.fail(f"{where}.streams", "expected a non-empty list of layer lists")
+        split = self.split(item, where, cin, len(streams_spec)) if "split" in item else None
+        outer = self.shared
+        self.instances += 1
+        self.shared = _scope(outer, shared, where, self.instances)
         streams, outs = [], []
         try:
             for index, stream in enumerate(streams_spec):
-                seq, out = self.seq(stream, f"{where}.streams[{index}]", cin, f"stream{index + 1}")
+                part = cin if split is None else split[index]
+                seq, out = self.seq(
+                    stream, f"{where}.streams[{index}]", part, f"stream{index + 1}", empty=True
+                )
                 streams.append(seq)
                 outs.append(out)
         finally:
@@ -644,7 +1065,8 @@ class _Builder:
             cout = _Channels(sum(o.built for o in outs), sum(o.written for o in outs))
         else:
             cout = outs[0]
-        return Parallel(streams=tuple(streams), merge=merge, name=name), cout
+        parts = None if split is None else tuple(p.built for p in split)
+        return Parallel(streams=tuple(streams), merge=merge, split=parts, name=name), cout
 
     def use(self, item: dict[str, Any], where: str, cin: _Channels) -> tuple[list[Node], _Channels]:
         name = item["use"]
@@ -674,12 +1096,83 @@ class _Builder:
             raise self.fail(module.path, "a shared module cannot repeat")
         return [Shared(key=key, node=nodes[0], name=module.name)], cout
 
+    def template(
+        self, item: dict[str, Any], where: str, cin: _Channels
+    ) -> tuple[list[Node], _Channels]:
+        """A template's use: a fresh copy of its layers per repeat, each a sequence named
+        after the use, built with the use's arguments (``in``: the channels entering
+        it). A repeated use strides once: later copies get ``stride = 1`` if the
+        template takes a stride."""
+        name = item["template"]
+        template = self.templates.get(name) if isinstance(name, str) else None
+        if template is None:
+            known = ", ".join(_key(k) for k in self.templates) or "none"
+            raise self.fail(f"{where}.template", f"no template {_brief(name)} (declared: {known})")
+        shown = _brief(name)
+        for key in item:
+            if key not in USE_KEYS and key not in template.args:
+                takes = ", ".join(template.args) or "no arguments"
+                raise self.fail(
+                    f"{where}.{_key(key)}",
+                    f"template {shown} takes no argument {_brief(key)}: it takes {takes} "
+                    "(and name, repeat)",
+                )
+        outer_names = self.names(cin)
+        args: dict[str, tuple[Value, bool]] = {}
+        for arg, default in template.args.items():
+            value = item.get(arg, default)
+            if value is None:
+                raise self.fail(where, f"template {shown} needs the argument {_brief(arg)}")
+            if is_expression(value):
+                place = f"{where}.{arg}" if arg in item else f"templates.{_key(name)}.args.{arg}"
+                args[arg] = self.expression(value, place, {**outer_names, **args})
+            elif isinstance(value, bool | int | str) and not isinstance(value, float):
+                args[arg] = (value, False)
+            else:
+                raise self.fail(
+                    f"{where}.{arg}",
+                    f"expected a whole number, a string, true/false or an expression, "
+                    f"got {_kind(value)}",
+                )
+        resolved = self.resolve({"repeat": item["repeat"]} if "repeat" in item else {}, where, cin)
+        repeat = _int(self, resolved, "repeat", where, default=1)
+        label = item.get("name", name)
+        if not isinstance(label, str):
+            raise self.fail(f"{where}.name", f"expected a string, got {_kind(label)}")
+        nodes: list[Node] = []
+        saved = (self.env, self.template_in, self.shared)
+        try:
+            for i in range(repeat):
+                env = dict(args)
+                if i > 0 and "stride" in env:
+                    env["stride"] = (1, False)
+                self.env, self.template_in, self.shared = env, cin.built, {}
+                seq, cin = self.seq(
+                    template.layers,
+                    _template_place(where, name),
+                    cin,
+                    f"{label}.{i + 1}" if repeat > 1 else label,
+                )
+                nodes.append(seq)
+        finally:
+            self.env, self.template_in, self.shared = saved
+        return nodes, cin
+
     def wrap(self, where: str, build: Callable[[], Any]) -> Any:
         try:
             return build()
         except ConvCalcError as error:
             key = f".{error.option}" if error.option in _KEYS else ""
             raise self.fail(f"{where}{key}", str(error)) from None
+
+
+class _Item(dict[str, Any]):
+    """A layer's keys with their expressions evaluated; ``built`` names those (or
+    ``key[i]`` in a list) whose expressions give channels as built."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.built: set[str] = set()
 
 
 _KEYS = set().union(*CONV_KEYS.values(), *OTHER_KEYS.values())
@@ -811,18 +1304,147 @@ def build(
     min_channels = data.get("min_channels", 1)
     if isinstance(min_channels, bool) or not isinstance(min_channels, int) or min_channels < 1:
         raise SpecError(f"{source}: min_channels: expected a whole number >= 1")
-    _run(_Counter(source).items(data.get("layers"), "layers", {}))
+    rounding = data.get("rounding", "slim")
+    if rounding not in ROUNDINGS:
+        raise SpecError(
+            f"{source}: rounding: {_brief(rounding)}: use one of {', '.join(ROUNDINGS)}"
+        )
+    divisor = data.get("divisor", 8)
+    if "divisor" in data and rounding != "divisible":
+        raise SpecError(f'{source}: divisor: goes with rounding = "divisible"')
+    if not _whole(divisor):
+        raise SpecError(f"{source}: divisor: expected a whole number >= 1, got {_brief(divisor)}")
+    args = _global_args(data, source, alpha, rounding)
+    templates = _templates(data.get("templates", {}), source)
+    globals_ = {**{k: (v, False) for k, v in args.items()}, "width": (alpha, True)}
+    known: dict[str, Value | None] = {k: v for k, (v, _) in globals_.items()}
+    counter = _Counter(source, templates=templates, globals=known, env=dict(known))
+    _run(counter.items(data.get("layers"), "layers", {}))
     builder = _Builder(
         source=source,
         defaults=defaults,
         width=alpha,
         min_channels=min_channels,
         dims=len(shape) - 1,
+        rounding=rounding,
+        divisor=divisor,
+        templates=templates,
+        globals=globals_,
     )
     channels = _Channels(shape[0], shape[0])
     body, _ = builder.seq(data.get("layers"), "layers", channels, "body")
     name = data.get("name", Path(source).stem)
-    return Network(name=name, input_shape=tuple(shape), body=body, dtype=dtype)
+    return Network(
+        name=name, input_shape=tuple(shape), body=body, dtype=dtype, places=builder.places
+    )
+
+
+def _arg_name(name: Any, where: str) -> str:
+    if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
+        raise SpecError(f"{where}: {_brief(name)} is not a name: use letters, digits and _")
+    if name in RESERVED_NAMES or name.startswith("_"):
+        raise SpecError(
+            f"{where}: {_brief(name)} is reserved: an argument cannot be named "
+            f"{', '.join(sorted(RESERVED_NAMES))}, or start with _"
+        )
+    return name
+
+
+def _arg_value(value: Any, where: str) -> Value:
+    if isinstance(value, bool | int | str):
+        if isinstance(value, str) and is_expression(value):
+            raise SpecError(f"{where}: a value here is written out, not an expression")
+        return value
+    raise SpecError(f"{where}: expected a whole number, a string or true/false, got {_kind(value)}")
+
+
+def _global_args(
+    data: dict[str, Any], source: str, alpha: Fraction, rounding: str
+) -> dict[str, Value]:
+    """The spec's ``[args]`` at this width: with ``rounding = "table"``, the width
+    selects one of the ``[widths."α"]`` tables, which replace some of them."""
+    given = data.get("args", {})
+    if not isinstance(given, dict):
+        raise SpecError(f"{source}: args: expected a table of names and values")
+    args = {
+        _arg_name(k, f"{source}: args.{_key(str(k))}"): _arg_value(v, f"{source}: args.{_key(k)}")
+        for k, v in given.items()
+    }
+    widths = data.get("widths")
+    if widths is None:
+        if rounding == "table":
+            raise SpecError(f'{source}: widths: rounding = "table" needs [widths."α"] tables')
+        return args
+    if rounding != "table":
+        raise SpecError(f'{source}: widths: goes with rounding = "table"')
+    if not isinstance(widths, dict):
+        raise SpecError(f"{source}: widths: expected a table of widths")
+    chosen: dict[str, Any] | None = None
+    listed: dict[Fraction, str] = {}
+    for text, table in widths.items():
+        place = f"{source}: widths.{_key(text)}"
+        try:
+            width = parse_width(text)
+        except ConvCalcError as error:
+            raise SpecError(f"{place}: {error}") from None
+        if not isinstance(table, dict):
+            raise SpecError(f"{place}: expected a table of argument values")
+        for key, value in table.items():
+            if key not in args:
+                raise SpecError(
+                    f"{place}.{_key(key)}: not in [args]: a width's table gives values "
+                    f"for the arguments there ({', '.join(args) or 'none'})"
+                )
+            _arg_value(value, f"{place}.{_key(key)}")
+        listed[width] = text
+        if width == alpha:
+            chosen = table
+    if chosen is None and alpha != 1:
+        allowed = ", ".join(listed[w] for w in sorted(listed))
+        raise ConvCalcError(
+            f"width {width_text(alpha)} is not in the spec's table of widths: use "
+            f"{allowed}" + ("" if 1 in listed else " or 1"),
+            option="width",
+        )
+    return {**args, **(chosen or {})}
+
+
+def _templates(given: Any, source: str) -> dict[str, _Template]:
+    """The spec's ``[templates.NAME]``: each with ``layers`` and its ``args``, a list of
+    required names or a table of defaults."""
+    if not isinstance(given, dict):
+        raise SpecError(f"{source}: templates: expected a table of named templates")
+    templates = {}
+    for name, spec in given.items():
+        where = f"{source}: templates.{_key(name)}"
+        if not isinstance(spec, dict):
+            raise SpecError(f"{where}: expected a table with layers and args")
+        for key in spec:
+            if key not in TEMPLATE_KEYS:
+                raise SpecError(
+                    f"{where}.{_key(key)}: unknown key: use {', '.join(sorted(TEMPLATE_KEYS))}"
+                )
+        layers = spec.get("layers")
+        if not isinstance(layers, list) or not layers:
+            raise SpecError(f"{where}.layers: expected a non-empty list of layers")
+        declared = spec.get("args", [])
+        args: dict[str, Any] = {}
+        if isinstance(declared, list):
+            for arg in declared:
+                args[_arg_name(arg, f"{where}.args")] = None
+        elif isinstance(declared, dict):
+            for arg, default in declared.items():
+                place = f"{where}.args.{_key(str(arg))}"
+                if isinstance(default, str) and is_expression(default):
+                    args[_arg_name(arg, place)] = default
+                else:
+                    args[_arg_name(arg, place)] = _arg_value(default, place)
+        else:
+            raise SpecError(
+                f"{where}.args: expected a list of required names or a table of defaults"
+            )
+        templates[name] = _Template(name=name, args=args, layers=layers)
+    return templates
 
 
 MIN_WIDTH = Fraction(MIN_WIDTH_TEXT)
@@ -863,13 +1485,17 @@ def channel_key(data: dict[str, Any]) -> Callable[[Fraction], tuple[int, ...]] |
     >>> key(Fraction(1)), key(Fraction(1249, 1000)), key(Fraction(5, 4))
     ((4,), (4,), (5,))
     """
+    if any(key in data for key in ("rounding", "templates", "args", "widths")):
+        return None  # channels there follow other rules than TF-slim's
     written: set[int] = set()
     stack: list[Any] = [data]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
             for name, value in item.items():
-                if name in ("cout", "cin"):
+                if name == "split" and isinstance(value, list):
+                    stack.extend({"cout": v} for v in value)  # each part is a channel count
+                elif name in ("cout", "cin", "squeeze"):
                     count = whole(value) if isinstance(value, str) else value
                     if type(count) is not int:
                         return None

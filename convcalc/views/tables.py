@@ -816,8 +816,8 @@ def fit_width_table(spec: str, width: str, cost: Any, convention: str) -> Table:
         ),
         notes=(
             "Widths are tried in steps of 0.001 up to 4, skipping those at which the "
-            "network cannot be built; channels = max(int(c × α), min_channels), as "
-            "TF-slim rounds them.",
+            "network cannot be built; channels are rounded by the spec's rounding rule "
+            "(by default max(int(c × α), min_channels), as TF-slim rounds them).",
         ),
     )
 

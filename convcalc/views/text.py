@@ -194,12 +194,13 @@ def formula(layer: Conv | BatchNorm | Linear) -> str:
 
 
 def layer_formula(node: NodeCost) -> str | None:
-    """The formula of a traced network's leaf layer (None for pooling and for nodes
-    made of other nodes), written only when a view shows it."""
-    from ..model.network import Pool
+    """The formula of a traced network's leaf layer (None for layers without weights,
+    such as pooling, and for nodes made of other nodes), written only when a view
+    shows it."""
+    from ..model.network import Linear
 
     layer = node.layer
-    return None if layer is None or isinstance(layer, Pool) else formula(layer)
+    return formula(layer) if isinstance(layer, Conv | BatchNorm | Linear) else None
 
 
 # --- names ---------------------------------------------------------------------
