@@ -926,3 +926,56 @@ def test_docs_list_every_layer_type_and_key() -> None:
         assert f"| `{kind}` |" in DOCS, kind
         for key in keys:
             assert f"`{key}`" in DOCS, (kind, key)
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, [1], 1.5])
+def test_template_argument_of_another_kind_is_refused(value: Any) -> None:
+    t = {"args": ["x"], "layers": [{"type": "identity"}]}
+    message = failure([{"template": "t", "x": value}], [3, 4, 4], templates={"t": t})
+    assert "layers[0].x: expected a whole number, a string, true/false" in message
+
+
+def test_a_name_is_text_even_with_an_equals_sign() -> None:
+    cost = net([{"type": "identity", "name": "= x"}], [3, 4, 4])
+    assert cost.children[0].name == "= x"
+
+
+def test_json_details_of_the_new_kinds() -> None:
+    spec = {
+        "input": [8, 9, 9],
+        "layers": [
+            {"type": "pool", "kind": "max", "kernel": 2, "stride": 1},
+            {"type": "act", "fn": "hardswish"},
+            {"type": "shuffle", "groups": 4},
+            {"type": "pool", "kind": "max", "kernel": 3, "stride": 2, "ceil_mode": True},
+            {"type": "parallel", "merge": "concat", "split": [2, 6], "streams": [[], []]},
+            {"type": "pool", "kind": "avg", "output": [2, 1]},
+        ],
+    }
+    plain, *layers = _model(spec)["layers"]
+    assert layers[0]["fn"] == "hardswish" and layers[1]["groups"] == 4
+    assert layers[2]["ceil_mode"] is True and "adaptive" not in layers[2]
+    assert (layers[3]["type"], layers[3]["split"], layers[3]["merge"]) == (
+        "split",
+        [2, 6],
+        "concat",
+    )
+    assert layers[4]["adaptive"] == [2, 1]
+    # A pool written as before says nothing more than before.
+    assert not {"adaptive", "ceil_mode", "dilation"} & set(plain)
+
+
+def test_squeezenet_with_fire_templates_and_ceil_mode_pools() -> None:
+    # torchvision's SqueezeNet1_0_Weights.IMAGENET1K_V1 metadata: num_params 1,248,424,
+    # 0.82 GFLOPS. Shapes by PyTorch's rule: conv 7/2 on 224: (224 − 7)//2 + 1 = 109;
+    # ceil pools 3/2: ceil(106/2) + 1 = 54, ceil(51/2) + 1 = 27, ceil(24/2) + 1 = 13
+    # (floor mode would give 54, 26, 12); the output is [1000] after the flatten.
+    text = (ROOT / "tests" / "data" / "specs" / "squeezenet1_0.toml").read_text()
+    cost = trace(build(tomllib.loads(text), "squeezenet1_0.toml"))
+    pools = [c.output_shape for c in cost.children if c.type == "maxpool"]
+    assert pools == [(96, 54, 54), (256, 27, 27), (512, 13, 13)]
+    assert (cost.params, round(cost.macs / 1e9, 2), cost.output_shape) == (
+        1_248_424,
+        0.82,
+        (1000,),
+    )

@@ -543,9 +543,13 @@ class _Counter:
         repeat = item.get("repeat", 1)
         if is_expression(repeat):
             try:
-                repeat = evaluate(parse_expression(repeat), self.known(self.env))
-            except ConvCalcError as error:
                 expression = _parsed(repeat)
+                if expression is None:
+                    parse_expression(repeat)  # raises, saying what is wrong
+                assert expression is not None
+                repeat = evaluate(expression, self.known(self.env))
+            except ConvCalcError as error:
+                expression = _parsed(str(item["repeat"]))
                 unknown = expression is not None and any(
                     name == IN or self.env.get(name, 0) is None for name in expression.names
                 )
@@ -581,11 +585,14 @@ class _Counter:
         for arg, default in template.args.items():
             value = item.get(arg, default)
             if is_expression(value):
+                expression = _parsed(value)
                 try:
-                    value = evaluate(parse_expression(value), self.known({**self.env, **args}))
+                    if expression is None:
+                        raise ConvCalcError("")
+                    value = evaluate(expression, self.known({**self.env, **args}))
                 except ConvCalcError:
                     value = None  # depends on in, or wrong: building it says
-            args[arg] = value
+            args[arg] = value if isinstance(value, int | str | Fraction) else None
         key = (name, tuple(args.items()))
         if key in self.template_sizes:
             return self.template_sizes[key]
@@ -706,8 +713,8 @@ class _Builder:
         resolved = _Item(item)
         names: dict[str, tuple[Value, bool]] | None = None
         for key, value in item.items():
-            if key in NESTED_KEYS:
-                continue
+            if key in NESTED_KEYS or key in ("name", "type"):
+                continue  # a name is text as written, even one that starts with =
             if is_expression(value):
                 names = names or self.names(cin)
                 resolved[key], built = self.expression(value, f"{where}.{_key(key)}", names)
@@ -919,11 +926,12 @@ class _Builder:
             raise self.fail(f"{where}.dilation", "only a max pool takes a dilation")
         windowed = ("kernel", "stride", "padding", "dilation", "ceil_mode")
         if _bool(self, item, "global", where, default=False) or "output" in item:
-            if "global" in item and "output" in item:
+            is_global = item.get("global") is True
+            if is_global and "output" in item:
                 raise self.fail(f"{where}.output", "global = true is output = 1: give one")
             for key in windowed:
                 if key in item:
-                    what = "a global" if "global" in item else "an adaptive"
+                    what = "a global" if is_global else "an adaptive"
                     raise self.fail(f"{where}.{key}", f"{what} pool takes no {key}")
             if "output" not in item:
                 return Pool(kind=pool_kind, name=name)

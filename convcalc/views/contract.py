@@ -195,12 +195,37 @@ def _node_json(node: NodeCost) -> dict[str, Any]:
     }
     if node.shared:
         data["shared"] = True
+    data.update(_details(node))
     written = layer_formula(node)
     if written is not None:
         data["formula"] = written
     if node.children:
         data["children"] = [_node_json(child) for child in node.children]
     return data
+
+
+def _details(node: NodeCost) -> dict[str, Any]:
+    """What a node of a kind the spec language added says besides its figures (none for
+    the kinds that were there before it, whose JSON stays as it was)."""
+    from ..model.network import Act, Parallel, Pool, Shuffle
+
+    layer = node.layer
+    if isinstance(layer, Act):
+        return {"fn": layer.fn}
+    if isinstance(layer, Shuffle):
+        return {"groups": layer.groups}
+    if isinstance(layer, Pool):
+        details: dict[str, Any] = {}
+        if layer.output is not None:
+            details["adaptive"] = list(layer.output)
+        if layer.ceil_mode:
+            details["ceil_mode"] = True
+        if layer.dilation is not None:
+            details["dilation"] = list(layer.dilation)
+        return details
+    if isinstance(node.node, Parallel) and node.node.split is not None:
+        return {"split": list(node.node.split), "merge": node.node.merge}
+    return {}
 
 
 def network_json(
