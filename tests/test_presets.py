@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import DATA, as_json, run
+from conftest import DATA, ROOT, as_json, run
 
 from convcalc.model.conventions import fold_bn
 from convcalc.model.core import Block
@@ -26,6 +26,7 @@ TORCHVISION: dict[str, Any] = json.loads((DATA / "torchvision.json").read_text()
 MODELS: dict[str, Any] = TORCHVISION["models"]
 WIDTHS: dict[str, Any] = TORCHVISION["widths"]
 SIZES = [str(size) for size in TORCHVISION["about"]["sizes"]]
+PRESET_DIR = ROOT / "convcalc" / "model" / "presets"
 
 # Each preset is named as torchvision names the model.
 PRESET_NAMES = list(MODELS)
@@ -44,17 +45,15 @@ WIDTH_CASES = [
 ]
 
 
-def needs_preset(name: str) -> Any:
-    """A preset that is not registered yet (its spec needs a language feature that has
-    not landed) is an expected failure, and says so."""
-    return pytest.param(
-        name,
-        marks=pytest.mark.xfail(name not in PRESETS, reason=f"{name} is not a preset yet"),
-    )
-
-
 def figures(name: str, *args: str) -> dict[str, Any]:
     return as_json("model", name, *args)
+
+
+def test_every_torchvision_model_recorded_is_a_preset() -> None:
+    """...and every spec file shipped is some preset's."""
+    assert set(PRESET_NAMES) <= set(PRESETS)
+    shipped = {path.name for path in PRESET_DIR.iterdir() if path.suffix == ".toml"}
+    assert shipped == {preset.file for preset in PRESETS.values()}
 
 
 def test_the_recorded_figures_are_what_torchvision_publishes() -> None:
@@ -67,7 +66,7 @@ def test_the_recorded_figures_are_what_torchvision_publishes() -> None:
             assert round(entry["224"]["macs"] / 1e9, 3) == meta["_ops"], name
 
 
-@pytest.mark.parametrize("name", [needs_preset(name) for name in PRESET_NAMES])
+@pytest.mark.parametrize("name", PRESET_NAMES)
 def test_preset_reproduces_torchvision_published_figures(name: str) -> None:
     meta = MODELS[name]["meta"]
     data = figures(name)
@@ -77,7 +76,7 @@ def test_preset_reproduces_torchvision_published_figures(name: str) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("name", [needs_preset(name) for name in PRESET_NAMES])
+@pytest.mark.parametrize("name", PRESET_NAMES)
 def test_preset_equals_pytorch_exactly(name: str, size: str) -> None:
     recorded = MODELS[name]
     data = figures(name, "--resolution", size)
@@ -88,13 +87,7 @@ def test_preset_equals_pytorch_exactly(name: str, size: str) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize(
-    ("name", "width", "model"),
-    [
-        pytest.param(*case, marks=pytest.mark.xfail(case[0] not in PRESETS, reason="no preset"))
-        for case in WIDTH_CASES
-    ],
-)
+@pytest.mark.parametrize(("name", "width", "model"), WIDTH_CASES)
 def test_width_follows_torchvision_width_rule(name: str, width: str, model: str, size: str) -> None:
     recorded = WIDTHS.get(model) or MODELS[model]
     data = figures(name, "--width", width, "--resolution", size)
@@ -118,7 +111,7 @@ def network(name: str) -> Network:
     return build(data, name, width=width)
 
 
-@pytest.mark.parametrize("name", [needs_preset(name) for name in PRESET_NAMES])
+@pytest.mark.parametrize("name", PRESET_NAMES)
 def test_folding_batchnorm_gives_what_an_exporter_keeps(name: str) -> None:
     """Folding each BatchNorm that follows a convolution removes its 2·C parameters and
     gives a bias-less convolution C biases: torchvision's params − 2·ΣC + the biases
@@ -129,7 +122,7 @@ def test_folding_batchnorm_gives_what_an_exporter_keeps(name: str) -> None:
     assert as_json("model", name)["params"] + folded == MODELS[name]["224"]["folded_params"]
 
 
-@pytest.mark.parametrize("name", [needs_preset(name) for name in PRESET_NAMES])
+@pytest.mark.parametrize("name", PRESET_NAMES)
 def test_batchnorm_is_what_pytorch_builds(name: str) -> None:
     """Every BatchNorm2d of the PyTorch model, standalone ones included, is 2·C
     parameters in the breakdown; a network without one has no BatchNorm row."""
@@ -141,8 +134,6 @@ def test_batchnorm_is_what_pytorch_builds(name: str) -> None:
 def test_vgg16_classifier_is_fully_connected_after_a_flatten() -> None:
     """VGG's classifier by hand: 512·7·7 → 4096 → 4096 → 1000, each with a bias; at
     193 the features are 6×6 and the adaptive pool makes them 7×7 again."""
-    if "vgg16" not in PRESETS:
-        pytest.xfail("vgg16 is not a preset yet")
     weights = 512 * 7 * 7 * 4096 + 4096 * 4096 + 4096 * 1000
     for size in (224, 193):
         cost = trace(build(load_preset("vgg16")[0], "vgg16", resolution=size))
@@ -150,8 +141,6 @@ def test_vgg16_classifier_is_fully_connected_after_a_flatten() -> None:
 
 
 def test_shufflenet_widths_are_torchvisions_four() -> None:
-    if "shufflenet_v2_x1_0" not in PRESETS:
-        pytest.xfail("shufflenet_v2_x1_0 is not a preset yet")
     result = run("model", "shufflenet_v2_x1_0", "--width", "0.75")
     assert result.exit_code == 2
     assert "0.75" in result.stderr
