@@ -5,6 +5,7 @@
     python benchmarks/profilers.py             # layers and blocks
     python benchmarks/profilers.py --networks  # whole networks (model --reported-by)
     python benchmarks/profilers.py --networks --record   # and write tests/data/
+    python benchmarks/profilers.py --torchvision [--record]  # torchvision's own models
 
 Builds every layer of tests/data/torch_conv_cases.json and the blog post's five
 variants (with and without BatchNorm) in PyTorch (and Keras, for its parameter
@@ -537,6 +538,79 @@ def _versions() -> dict[str, str]:
     return found
 
 
+TORCHVISION_RECORD = RECORD.with_name("profilers_torchvision.json")
+
+TORCHVISION: dict[str, dict[str, Any]] = {
+    "resnet18": {},
+    "resnet34": {},
+    "resnet50": {},
+    "mobilenet_v2": {},
+    "mobilenet_v3_small": {},
+    "mobilenet_v3_large": {},
+    "shufflenet_v2_x0_5": {},
+    "shufflenet_v2_x1_0": {},
+    "efficientnet_b0": {},
+    "squeezenet1_0": {},
+    "squeezenet1_1": {},
+    "vgg16": {},
+    "googlenet": {"aux_logits": False, "init_weights": False},
+    "densenet121": {},
+}
+"""The presets that are torchvision's models, with the arguments that build them as
+the preset states them (GoogLeNet without its auxiliary classifiers)."""
+
+
+def check_torchvision(record: bool) -> int:
+    """Each tool on torchvision's own models, beside convcalc's prediction for the
+    preset: where torchvision's code calls a function (F.relu, F.adaptive_avg_pool2d,
+    x.mean) instead of a module, or keeps a Dropout, the tools count otherwise, and
+    tests/test_profilers_network.py states each such difference by hand."""
+    import json
+
+    import torchvision
+
+    from convcalc.model.network import trace
+    from convcalc.model.profilers import network_reported_by
+    from convcalc.model.spec import build, load_preset
+
+    recorded = []
+    for name, kwargs in TORCHVISION.items():
+        model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
+        actual = run_tools(model, (1, 3, 224, 224))
+        data, width = load_preset(name)
+        predicted = network_reported_by(trace(build(data, name, width=width)), actual)
+        for tool, (params, compute) in actual.items():
+            ours = predicted[tool]
+            if (ours.params, ours.compute) != (params, compute):
+                print(
+                    f"{name:<20} {tool:<16} torchvision: {params:,} {compute:,}  "
+                    f"convcalc: {ours.params:,} {ours.compute:,}  "
+                    f"difference {compute - (ours.compute or 0):+,}"
+                )
+        recorded.append(
+            {
+                "args": [name],
+                "torchvision": f"torchvision.models.{name}(weights=None"
+                + "".join(f", {k}={v!r}" for k, v in kwargs.items())
+                + ")",
+                "torch_params": sum(p.numel() for p in model.parameters()),
+                "tools": {tool: {"params": p, "compute": c} for tool, (p, c) in actual.items()},
+            }
+        )
+        print(f"{name}: {len(actual)} tools")
+    if record:
+        out = {
+            "command": "python benchmarks/profilers.py --torchvision --record",
+            "about": "What each profiler prints for torchvision's own models at 224×224 "
+            "(each tool on a fresh copy; compute as the tool prints it)",
+            "versions": _versions(),
+            "cases": recorded,
+        }
+        TORCHVISION_RECORD.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {TORCHVISION_RECORD}")
+    return 0
+
+
 def check_networks(record: bool) -> int:
     import json
 
@@ -605,6 +679,8 @@ def check_networks(record: bool) -> int:
 
 
 def main() -> int:
+    if "--torchvision" in sys.argv[1:]:
+        return check_torchvision(record="--record" in sys.argv[1:])
     if "--networks" in sys.argv[1:]:
         return check_networks(record="--record" in sys.argv[1:])
     checked = mismatched = 0

@@ -8,6 +8,7 @@ PyTorch; the rest is hand arithmetic written out here.
 from __future__ import annotations
 
 import json
+from math import prod
 from typing import Any
 
 import pytest
@@ -259,3 +260,96 @@ def test_the_batch_scales_every_tool_but_the_per_sample_ones() -> None:
     # torchscan prints one sample's figure; ptflops too, but for its patched F.* calls
     assert four["torchscan"]["compute"] == one["torchscan"]["compute"]
     assert four["ptflops"]["compute"] > one["ptflops"]["compute"]
+
+
+# --- torchvision's own models ----------------------------------------------------------
+
+TORCHVISION: dict[str, Any] = json.loads((DATA / "profilers_torchvision.json").read_text())
+
+
+def _relu_elements(preset: str) -> int:
+    """Elements through every ReLU of a preset (the traced act layers)."""
+    data = as_json("model", preset)
+
+    def walk(nodes: list[dict[str, Any]]) -> int:
+        total = 0
+        for node in nodes:
+            if node["type"] == "act" and node.get("fn") == "relu":
+                total += prod(node["input_shape"])
+            total += walk(node.get("children", []))
+        return total
+
+    return walk(data["layers"])
+
+
+def _torchvision_differences(preset: str) -> dict[str, int]:
+    """What torchvision's own model reads in each tool beyond (or short of) what
+    convcalc predicts for the preset, where its code is not written with a module
+    for every layer, by hand. torchscan counts a Dropout (1 per element, even in eval
+    mode), which no preset writes, as it changes no figure."""
+    pooled = {  # the last feature map, before the classifier
+        "mobilenet_v2": 1280 * 7 * 7,
+        "shufflenet_v2_x0_5": 1024 * 7 * 7,
+        "shufflenet_v2_x1_0": 1024 * 7 * 7,
+        "densenet121": 1024 * 7 * 7,
+    }
+    window = 7 * 7
+    if preset == "mobilenet_v2":
+        # nn.functional.adaptive_avg_pool2d in forward, not a module: ptflops counts
+        # only the patched call, thop and torchscan nothing; Dropout(0.2) on 1280.
+        x = pooled[preset]
+        return {
+            "ptflops": -x,
+            "thop": -(window + 1) * 1280,
+            "torchscan": -(window + 1) * 1280 + 1280,
+        }
+    if preset.startswith("shufflenet"):
+        # x.mean([2, 3]) where the preset pools globally: no tool counts a mean.
+        x = pooled[preset]
+        return {
+            "ptflops": -2 * x,
+            "fvcore": -x,
+            "thop": -(window + 1) * 1024,
+            "calflops": -x,
+            "torchscan": -(window - 1 + 2) * 1024,
+        }
+    if preset == "densenet121":
+        # F.relu and F.adaptive_avg_pool2d on the last 1024×7×7 map: each counted
+        # once by ptflops (the patched call), not at all by thop's and torchscan's hooks.
+        x = pooled[preset]
+        return {
+            "ptflops": -x - x,
+            "thop": -(window + 1) * 1024,
+            "torchscan": -x - (window + 1) * 1024,
+        }
+    if preset == "googlenet":
+        # BasicConv2d calls F.relu: ptflops counts it once, torchscan not; Dropout(0.2)
+        relu = _relu_elements(preset)
+        return {"ptflops": -relu, "torchscan": -relu + 1024}
+    dropout = {
+        "mobilenet_v3_small": 1024,
+        "mobilenet_v3_large": 1280,
+        "efficientnet_b0": 1280,
+        "squeezenet1_0": 512 * 13 * 13,
+        "squeezenet1_1": 512 * 13 * 13,
+        "vgg16": 4096 + 4096,
+    }
+    return {"torchscan": dropout[preset]} if preset in dropout else {}
+
+
+@pytest.mark.parametrize("case", TORCHVISION["cases"], ids=_label)
+def test_torchvision_models_differ_only_where_their_code_does(case: dict[str, Any]) -> None:
+    preset = case["args"][0]
+    data = as_json("model", preset, "--reported-by", "all")
+    assert data["params"] == case["torch_params"]
+    differences = _torchvision_differences(preset)
+    for tool, figures in case["tools"].items():
+        ours = data["reported_by"][tool]
+        assert ours["params"] == figures["params"], tool
+        assert figures["compute"] - ours["compute"] == differences.get(tool, 0), tool
+
+
+def test_torchvision_resnets_read_exactly_as_predicted() -> None:
+    resnets = [c for c in TORCHVISION["cases"] if c["args"][0].startswith("resnet")]
+    assert len(resnets) == 3
+    assert all(not _torchvision_differences(c["args"][0]) for c in resnets)
