@@ -457,6 +457,144 @@ def torch_network(network: Any) -> nn.Module:
 
 SPECS = "tests/data/profilers"
 
+
+class Unsupported(Exception):
+    """A network the Keras builder below cannot write."""
+
+
+def keras_network_params(network: Any) -> int | None:
+    """The network's parameter count as Keras' ``model.count_params()`` gives it, for
+    2D networks the builder can write (None otherwise): BatchNorm's moving statistics
+    are weights, a separable block without BatchNorm between its halves is a
+    SeparableConv2D, a shared module is one set of layers called twice."""
+    try:
+        import keras
+    except ImportError:
+        return None
+    from convcalc.model import network as net
+
+    layers = keras.layers
+    acts = {"relu6": "relu6", "hardswish": "hard_swish", "hardsigmoid": "hard_sigmoid"}
+    shared: dict[str, Any] = {}
+
+    def padded(x: Any, pads: Any) -> Any:
+        return layers.ZeroPadding2D(tuple(tuple(p) for p in pads))(x) if any(map(any, pads)) else x
+
+    def conv(x: Any, layer: Conv, shape: tuple[int, ...]) -> Any:
+        if layer.transposed or layer.dims != 2:
+            raise Unsupported("transposed or not 2D")
+        x = padded(x, layer.pads(shape[1:]))
+        common = dict(strides=layer.stride, dilation_rate=layer.dilation, use_bias=layer.bias)
+        if layer.groups == layer.cin and layer.groups > 1:
+            multiplier = layer.cout // layer.cin
+            return layers.DepthwiseConv2D(layer.kernel, depth_multiplier=multiplier, **common)(x)
+        return layers.Conv2D(layer.cout, layer.kernel, groups=layer.groups, **common)(x)
+
+    def build(node: Any, x: Any, shape: tuple[int, ...]) -> tuple[Any, tuple[int, ...]]:
+        if isinstance(node, Block):
+            parts = node.layers
+            if node.variant == "separable" and not node.bn:
+                dw, pw = parts
+                x = padded(x, dw.pads(shape[1:]))
+                y = layers.SeparableConv2D(
+                    pw.cout,
+                    dw.kernel,
+                    strides=dw.stride,
+                    depth_multiplier=dw.cout // dw.cin,
+                    use_bias=pw.bias,
+                )(x)
+                return y, pw.cost(dw.cost(shape)[0])[0]
+            for layer in parts:
+                if isinstance(layer, Conv):
+                    x, shape = conv(x, layer, shape), layer.cost(shape)[0]
+                else:
+                    x = layers.BatchNormalization()(x)
+            return x, shape
+        if isinstance(node, BatchNorm | net.Norm):
+            return layers.BatchNormalization()(x), shape
+        if isinstance(node, net.Act):
+            return layers.Activation(acts.get(node.fn, node.fn))(x), shape
+        if isinstance(node, net.Activated):
+            x, shape = build(node.block, x, shape)
+            return build(node.act, x, shape)
+        if isinstance(node, net.Identity):
+            return x, shape
+        if isinstance(node, net.Flatten):
+            return layers.Flatten()(x), node.output_shape(shape)
+        if isinstance(node, net.Pool):
+            out = node.output_shape(shape)
+            if out[1:] == shape[1:]:
+                return x, shape
+            if all(o == 1 for o in out[1:]):
+                pool = (
+                    layers.GlobalAveragePooling2D
+                    if node.kind == "avg"
+                    else layers.GlobalMaxPooling2D
+                )
+                return pool(keepdims=True)(x), out
+            if node.kernel is None or any(d != 1 for d in node.dilation or (1,)):
+                raise Unsupported("adaptive or dilated pooling")
+            k = node.kernel * 2 if len(node.kernel) == 1 else node.kernel
+            st = node.stride or k
+            st = st * 2 if len(st) == 1 else st
+            p = node.padding or (0,)
+            p = p * 2 if len(p) == 1 else p
+            # right padding that gives PyTorch's output size (ceil_mode included)
+            pads = [
+                (pi, max(0, (o - 1) * si + ki - n - pi))
+                for n, o, ki, si, pi in zip(shape[1:], out[1:], k, st, p, strict=True)
+            ]
+            x = padded(x, pads)
+            pool = layers.AveragePooling2D if node.kind == "avg" else layers.MaxPooling2D
+            return pool(k, strides=st)(x), out
+        if isinstance(node, net.Linear):
+            if len(shape) > 1:
+                x = layers.Flatten()(x)
+            return layers.Dense(node.cout, use_bias=node.bias)(x), (node.cout,)
+        if isinstance(node, net.Gate):
+            fc1, fc2 = node.convs
+            g = layers.GlobalAveragePooling2D(keepdims=True)(x)
+            g = layers.Conv2D(fc1.cout, 1)(g)
+            g = layers.Activation(acts.get(node.act, node.act))(g)
+            g = layers.Conv2D(fc2.cout, 1)(g)
+            g = layers.Activation(acts.get(node.gate, node.gate))(g)
+            return layers.Multiply()([x, g]), shape
+        if isinstance(node, net.Seq):
+            for child in node.children:
+                x, shape = build(child, x, shape)
+            return x, shape
+        if isinstance(node, net.Residual):
+            y, out = build(node.body, x, shape)
+            z = build(node.shortcut, x, shape)[0] if node.shortcut else x
+            return layers.Add()([y, z]), out
+        if isinstance(node, net.Parallel):
+            if node.split is not None:
+                raise Unsupported("split")
+            built = [build(stream, x, shape) for stream in node.streams]
+            outs = [y for y, _ in built]
+            if node.merge == "sum":
+                return layers.Add()(outs), built[0][1]
+            return layers.Concatenate()(outs), (sum(o[0] for _, o in built), *built[0][1][1:])
+        if isinstance(node, net.Shared):
+            if node.key not in shared:
+                inner = keras.Input(shape=(*shape[1:], shape[0]))
+                y, out = build(node.node, inner, shape)
+                shared[node.key] = (keras.Model(inner, y), out)
+            model, out = shared[node.key]
+            return model(x), out
+        raise Unsupported(type(node).__name__)
+
+    if len(network.input_shape) != 3:
+        return None
+    c, h, w = network.input_shape
+    inputs = keras.Input(shape=(h, w, c))
+    try:
+        outputs, _ = build(network.body, inputs, network.input_shape)
+    except Unsupported:
+        return None
+    return int(keras.Model(inputs, outputs).count_params())
+
+
 NETWORK_CASES: list[dict[str, Any]] = [
     *({"preset": name} for name in PRESETS),
     {"preset": "mobilenet_v1", "batch": 2},
@@ -634,6 +772,9 @@ def check_networks(record: bool) -> int:
         model = torch_network(network)
         shape = (batch, *network.input_shape)
         actual = run_tools(model, shape)
+        keras_count = keras_network_params(network)
+        if keras_count is not None:
+            actual["keras"] = (keras_count, None)
         cost = trace(network, batch=batch)
         predicted = network_reported_by(cost, actual)
         label = " ".join(_case_args(case))

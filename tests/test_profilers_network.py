@@ -63,7 +63,10 @@ def test_the_recording_covers_every_preset_and_every_tool() -> None:
     recorded = {case["args"][0] for case in CASES}
     assert set(PRESETS) <= recorded
     for case in CASES:
-        assert set(case["tools"]) == set(TOOLS) - {"keras"}, _label(case)
+        # Keras' parameter count where benchmarks/profilers.py's Keras builder can write
+        # the network (not a channel split, adaptive or dilated pooling)
+        assert set(TOOLS) - {"keras"} <= set(case["tools"]) <= set(TOOLS), _label(case)
+    assert sum("keras" in case["tools"] for case in CASES) >= 20
 
 
 # --- MobileNetV1 in ptflops: where the 20 M come from (issue #12, part 3) -----------
