@@ -356,3 +356,13 @@ def test_torchvision_resnets_read_exactly_as_predicted() -> None:
     resnets = [c for c in TORCHVISION["cases"] if c["args"][0].startswith("resnet")]
     assert len(resnets) == 3
     assert all(not _torchvision_differences(c["args"][0]) for c in resnets)
+
+
+def test_torchscan_says_its_total_is_partial_where_it_lacks_a_formula() -> None:
+    # EfficientNet's SiLU: torchscan warns "Module type not supported" and prints its
+    # total as "known …"; ResNet has only ReLU, which it supports.
+    efficientnet = as_json("model", "efficientnet_b0", "--reported-by", "torchscan")
+    note = efficientnet["reported_by"]["torchscan"]["note"]
+    assert "“known”" in note and "nn.SiLU" in note
+    resnet = as_json("model", "resnet18", "--reported-by", "torchscan")
+    assert "known" not in resnet["reported_by"]["torchscan"]["note"]

@@ -107,6 +107,9 @@ class Tool:
     act: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     """Operations per element the tool charges for each activation (by the ``fn``
     names of the spec's ``act``), with the reason; an activation not listed costs 0."""
+    unsupported: frozenset[str] = frozenset()
+    """Activations the tool flags as unsupported, counting 0 and calling its total
+    partial (torchscan prints it as "known")."""
     batch_wide: frozenset[str] = frozenset()
     """Reasons a per-sample tool still counts for the whole batch (ptflops divides
     its modules' counts by the batch, not those of the functions it patches)."""
@@ -475,6 +478,7 @@ TOOLS: dict[str, Tool] = {
         pool=_torchscan_pool,
         linear=_torchscan_linear,
         act=_TORCHSCAN_ACT,
+        unsupported=frozenset(["silu", "gelu", "hardswish", "hardsigmoid"]),
     ),
     "flopcountermode": Tool(
         "flopcountermode", "2.13", "FLOPs", _flop_counter_mode, None, linear=_linear_doubled
@@ -624,15 +628,49 @@ def network_reported_by(cost: NodeCost, tools: Iterable[str]) -> dict[str, Repor
             terms = _keras_network_terms(cost)
         else:
             compute, terms = _figure(tool, _network_terms(tool, cost), cost.macs, cost.batch)
+        note = _note(tool, terms, True)
+        missing = _unsupported(tool, cost)
+        if missing:
+            note += (
+                f"; prints its total as “known” (a partial sum): it has no formula for "
+                f"{', '.join(_MODULES[fn] for fn in missing)}, which it counts as 0"
+            )
         reports[name] = Report(
             tool=name,
             params=cost.params + sum(t.amount for t in terms if t.figure == "params"),
             compute=compute,
             unit=tool.unit,
-            note=_note(tool, terms, True),
+            note=note,
             terms=tuple(terms),
         )
     return reports
+
+
+_MODULES = {
+    "relu": "nn.ReLU",
+    "relu6": "nn.ReLU6",
+    "hardswish": "nn.Hardswish",
+    "silu": "nn.SiLU",
+    "sigmoid": "nn.Sigmoid",
+    "hardsigmoid": "nn.Hardsigmoid",
+    "gelu": "nn.GELU",
+    "tanh": "nn.Tanh",
+}
+"""The PyTorch module of each activation a spec names."""
+
+
+def _unsupported(tool: Tool, cost: NodeCost) -> list[str]:
+    """The activations in the network (a gate's two included) that the tool does
+    not support, in the order they first run."""
+    from .network import Act, Gate
+
+    found: dict[str, None] = {}
+    for _, node in cost.walk():
+        if isinstance(node.layer, Act):
+            found[node.layer.fn] = None
+        elif isinstance(node.node, Gate):
+            found[node.node.act] = found[node.node.gate] = None
+    return [fn for fn in found if fn in tool.unsupported]
 
 
 def _network_terms(tool: Tool, cost: NodeCost) -> Iterator[Terms]:
