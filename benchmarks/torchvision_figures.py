@@ -5,12 +5,13 @@
 
 (the reference venv: torch 2.13 + torchvision 0.28, see
 /work/shared/reference/RECORDING.md). Every model is built with ``weights=None`` in
-eval mode; nothing is downloaded. For each model and input size it records:
+eval mode; nothing is downloaded. For each model it records:
 
 - ``meta``: the ``num_params`` and ``_ops`` (GFLOPS, that is GMACs) that
   torchvision's weights enum publishes, where the model has weights;
 - ``params``: ``sum(p.numel() for p in model.parameters())``;
-- ``macs``: exact multiply-accumulates by forward hooks, convcalc's convention:
+- ``macs``: exact multiply-accumulates by forward hooks at each of ``SIZES``, in
+  convcalc's convention:
   Conv2d out elements × cin/groups × kh × kw, Linear in × out features, bias adds
   not counted, nothing else counted;
 - ``output``: the output shape without the batch;
@@ -36,7 +37,10 @@ from torchvision import models
 
 warnings.filterwarnings("ignore")
 
-SIZES = (224, 193)
+# 224 as published; 193, 47 and 33 are odd sizes at which ceil_mode pools keep a row,
+# VGG's adaptive pool makes 6×6 (or 1×1) features 7×7, and strides round down.
+SIZES = (224, 193, 47, 33)
+LAYER_SIZES = (224, 193)
 
 # name, builder, keyword arguments, the weights enum that carries the metadata
 MODELS: list[tuple[str, str, dict[str, Any]]] = [
@@ -174,7 +178,7 @@ def record(label: str, builder: str, kwargs: dict[str, Any], layers: bool) -> di
         "meta": meta_of(builder) if not any(k == "width_mult" for k in kwargs) else None,
     }
     for size in SIZES:
-        entry[str(size)] = measure(model, size, layers)
+        entry[str(size)] = measure(model, size, layers and size in LAYER_SIZES)
     print(label, entry["params"], entry["224"]["macs"], entry["meta"], file=sys.stderr)
     return entry
 
@@ -202,13 +206,16 @@ def main(path: str, layers_path: str | None) -> None:
         "sizes": list(SIZES),
     }
     figures: dict[str, Any] = {"about": about, "models": {}, "widths": {}}
-    layer_figures: dict[str, Any] = {"about": about, "models": {}}
+    layer_figures: dict[str, Any] = {
+        "about": {**about, "sizes": list(LAYER_SIZES)},
+        "models": {},
+    }
     for label, builder, kwargs in MODELS:
         want_layers = layers_path is not None and label in LAYER_MODELS
         entry = record(label, builder, kwargs, want_layers)
         if want_layers:
             layer_figures["models"][label] = {
-                size: entry[size].pop("layers") for size in map(str, SIZES)
+                size: entry[size].pop("layers") for size in map(str, LAYER_SIZES)
             }
         figures["models"][label] = entry
     for label, builder, kwargs in WIDTHS:

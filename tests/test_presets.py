@@ -3,8 +3,8 @@
 The figures were recorded once from torch 2.13 + torchvision 0.28 by
 benchmarks/torchvision_figures.py (the command is in the file): params by
 ``sum(p.numel())``, MACs by forward hooks on every Conv2d and Linear (convcalc's
-convention), at 224×224 and at 193×193, and the ``num_params`` and ``_ops`` (GMACs, to
-three decimals) that torchvision's weights metadata publishes.
+convention), at 224×224 and at the odd sizes 193, 47 and 33, and the ``num_params``
+and ``_ops`` (GMACs, to three decimals) that torchvision's weights metadata publishes.
 """
 
 from __future__ import annotations
