@@ -600,6 +600,20 @@ NETWORK_CASES: list[dict[str, Any]] = [
     {"preset": "mobilenet_v1", "batch": 2},
     {"preset": "mobilenet_v1", "width": "0.5", "resolution": 160},
     {"preset": "resnet18", "resolution": 193},
+    # small odd sizes, where ceil_mode and adaptive pools with uneven bins matter
+    *(
+        {"preset": name, "resolution": size}
+        for name, size in (
+            ("vgg16", 47),
+            ("squeezenet1_0", 47),
+            ("googlenet", 47),
+            ("shufflenet_v2_x0_5", 47),
+            ("densenet121", 33),
+            ("mobilenet_v3_small", 33),
+            ("efficientnet_b0", 33),
+            ("resnet50", 33),
+        )
+    ),
     {"preset": f"{SPECS}/mobilenet_v1_relu.toml"},
     {"preset": f"{SPECS}/mobilenet_v1_relu.toml", "batch": 3},
     {"preset": f"{SPECS}/zoo.toml"},
