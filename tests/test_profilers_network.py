@@ -366,3 +366,12 @@ def test_torchscan_says_its_total_is_partial_where_it_lacks_a_formula() -> None:
     assert "“known”" in note and "nn.SiLU" in note
     resnet = as_json("model", "resnet18", "--reported-by", "torchscan")
     assert "known" not in resnet["reported_by"]["torchscan"]["note"]
+
+
+def test_a_network_without_activations_says_so() -> None:
+    # mobilenet_v1's preset writes no ReLU (TF-slim's ReLU6 or a port's ReLU is not
+    # stated); mobilenet_v1_relu.toml writes them.
+    bare = ok("model", "mobilenet_v1", "--reported-by", "ptflops").stdout
+    assert "This network writes no activations" in bare
+    relu = ok("model", str(SPECS / "mobilenet_v1_relu.toml"), "--reported-by", "ptflops").stdout
+    assert "This network writes no activations" not in relu

@@ -300,6 +300,11 @@ def reported_table(reports: dict[str, Any], cost: NodeCost, title: str = "") -> 
         "residual sums and gate products written a + b and x * g (which no tool here counts), "
         "a shared module registered once.",
     )
+    if not any(node.type == "act" for _, node in cost.walk()):
+        notes += (
+            "This network writes no activations (act): on a PyTorch model with its ReLUs, "
+            "ptflops, calflops and torchscan read more.",
+        )
     return Table(
         title=title or f"As other tools report it: {cost.name}",
         columns=(
