@@ -9,6 +9,10 @@ a note accounts for every difference it sits beside. The rules were read from ea
 tool's source (the versions named in :data:`TOOLS`) and are checked against the
 installed tools by ``benchmarks/profilers.py``; nothing here imports them.
 
+:func:`network_reported_by` does the same for a whole traced network, with each
+tool's rules for pooling, linear layers and activations besides, read from the
+network as PyTorch code usually writes it (see :class:`Tool`).
+
 All counts are for the whole batch: per-sample counts times the batch.
 """
 
@@ -276,16 +280,11 @@ def _flop_counter_mode(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
 
 
 # --- pooling, linear layers and activations (whole networks) -------------------
-# A pool's window as its module holds it: what torchscan and thop read.
-
-
-def _adaptive(pool: Pool) -> bool:
-    """An adaptive pool (a global one is adaptive to 1): PyTorch's AdaptiveAvg/MaxPool."""
-    return pool.adaptive
+# A global pool is adaptive pooling to 1 (nn.AdaptiveAvgPool2d(1)): Pool.adaptive.
 
 
 def _pool_name(pool: Pool) -> str:
-    return ("adaptive " if _adaptive(pool) else "") + ("max" if pool.kind == "max" else "average")
+    return ("adaptive " if pool.adaptive else "") + ("max" if pool.kind == "max" else "average")
 
 
 # ptflops counts a module by its hook, and also counts the torch.nn.functional calls
@@ -305,7 +304,7 @@ def _ptflops_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
 
 def _fvcore_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
     # Only aten::adaptive_avg_pool2d has a handler: one per input element.
-    if pool.kind == "avg" and _adaptive(pool) and len(x) == 3:
+    if pool.kind == "avg" and pool.adaptive and len(x) == 3:
         return [(prod(x), "for 2D adaptive average pooling: 1 operation per input element")]
     return []
 
@@ -313,7 +312,7 @@ def _fvcore_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
 def _thop_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
     if pool.kind == "max":
         return []  # zero_ops
-    if not _adaptive(pool):
+    if not pool.adaptive:
         return [(prod(y), "for average pooling: 1 operation per output element")]
     # (input / output size, per dimension, multiplied) + 1 per output element. thop
     # computes it in float64 and truncates: where the sizes do not divide, its figure
@@ -338,7 +337,7 @@ def _calflops_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
 def _torchscan_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
     dims = len(x) - 1
     note = ""
-    if _adaptive(pool):
+    if pool.adaptive:
         # Its approximation of the window: in // out where it divides, else in % out + 1.
         window = prod(
             i // o if i % o == 0 else i % o + 1 for i, o in zip(x[1:], y[1:], strict=True)

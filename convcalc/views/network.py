@@ -292,7 +292,7 @@ def reported_table(reports: dict[str, Any], cost: NodeCost, title: str = "") -> 
         }
         for name, report in reports.items()
     )
-    notes = (
+    notes: tuple[str, ...] = (
         f"convcalc: {fmt(cost.params)} parameters, {fmt(cost.macs)} MACs. Each note's terms "
         "add up to the difference between the tool's figures and these.",
         "As PyTorch code usually writes the network (torchvision's way): each layer an nn "
