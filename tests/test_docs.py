@@ -27,7 +27,7 @@ def console_examples() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("command", "output"), console_examples(), ids=lambda x: x[:50])
 def test_readme_output_is_real(command: str, output: str) -> None:
-    result = CliRunner().invoke(cli, shlex.split(command)[1:])
+    result = CliRunner().invoke(cli, shlex.split(command)[1:], env={"COLUMNS": None})
     assert result.stdout == output
 
 

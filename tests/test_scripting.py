@@ -208,7 +208,7 @@ def test_sweep_bad_ranges(args: list[str], named: str) -> None:
 
 
 def test_sweep_chart_draws_bars_on_one_scale() -> None:
-    out = run("sweep", "--cin", "64", "--cout", "128", "-k", "3", "--chart").stdout
+    out = run("sweep", "--cin", "64", "--cout", "128", "-k", "3", "--chart", "--linear").stdout
     bars = {
         line.split()[0]: line.split()[1].count("#")
         for line in out.splitlines()

@@ -892,7 +892,9 @@ def onnx_model() -> bytes:
 def test_a_file_that_is_not_a_spec(tmp_path: Path, name: str, content: bytes, looks: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    result = run("model", str(path))
+    # `model` reads a FILE.onnx as ONNX (tests/test_onnx.py); `fit --model` takes specs
+    args = ["fit", "--max-params", "1M", "--model"] if name.endswith(".onnx") else ["model"]
+    result = run(*args, str(path))
     assert result.exit_code == 2
     assert f"this looks like {looks}" in result.stderr
     assert "convcalc reads network specs written in TOML or JSON" in result.stderr

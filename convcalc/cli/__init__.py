@@ -17,9 +17,8 @@ from typing import Any
 import click
 
 from ..model.names import ALIASES
-from ..views.text import visible
 from .errors import CheckFailed, Interrupted
-from .options import CONTEXT_SETTINGS
+from .options import CONTEXT_SETTINGS, help_option
 from .output import PIPE_CLOSED_STATUS, PipeClosed, guarded_stdout, say
 
 __all__ = ["COMMANDS", "LazyGroup", "cli", "main"]
@@ -47,6 +46,9 @@ class LazyGroup(click.Group):
     def __init__(self, *args: Any, lazy_subcommands: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_subcommands = lazy_subcommands
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return help_option(self, ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*self.lazy_subcommands, *super().list_commands(ctx)]
@@ -87,8 +89,14 @@ class LazyGroup(click.Group):
             and self.get_command(ctx, args[0]) is None
             and not args[0].startswith("-")
         ):
-            allowed = ", ".join([*self.list_commands(ctx), *ALIASES])
-            raise click.UsageError(f"no such command {args[0]!r}: use one of {allowed}", ctx)
+            from ..views.text import did_you_mean
+
+            names = [*self.list_commands(ctx), *ALIASES]
+            raise click.UsageError(
+                f"no such command {args[0]!r}{did_you_mean(args[0], names)}: "
+                f"use one of {', '.join(names)}",
+                ctx,
+            )
         return super().resolve_command(ctx, args)
 
     def main(
@@ -113,18 +121,22 @@ class LazyGroup(click.Group):
             say("convcalc: interrupted")
             code = Interrupted.exit_code
         except CheckFailed as error:
-            say(visible(f"convcalc: check failed: {_one_line(error.format_message())}"))
+            say(_visible(f"convcalc: check failed: {_one_line(error.format_message())}"))
             code = error.exit_code
         except click.exceptions.NoArgsIsHelpError as error:
-            # `convcalc` alone asks for nothing wrong: show the whole help, as Click
-            # does, rather than squeezing it onto one error line.
-            say(error.format_message().rstrip("\n"))
-            code = error.exit_code
+            # `convcalc` alone asks for nothing wrong: show the whole help on stdout,
+            # as --help does, and succeed.
+            try:
+                with guarded_stdout():
+                    click.echo(error.format_message().rstrip("\n"))
+                code = 0
+            except PipeClosed:
+                code = PIPE_CLOSED_STATUS
         except click.ClickException as error:
             ctx = getattr(error, "ctx", None)
             where = ctx.command_path if ctx is not None else "convcalc"
             # A file name or a spec's name may hold escape sequences: show them escaped.
-            say(visible(f"{where}: error: {_one_line(error.format_message())}"))
+            say(_visible(f"{where}: error: {_one_line(error.format_message())}"))
             code = error.exit_code
         if standalone_mode:
             sys.exit(code)
@@ -133,6 +145,13 @@ class LazyGroup(click.Group):
 
 def _one_line(message: str) -> str:
     return " ".join(message.split())
+
+
+def _visible(message: str) -> str:
+    # Imported here: the views are not needed to start (1.1 M instructions on -q).
+    from ..views.text import visible
+
+    return visible(message)
 
 
 @click.group(
@@ -147,7 +166,14 @@ Examples:
   convcalc separable --cin 64 --cout 128 --input 56 --format json
 """,
 )
-@click.version_option(package_name="convcalc", message="%(prog)s %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    help="Show the version and exit.",
+    callback=lambda ctx, param, value: _show_version(ctx, value),
+)
 def cli() -> None:
     """What convolution layers cost: parameters, MACs, shapes and memory, exactly.
 
@@ -155,6 +181,17 @@ def cli() -> None:
     and compare to set them side by side. MACs are multiply-accumulates
     without bias additions, BatchNorm or activations; FLOPs = 2 × MACs.
     """
+
+
+def _show_version(ctx: click.Context, value: bool) -> None:
+    # What click.version_option prints, by Click's documented pattern for an eager
+    # option: version_option asks gettext for its help text at every start.
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    click.echo(f"{ctx.find_root().info_name} {version('convcalc')}", color=ctx.color)
+    ctx.exit()
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import click
 from ..model.schema import OPTIONS
 from .options import CONTEXT_SETTINGS
 from .output import opened, say
-from .types import OUTPUT, InputFile
+from .types import InputFile, OutputPath
 
 __all__ = ["batch_cmd"]
 
@@ -42,20 +42,32 @@ Examples:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["jsonl", "csv"]),
+    type=click.Choice(["jsonl", "json", "csv"]),
     default="jsonl",
-    help="JSON Lines (one JSON contract object per line) or CSV with fixed columns.",
+    help="JSON Lines (one JSON contract object per line; json says the same) or CSV "
+    "with fixed columns.",
 )
 @click.option("--strict", is_flag=True, help="Stop with exit 2 at the first bad line.")
 @click.option(
     "-o",
     "--output",
-    type=OUTPUT,
+    type=OutputPath(dir_okay=False),
     help="Write to a file instead of stdout (- for stdout). An existing file is "
     "replaced only once the whole output is written; never the input file.",
 )
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No progress bar and no count of bad lines on stderr (the records still say them).",
+)
 def batch_cmd(
-    file: IO[bytes], input_format: str | None, output_format: str, strict: bool, output: str | None
+    file: IO[bytes],
+    input_format: str | None,
+    output_format: str,
+    strict: bool,
+    output: str | None,
+    quiet: bool,
 ) -> None:
     """Many layer configs in one process, one result a line.
 
@@ -70,7 +82,10 @@ def batch_cmd(
 
     if input_format is None:
         input_format = "csv" if str(getattr(file, "name", "")).lower().endswith(".csv") else "jsonl"
+    if output_format == "json":
+        output_format = "jsonl"  # one JSON object a line, as every other command's json
     failed = total = 0
+    progress = None if quiet else Progress.start(file)
     # Opened once FILE is known not to be the output; a file is replaced at the end.
     with opened(output, "json" if output_format == "jsonl" else "text", source=file) as write:
         if output_format == "csv":
@@ -83,7 +98,63 @@ def batch_cmd(
                         record = "" if line == total else f" (record {total})"
                         raise click.UsageError(f"line {line}{record}: {error}")
                 write(text)
+                if progress is not None and total % 1024 == 0:
+                    progress.show()
         except StopBatch as error:
             raise click.UsageError(str(error)) from None
-    if failed:
+        finally:
+            if progress is not None:
+                progress.close()
+    if failed and not quiet:
         say(f"convcalc batch: {failed} of {total} lines had errors")
+
+
+class Progress:
+    """A progress bar on stderr, for a file of known size read while stderr is a
+    terminal: how far into the file the run is. Never in a pipe, never for stdin."""
+
+    WIDTH = 30
+
+    def __init__(self, file: IO[bytes], size: int, stream: IO[str]) -> None:
+        self.file, self.size, self.stream = file, size, stream
+        self.drawn = ""
+
+    @classmethod
+    def start(cls, file: IO[bytes]) -> Progress | None:
+        """A bar for ``file``, or None where none is drawn."""
+        import os
+        import stat
+        import sys
+
+        stream = sys.stderr
+        try:
+            if stream is None or not stream.isatty():
+                return None
+            info = os.fstat(file.fileno())
+        except (AttributeError, OSError, ValueError):
+            return None  # no real file behind it (a test's stream, a closed stderr)
+        if not stat.S_ISREG(info.st_mode) or info.st_size <= 0:
+            return None  # a pipe or a device: its size is not known
+        return cls(file, info.st_size, stream)
+
+    def show(self) -> None:
+        try:
+            done = min(self.file.tell(), self.size)
+        except (OSError, ValueError):
+            return
+        filled = done * self.WIDTH // self.size
+        text = f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done * 100 // self.size:3d}%"
+        if text != self.drawn:
+            self.drawn = text
+            self._write(text)
+
+    def close(self) -> None:
+        if self.drawn:  # clear the bar: stderr is left as it was
+            self._write("\r" + " " * len(self.drawn) + "\r")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass

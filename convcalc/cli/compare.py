@@ -48,6 +48,12 @@ Examples:
 @schema_options("kernel")
 @click.option("--all", "include_all", is_flag=True, help="Add depthwise and pointwise alone.")
 @click.option("--chart", is_flag=True, help="Draw parameters (and MACs) as bars on a shared scale.")
+@click.option(
+    "--log/--linear",
+    default=None,
+    help="Chart bars on a log scale, or a linear one  [default: log where the bars span "
+    "more than 100×]",
+)
 @schema_options("bias", "bn", "input", "dims", "batch", "dtype", "stride", "padding", "dilation")
 @schema_options("convention", "framework", "fold_bn")
 @output_options("Print only each row's parameter count, one a line.")
@@ -57,6 +63,7 @@ def compare_cmd(
     kernel: Size,
     include_all: bool,
     chart: bool,
+    log: bool | None,
     bias: bool,
     bn: bool,
     input: Size | None,
@@ -128,7 +135,7 @@ def compare_cmd(
 
         return [
             *compare_tables(groups, convention=convention),
-            *(compare_charts(groups) if chart else []),
+            *(compare_charts(groups, log=log) if chart else []),
         ]
 
     def csv() -> list[Any]:

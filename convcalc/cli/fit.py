@@ -12,7 +12,7 @@ from ..model.schema import OPTIONS, options_for
 from .errors import CheckFailed, fail, hint
 from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_option, schema_options
 from .output import Output, input_of
-from .specs import SPEC_FORMAT_OPTION, network_step, read_spec, spec_name
+from .specs import SPEC_FORMAT_OPTION, complete_spec, network_step, read_spec, spec_name
 from .types import COUNT, SIZE, Size
 
 __all__ = ["fit_cmd"]
@@ -40,6 +40,7 @@ Examples:
     "--model",
     "model_spec",
     metavar="SPEC",
+    shell_complete=complete_spec,
     help="Fit a network's width multiplier instead: a preset or a spec file.",
 )
 @click.option("--resolution", type=SIZE, metavar="SIZE", help="With --model: input size.")

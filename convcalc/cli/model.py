@@ -8,15 +8,17 @@ import click
 
 from ..model.names import ALIASES, SWAP_VARIANTS, canonical
 from ..model.schema import OPTIONS
+from .onnx_file import is_onnx, json_fields, read_onnx, report
+from .onnx_file import save_spec as save_spec_file
 from .options import (
     CONTEXT_SETTINGS,
-    check_options,
+    network_check_options,
     output_options,
     schema_option,
     schema_options,
 )
 from .output import Gates, Output, input_of
-from .specs import SPEC_FORMAT_OPTION, network_step, read_spec, spec_name
+from .specs import SPEC_FORMAT_OPTION, complete_spec, network_step, read_spec, spec_name
 from .types import POSITIVE, SIZE, WidthType
 
 __all__ = ["model_cmd"]
@@ -35,9 +37,11 @@ Examples:
   convcalc model osnet_x1_0 --training --optimizer adam --batch 64
   convcalc model mobilenet_v1 --reported-by ptflops
   convcalc model examples/tiny_resnet.toml --format json --max-macs 1G
+  convcalc model resnet18.onnx --max-params 12M --max-macs 2G
+  convcalc model model.onnx --input 256x128 --save-spec model.toml
 """,
 )
-@click.argument("spec", required=False, metavar="SPEC")
+@click.argument("spec", required=False, metavar="SPEC", shell_complete=complete_spec)
 @click.option("--list", "list_presets", is_flag=True, help="List the built-in presets and exit.")
 @click.option(
     "--show", is_flag=True, help="Print the preset's spec file (TOML), to copy and edit, and exit."
@@ -68,6 +72,22 @@ Examples:
     default=1,
     help="Levels of nested blocks to show in tables (JSON always has the whole tree).",
 )
+@click.option(
+    "--input",
+    "input_size",
+    type=SIZE,
+    metavar="SIZE",
+    help="An ONNX file's input size, where the file leaves it symbolic or missing (224, 256x128).",
+)
+@click.option(
+    "--strict", is_flag=True, help="An ONNX operator convcalc does not know is an error (exit 2)."
+)
+@click.option(
+    "--save-spec",
+    metavar="PATH",
+    help="Also write the network as a spec file (JSON if PATH ends in .json, else TOML).",
+)
+@schema_options("fold_bn")
 @schema_options("batch")
 @schema_option(
     OPTIONS["dtype"], default=None, help="Element type for memory  [default: the spec's, else fp32]"
@@ -75,7 +95,7 @@ Examples:
 @schema_options("convention", "training", "frozen", "optimizer")
 @schema_options("reported_by")
 @output_options("Print only the total parameter count.")
-@check_options
+@network_check_options
 def model_cmd(
     spec: str | None,
     list_presets: bool,
@@ -85,6 +105,10 @@ def model_cmd(
     resolution: int | tuple[int, ...] | None,
     as_variant: str | None,
     depth: int,
+    input_size: int | tuple[int, ...] | None,
+    strict: bool,
+    save_spec: str | None,
+    fold_bn: bool,
     batch: int,
     dtype: str | None,
     convention: str,
@@ -95,9 +119,10 @@ def model_cmd(
     out: Output,
     gates: Gates,
 ) -> None:
-    """A whole network, from a spec file or a built-in preset.
+    """A whole network, from a spec file, a built-in preset or an ONNX file.
 
-    The spec is TOML or JSON; - reads it from standard input.
+    The spec is TOML or JSON; - reads it from standard input. An ONNX file
+    (FILE.onnx, with convcalc[onnx] installed) is read as the equivalent spec.
     Prints each layer's output shape, parameters and MACs, the totals, and a
     breakdown by layer type, like the MobileNet paper's "Resource per layer
     type". MACs exclude bias, BatchNorm, pooling and activations.
@@ -116,8 +141,33 @@ def model_cmd(
         raise click.UsageError(f"give a spec file or a preset ({', '.join(PRESETS)}), or --list")
     variant = canonical(as_variant) if as_variant else None
     source = spec_name(spec)
-    network = _load_network(spec, width, resolution, spec_format)
+    imported = None
+    if is_onnx(spec):
+        if input_size is not None and resolution is not None and input_size != resolution:
+            raise click.BadParameter(
+                "give --input or --resolution, not both", param_hint="'--input'"
+            )
+        imported = read_onnx(spec, input_size or resolution, strict=strict)
+        data, resolution = imported.spec, None
+    elif input_size is not None:
+        raise click.BadParameter(
+            "--input gives an ONNX file's input size; a spec's is its input key "
+            "(--resolution replaces it)",
+            param_hint="'--input'",
+        )
+    else:
+        data = _read_data(spec, spec_format)
+    network = _load_network(spec, data, width, resolution)
+    if save_spec is not None:
+        save_spec_file(data[0] if imported is None else data, save_spec, input_of(spec))
+    if imported is not None:
+        report(imported, source, human=out.format not in ("json",) and not out.quiet)
+    if fold_bn:
+        from ..model.conventions import fold_network
+
+        network = fold_network(network)
     dtype = dtype or network.dtype
+    extra = json_fields(imported) if imported is not None else {}
 
     def compute() -> tuple[Any, Any, list[Any]]:
         from ..model.network import kept, swap, trace
@@ -160,6 +210,7 @@ def model_cmd(
                     dtype,
                     batch=batch,
                     convention=convention,
+                    extra=extra,
                     reports=reports(cost),
                 ),
             )
@@ -178,6 +229,7 @@ def model_cmd(
                     dtype,
                     batch=batch,
                     convention=convention,
+                    extra=extra,
                     reports=(reports(cost), reports(swapped)) if reported_by else None,
                 ),
             )
@@ -194,6 +246,7 @@ def _emit_network(
     *,
     batch: int,
     convention: str,
+    extra: dict[str, Any],
     reports: Any = None,
 ) -> None:
     """One network's layers, its breakdown by layer type, its training step, and what
@@ -212,14 +265,17 @@ def _emit_network(
             *([training_table(step, f"Training step: {cost.name}")] if step else []),
             *([reported_table(reports, cost)] if reports else []),
         ],
-        lambda: network_json(
-            cost,
-            dtype=dtype,
-            batch=batch,
-            convention=convention,
-            training=step,
-            reports=reports,
-        ),
+        lambda: {
+            **network_json(
+                cost,
+                dtype=dtype,
+                batch=batch,
+                convention=convention,
+                training=step,
+                reports=reports,
+            ),
+            **extra,
+        },
         csv=lambda: [layers()],
     )
 
@@ -237,6 +293,7 @@ def _emit_swap(
     *,
     batch: int,
     convention: str,
+    extra: dict[str, Any],
     reports: Any = None,
 ) -> None:
     """A network beside itself with its K×K blocks swapped, both training steps, and
@@ -271,28 +328,39 @@ def _emit_swap(
                 else []
             ),
         ],
-        lambda: swap_json(
-            cost,
-            swapped,
-            variant,
-            dtype=dtype,
-            batch=batch,
-            convention=convention,
-            training=trainings,
-            kept=held,
-            reports=reports,
-        ),
+        lambda: {
+            **swap_json(
+                cost,
+                swapped,
+                variant,
+                dtype=dtype,
+                batch=batch,
+                convention=convention,
+                training=trainings,
+                kept=held,
+                reports=reports,
+            ),
+            **extra,
+        },
         csv=lambda: [table()],
     )
 
 
-def _load_network(spec: str, width: Any, resolution: Any, fmt: str | None) -> Any:
+def _read_data(spec: str, fmt: str | None) -> tuple[dict[str, Any], Any]:
+    return read_spec(spec, fmt=fmt)
+
+
+def _load_network(spec: str, data: Any, width: Any, resolution: Any) -> Any:
+    """Build the network: ``data`` is a spec's (data, preset width) or an ONNX file's
+    spec data."""
     from ..model.spec import build
 
-    data, preset_width = read_spec(spec, fmt=fmt)
+    spec_data, preset_width = data if isinstance(data, tuple) else (data, None)
     alpha = width if width is not None else preset_width
     source = spec_name(spec)
-    return network_step(source, lambda: build(data, source, width=alpha, resolution=resolution))
+    return network_step(
+        source, lambda: build(spec_data, source, width=alpha, resolution=resolution)
+    )
 
 
 def _show_preset(spec: str | None, out: Output) -> None:

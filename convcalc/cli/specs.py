@@ -7,10 +7,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+import click.shell_completion
 
 from ..model.core import ConvCalcError
 
-__all__ = ["STDIN", "SPEC_FORMAT_OPTION", "network_step", "read_spec", "spec_name"]
+__all__ = [
+    "STDIN",
+    "SPEC_FORMAT_OPTION",
+    "complete_spec",
+    "network_step",
+    "read_spec",
+    "spec_name",
+]
 
 T = TypeVar("T")
 
@@ -22,6 +30,18 @@ SPEC_FORMAT_OPTION = click.option(
     type=click.Choice(["toml", "json"]),
     help="How the spec is written  [default: by its suffix, else JSON if it starts with {]",
 )
+
+
+def complete_spec(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """What a shell completes a SPEC with: the presets' names, then files."""
+    from click.shell_completion import CompletionItem
+
+    from ..model.spec import PRESETS
+
+    names = [CompletionItem(name) for name in PRESETS if name.startswith(incomplete)]
+    return [*names, CompletionItem(incomplete, type="file")]
 
 
 def spec_name(spec: str) -> str:
@@ -56,9 +76,11 @@ def read_spec(
             return load_preset(spec)
         return load(spec, fmt=fmt), None
     except SpecNotFound:
+        from ..views.text import did_you_mean
+
         raise click.BadParameter(
-            f"{spec!r} is neither a file nor a preset ({', '.join(PRESETS)}); - reads "
-            "standard input",
+            f"{spec!r} is neither a file nor a preset{did_you_mean(spec, list(PRESETS))}: "
+            f"use a spec file, a preset ({', '.join(PRESETS)}), or - for standard input",
             param_hint=hint,
         ) from None
     except RecursionError:

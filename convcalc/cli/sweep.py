@@ -17,6 +17,11 @@ from .types import SIZES, RangeType, Size
 __all__ = ["sweep_cmd"]
 
 
+def _joined(ctx: click.Context, param: click.Parameter, values: Any) -> tuple[Any, ...]:
+    """A repeated option's lists as one list, in order: --cin 16,32 --cin 64 is 16,32,64."""
+    return tuple(value for values_given in values for value in values_given)
+
+
 @click.command(
     "sweep",
     context_settings=CONTEXT_SETTINGS,
@@ -27,24 +32,50 @@ Examples:
   convcalc sweep --cin 64 --cout 64:256:64 --input 56 --format csv
 """,
 )
-@click.option("--cin", type=RangeType(), required=True, metavar="RANGE", help="Input channels.")
-@click.option("--cout", type=RangeType(), required=True, metavar="RANGE", help="Output channels.")
+@click.option(
+    "--cin",
+    type=RangeType(),
+    required=True,
+    multiple=True,
+    callback=_joined,
+    metavar="RANGE",
+    help="Input channels (repeatable).",
+)
+@click.option(
+    "--cout",
+    type=RangeType(),
+    required=True,
+    multiple=True,
+    callback=_joined,
+    metavar="RANGE",
+    help="Output channels (repeatable).",
+)
 @click.option(
     "-k",
     "--kernel",
     type=SIZES,
-    default="3",
+    default=["3"],
+    multiple=True,
+    callback=_joined,
     metavar="SIZES",
-    help="Kernel sizes, comma-separated (3,5,7 or 3x5).",
+    help="Kernel sizes, comma-separated (3,5,7 or 3x5; repeatable).",
 )
 @click.option(
     "--variants",
-    default=",".join(VARIANTS),
+    default=[",".join(VARIANTS)],
+    multiple=True,
+    callback=lambda ctx, param, values: ",".join(values),
     metavar="NAMES",
-    help="Variants to include, comma-separated (aliases allowed).",
+    help="Variants to include, comma-separated (aliases allowed; repeatable).",
 )
 @schema_options("bias", "bn", "input", "dims", "batch", "dtype")
 @click.option("--chart", is_flag=True, help="Draw the figures as bars on a shared scale.")
+@click.option(
+    "--log/--linear",
+    default=None,
+    help="Chart bars on a log scale, or a linear one  [default: log where the bars span "
+    "more than 100×]",
+)
 @schema_options("convention")
 @output_options(
     "Print only parameter counts: a line per config, a number per variant in the table's order."
@@ -61,6 +92,7 @@ def sweep_cmd(
     batch: int,
     dtype: str,
     chart: bool,
+    log: bool | None,
     convention: str,
     out: Output,
 ) -> None:
@@ -119,7 +151,10 @@ def sweep_cmd(
     def tables() -> list[Any]:
         from ..views.tables import sweep_charts, sweep_tables
 
-        return [*sweep_tables(results, convention), *(sweep_charts(results) if chart else [])]
+        return [
+            *sweep_tables(results, convention),
+            *(sweep_charts(results, log=log) if chart else []),
+        ]
 
     def csv() -> list[Any]:
         from ..views.tables import sweep_csv_table

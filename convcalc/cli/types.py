@@ -26,7 +26,6 @@ from ..model.schema import Option
 
 __all__ = [
     "COUNT",
-    "OUTPUT",
     "POSITIVE",
     "SIZE",
     "SIZES",
@@ -175,7 +174,7 @@ class RangeType(ParamBase):
 
 
 _SI = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
-_COUNT = re.compile(r"\s*([0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.([0-9]+))?([kKmMgGtT]?)\s*")
+_COUNT = r"\s*([0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.([0-9]+))?([kKmMgGtT]?)\s*"
 
 
 class CountType(ParamBase):
@@ -188,7 +187,7 @@ class CountType(ParamBase):
         if isinstance(value, int):
             return value
         text = str(value)
-        match = _COUNT.fullmatch(text)
+        match = re.fullmatch(_COUNT, text)  # compiled on first use, not at every start
         if match:
             digits = match[1].replace(",", "") + (match[2] or "")
             if len(digits) > MAX_DIGITS:
@@ -250,16 +249,20 @@ class OutputPath(click.Path):
 
 
 class Choice(click.Choice):  # type: ignore[type-arg]
-    """A closed set, read as batch reads it: case and surrounding spaces do not matter."""
+    """A closed set, read as batch reads it: case and surrounding spaces do not matter,
+    and an alias (``half`` for ``fp16``) is read as the name it stands for."""
 
-    def __init__(self, choices: Sequence[str]) -> None:
+    def __init__(self, choices: Sequence[str], aliases: dict[str, str] | None = None) -> None:
         super().__init__(choices, case_sensitive=False)
+        self.aliases = aliases or {}
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        return super().convert(value.strip() if isinstance(value, str) else value, param, ctx)
+        if isinstance(value, str):
+            value = value.strip()
+            value = self.aliases.get(value.lower(), value)
+        return super().convert(value, param, ctx)
 
 
-OUTPUT = OutputPath(dir_okay=False)
 POSITIVE = WholeType()
 SIZE = SizeType()
 SIZES = SizesType()

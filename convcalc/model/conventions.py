@@ -9,16 +9,16 @@ never what was computed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .core import BatchNorm, Block, Conv, ConvCalcError, Layer
 from .cost import DTYPES, BlockCost
 from .names import OPTIMIZERS
 
 if TYPE_CHECKING:
-    from .network import NodeCost
+    from .network import Network, NodeCost
 
-__all__ = ["OPTIMIZERS", "Training", "fold_bn", "keras_block", "training"]
+__all__ = ["OPTIMIZERS", "Training", "fold_bn", "fold_network", "keras_block", "training"]
 
 
 def fold_bn(block: Block) -> Block:
@@ -118,3 +118,43 @@ def training(
         optimizer=optimizer,
         frozen=frozen,
     )
+
+
+def fold_network(network: Network) -> Network:
+    """The network as exporters write it for inference (``model --fold-bn``): each
+    BatchNorm that follows a convolution is folded into it, as :func:`fold_bn` does for
+    a block. A BatchNorm that follows anything else (DenseNet's pre-activation ones, a
+    linear layer's) stays, as it does in an exported ONNX graph.
+
+    >>> from convcalc.model.core import standard
+    >>> from convcalc.model.network import Network, Seq
+    >>> net = Network(name="n", input_shape=(3, 8, 8),
+    ...               body=Seq(children=(standard(cin=3, cout=8, bn=True, bias=False),)))
+    >>> fold_network(net).body.children[0].params
+    224
+    """
+    from dataclasses import replace
+
+    return replace(network, body=_folded(network.body))
+
+
+def _folded(node: Any) -> Any:
+    """A node with its blocks folded; containers are rebuilt only where a child changed."""
+    from dataclasses import fields, is_dataclass, replace
+
+    if isinstance(node, Block):
+        return fold_bn(node) if node.bn else node
+    if isinstance(node, tuple):
+        items = tuple(_folded(item) for item in node)
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+    if not is_dataclass(node) or isinstance(node, type):
+        return node
+    changes = {}
+    for item in fields(node):
+        if not item.init:
+            continue
+        value = getattr(node, item.name)
+        folded = _folded(value)
+        if folded is not value:
+            changes[item.name] = folded
+    return replace(node, **changes) if changes else node

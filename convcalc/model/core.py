@@ -22,7 +22,7 @@ from .limits import (
 )
 from .names import ALIASES, VARIANTS
 from .records import Record, init
-from .schema import options_not_for
+from .schema import Option, options_not_for
 
 __all__ = [
     "ALIASES",
@@ -54,10 +54,14 @@ ConvKind = Literal["standard", "depthwise", "pointwise"]
 def _sizes(value: SizeArg, dims: int, what: str, *, minimum: int = 1) -> tuple[int, ...]:
     """One size per spatial dimension: an int is repeated, a sequence is checked."""
     sizes = (value,) * dims if type(value) is int else tuple(value)  # type: ignore[arg-type]
-    # The usual case at once (every config builds several of these); a bad one below
-    # is found again and named.
-    if len(sizes) == dims and all(type(s) is int and minimum <= s < MAX_VALUE for s in sizes):
-        return sizes
+    # The usual case at once (every config builds several of these), in a plain loop,
+    # the cheapest in Python; a bad one below is found again and named.
+    if len(sizes) == dims:
+        for s in sizes:
+            if type(s) is not int or not minimum <= s < MAX_VALUE:
+                break
+        else:
+            return sizes
     if len(sizes) != dims:
         raise ConvCalcError(
             f"{what} has {len(sizes)} sizes but the convolution is {dims}D: "
@@ -81,6 +85,8 @@ def _tuple(value: SizeArg, dims: int) -> tuple[int, ...]:
 
 
 def _count(value: int, what: str) -> int:
+    if type(value) is int and 0 < value < MAX_VALUE:
+        return value  # the usual case at once
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConvCalcError(f"{what} must be a whole number, got {value!r}", option=what)
     if value < 1:
@@ -88,6 +94,9 @@ def _count(value: int, what: str) -> int:
     if too_large(value):
         raise ConvCalcError(f"{what} has more than {MAX_DIGITS} digits", option=what)
     return value
+
+
+_set = object.__setattr__
 
 
 def fmt(n: int) -> str:
@@ -137,21 +146,20 @@ class Conv(Record):
         kind: ConvKind = "standard",
         name: str = "conv",
     ) -> None:
-        init(
-            self,
-            cin=cin,
-            cout=cout,
-            kernel=kernel,
-            groups=groups,
-            bias=bias,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            transposed=transposed,
-            output_padding=output_padding,
-            kind=kind,
-            name=name,
-        )
+        # Set one by one rather than through init(**fields): a batch line makes up to
+        # three of these, and packing the keywords costs a third of the time.
+        _set(self, "cin", cin)
+        _set(self, "cout", cout)
+        _set(self, "kernel", kernel)
+        _set(self, "groups", groups)
+        _set(self, "bias", bias)
+        _set(self, "stride", stride)
+        _set(self, "padding", padding)
+        _set(self, "dilation", dilation)
+        _set(self, "transposed", transposed)
+        _set(self, "output_padding", output_padding)
+        _set(self, "kind", kind)
+        _set(self, "name", name)
         self._check()
 
     cin: int
@@ -189,13 +197,14 @@ class Conv(Record):
                 f"kernel must have 1, 2 or 3 sizes, got {len(self.kernel)}", option="kernel"
             )
         _sizes(self.kernel, dims, "kernel")
-        for channels, what in ((self.cin, "cin"), (self.cout, "cout")):
-            if channels % self.groups:
-                raise ConvCalcError(
-                    f"groups={self.groups} must divide {what}={channels}", option="groups"
-                )
-        object.__setattr__(self, "stride", _sizes(self.stride or 1, dims, "stride"))
-        object.__setattr__(self, "dilation", _sizes(self.dilation or 1, dims, "dilation"))
+        if self.cin % self.groups:
+            raise ConvCalcError(f"groups={self.groups} must divide cin={self.cin}", option="groups")
+        if self.cout % self.groups:
+            raise ConvCalcError(
+                f"groups={self.groups} must divide cout={self.cout}", option="groups"
+            )
+        _set(self, "stride", _sizes(self.stride or 1, dims, "stride"))
+        _set(self, "dilation", _sizes(self.dilation or 1, dims, "dilation"))
         if isinstance(self.padding, str):
             if self.padding not in ("same", "valid"):
                 raise ConvCalcError(
@@ -216,12 +225,12 @@ class Conv(Record):
                     option="padding",
                 )
         else:
-            object.__setattr__(
-                self, "padding", _sizes(self.padding or 0, dims, "padding", minimum=0)
-            )
+            _set(self, "padding", _sizes(self.padding or 0, dims, "padding", minimum=0))
         output_padding = _sizes(self.output_padding or 0, dims, "output_padding", minimum=0)
-        object.__setattr__(self, "output_padding", output_padding)
-        if any(output_padding) and not self.transposed:
+        _set(self, "output_padding", output_padding)
+        if not any(output_padding):
+            return  # none: nothing below can fail
+        if not self.transposed:
             raise ConvCalcError(
                 "output_padding applies only to a transposed convolution", option="output_padding"
             )
@@ -436,8 +445,11 @@ class Block(Record):
     def __init__(
         self, *, variant: str, layers: tuple[Layer, ...], bn: bool = False, name: str = ""
     ) -> None:
-        init(self, variant=variant, layers=layers, bn=bn, name=name)
-        init(self, _convs=tuple(layer for layer in layers if isinstance(layer, Conv)))
+        _set(self, "variant", variant)
+        _set(self, "layers", layers)
+        _set(self, "bn", bn)
+        _set(self, "name", name)
+        _set(self, "_convs", tuple([layer for layer in layers if isinstance(layer, Conv)]))
 
     variant: str
     """The canonical variant name (standard, depthwise, pointwise, separable, lite)."""
@@ -746,9 +758,14 @@ def make_block(
         "transposed": transposed,
         "output_padding": output_padding,
     }
-    for option in options_not_for(name):
+    not_for = _NOT_FOR.get(name)
+    if not_for is None:
+        not_for = _NOT_FOR[name] = options_not_for(name)
+    for option in not_for:
         value = given[option.name]
-        if value is not None and _given(value, option.absent):
+        if value is None or (type(value) is type(option.absent) and value == option.absent):
+            continue  # left out, or the value a variant without it has (the usual case)
+        if _given(value, option.absent):
             raise ConvCalcError(
                 f"{option.name} does not apply to a {name} convolution", option=option.name
             )
@@ -824,6 +841,10 @@ def make_block(
         dilation=dilation,
         dims=dims,
     )
+
+
+_NOT_FOR: dict[str, tuple[Option, ...]] = {}
+"""Each variant's options_not_for, worked out once (the schema does not change)."""
 
 
 def _given(value: SizeArg | str | bool, default: int | bool) -> bool:

@@ -10,12 +10,13 @@ BatchNorm or activations; those are reported apart as ``extra_ops``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from math import prod
 
 from .core import Block, Conv, ConvCalcError, Layer, Shape, _sizes
 from .names import CONVENTIONS, DTYPES
-from .records import Record, init
+from .records import Record
+
+_set = object.__setattr__
 
 __all__ = [
     "CONVENTIONS",
@@ -72,18 +73,16 @@ class LayerCost(Record):
         activation_bytes: int | None = None,
         bytes_moved: int | None = None,
     ) -> None:
-        init(
-            self,
-            layer=layer,
-            params=params,
-            buffers=buffers,
-            input_shape=input_shape,
-            output_shape=output_shape,
-            macs=macs,
-            extra_ops=extra_ops,
-            activation_bytes=activation_bytes,
-            bytes_moved=bytes_moved,
-        )
+        # Set one by one rather than through init(**fields): batch makes one a layer.
+        _set(self, "layer", layer)
+        _set(self, "params", params)
+        _set(self, "buffers", buffers)
+        _set(self, "input_shape", input_shape)
+        _set(self, "output_shape", output_shape)
+        _set(self, "macs", macs)
+        _set(self, "extra_ops", extra_ops)
+        _set(self, "activation_bytes", activation_bytes)
+        _set(self, "bytes_moved", bytes_moved)
 
     layer: Layer
     """The layer measured."""
@@ -145,18 +144,40 @@ class BlockCost(Record):
         batch: int = 1,
         input_shape: Shape | None = None,
     ) -> None:
-        init(self, block=block, layers=layers, dtype=dtype, batch=batch, input_shape=input_shape)
-        # Each total once, here: the views read them many times over.
-        init(
-            self,
-            _params=sum(layer.params for layer in layers),
-            _buffers=sum(layer.buffers for layer in layers),
-            _macs=_total(layer.macs for layer in layers),
-            _extra_ops=_total(layer.extra_ops for layer in layers),
-            _activation_bytes=_total(layer.activation_bytes for layer in layers),
-            _bias_adds=_total(layer.bias_adds for layer in layers),
-            _bytes_moved=_total(layer.bytes_moved for layer in layers),
-        )
+        _set(self, "block", block)
+        _set(self, "layers", layers)
+        _set(self, "dtype", dtype)
+        _set(self, "batch", batch)
+        _set(self, "input_shape", input_shape)
+        # Each total once, here, in one pass: the views read them many times over. A
+        # shape-dependent total is None if any layer's figure is.
+        params = buffers = 0
+        macs: int | None = 0
+        extra: int | None = 0
+        activations: int | None = 0
+        bias_adds: int | None = 0
+        moved: int | None = 0
+        for layer in layers:
+            params += layer.params
+            buffers += layer.buffers
+            macs = None if macs is None or layer.macs is None else macs + layer.macs
+            extra = None if extra is None or layer.extra_ops is None else extra + layer.extra_ops
+            activations = (
+                None
+                if activations is None or layer.activation_bytes is None
+                else activations + layer.activation_bytes
+            )
+            adds = layer.bias_adds
+            bias_adds = None if bias_adds is None or adds is None else bias_adds + adds
+            read = layer.bytes_moved
+            moved = None if moved is None or read is None else moved + read
+        _set(self, "_params", params)
+        _set(self, "_buffers", buffers)
+        _set(self, "_macs", macs)
+        _set(self, "_extra_ops", extra)
+        _set(self, "_activation_bytes", activations)
+        _set(self, "_bias_adds", bias_adds)
+        _set(self, "_bytes_moved", moved)
 
     block: Block
     """The block measured."""
@@ -257,15 +278,6 @@ class BlockCost(Record):
         return peak
 
 
-def _total(values: Iterable[int | None]) -> int | None:
-    total = 0
-    for value in values:
-        if value is None:
-            return None
-        total += value
-    return total
-
-
 def input_shape(cin: int, size: int | tuple[int, ...] | list[int], dims: int) -> Shape:
     """A channels-first input shape from a channel count and a spatial size.
 
@@ -303,23 +315,22 @@ def measure(
         return BlockCost(block=block, layers=layers, dtype=dtype, batch=batch)
     shape = first = input_shape(block.cin, input, block.main.dims)
     costs = []
+    size = DTYPES[dtype]
     for layer in block.layers:
         out, macs, extra = layer.cost(shape)
-        size = DTYPES[dtype]
+        params, buffers = layer.params, layer.buffers
         activations = batch * prod(out) * size
         costs.append(
             LayerCost(
                 layer=layer,
-                params=layer.params,
-                buffers=layer.buffers,
+                params=params,
+                buffers=buffers,
                 input_shape=shape,
                 output_shape=out,
                 macs=batch * macs,
                 extra_ops=batch * extra,
                 activation_bytes=activations,
-                bytes_moved=(layer.params + layer.buffers) * size
-                + batch * prod(shape) * size
-                + activations,
+                bytes_moved=(params + buffers) * size + batch * prod(shape) * size + activations,
             )
         )
         shape = out

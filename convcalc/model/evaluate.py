@@ -17,14 +17,17 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .core import Block, make_block
-from .cost import BlockCost, measure
 from .errors import ConvCalcError
-from .records import Record, init
+from .names import ALIASES, VARIANTS
+from .records import Record
 from .schema import OPTIONS, options_for
 
 if TYPE_CHECKING:
     from .conventions import Training
+    from .cost import BlockCost
     from .profilers import Report
+
+_set = object.__setattr__
 
 __all__ = ["Evaluation", "RankError", "as_built", "build", "evaluate", "rank_of"]
 
@@ -55,31 +58,39 @@ def rank_of(config: Mapping[str, Any]) -> int | None:
     """
     if config.get("dims") is not None:
         return int(config["dims"])
-    ranks = {
-        name: len(value)
-        for name in SIZED
-        for value in [config.get(name)]
-        if isinstance(value, tuple)
-    }
-    if len(set(ranks.values())) > 1:
+    ranks: dict[str, int] = {}
+    for name in SIZED:
+        value = config.get(name)
+        if isinstance(value, tuple):
+            ranks[name] = len(value)
+    if len(ranks) > 1 and len(set(ranks.values())) > 1:
         raise RankError(ranks)
     return next(iter(ranks.values()), None)
 
 
 def _get(config: Mapping[str, Any], name: str) -> Any:
     value = config.get(name)
-    return OPTIONS[name].default if value is None else value
+    return _DEFAULTS[name] if value is None else value
+
+
+_DEFAULTS = {name: option.default for name, option in OPTIONS.items()}
+
+
+_LAYER_NAMES: dict[str, tuple[str, ...]] = {}
+"""The layer options each variant takes, by name, worked out once per variant."""
+_LAYER_NAMES_OF = frozenset([*VARIANTS, *ALIASES])
 
 
 def build(config: Mapping[str, Any]) -> Block:
     """The block a config describes, as its framework builds it and with BatchNorm
     folded if asked (``fold_bn``, ``framework``)."""
     variant = config["variant"]
-    layer = {
-        option.name: config[option.name]
-        for option in options_for(variant)
-        if config.get(option.name) is not None
-    }
+    names = _LAYER_NAMES.get(variant)
+    if names is None:
+        names = tuple(option.name for option in options_for(variant))
+        if variant in _LAYER_NAMES_OF:  # only known names are kept
+            _LAYER_NAMES[variant] = names
+    layer = {name: config[name] for name in names if config.get(name) is not None}
     layer["dims"] = rank_of(config)
     block = make_block(variant, k=layer.pop("kernel", None), **layer)  # make_block calls it k
     return as_built(block, fold_bn=_get(config, "fold_bn"), framework=_get(config, "framework"))
@@ -111,7 +122,9 @@ class Evaluation(Record):
         reports: dict[str, Report] | None = None,
         training: Training | None = None,
     ) -> None:
-        init(self, cost=cost, reports=reports, training=training)
+        _set(self, "cost", cost)  # one by one: batch makes one a line
+        _set(self, "reports", reports)
+        _set(self, "training", training)
 
     cost: BlockCost
     """The block's figures (shapes and compute with an input)."""
@@ -124,6 +137,8 @@ class Evaluation(Record):
 def evaluate(config: Mapping[str, Any], block: Block | None = None) -> Evaluation:
     """Build (unless ``block`` is given) and measure a config's block, with the
     reports and training step it asks for."""
+    from .cost import measure  # here: a parameter count alone (-q) needs no measuring
+
     block = build(config) if block is None else block
     cost = measure(
         block,

@@ -31,6 +31,15 @@ SWAP_VARIANTS: tuple[str, ...] = ("standard", "separable", "lite")
 DTYPES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 """Bytes per element of each data type."""
 
+DTYPE_ALIASES: dict[str, str] = {
+    "float32": "fp32",
+    "float": "fp32",
+    "float16": "fp16",
+    "half": "fp16",
+    "bfloat16": "bf16",
+}
+"""Other names for the data types, as PyTorch and NumPy spell them."""
+
 CONVENTIONS: dict[str, tuple[int, int, str]] = {
     "macs": (1, 0, "MACs"),
     "macs+bias": (1, 1, "MACs+bias"),

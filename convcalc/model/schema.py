@@ -19,7 +19,16 @@ from typing import Any, Literal
 
 from .errors import ConvCalcError
 from .limits import read_size, read_whole, shown
-from .names import ALIASES, CONVENTIONS, DTYPES, FRAMEWORKS, OPTIMIZERS, TOOLS, VARIANTS
+from .names import (
+    ALIASES,
+    CONVENTIONS,
+    DTYPE_ALIASES,
+    DTYPES,
+    FRAMEWORKS,
+    OPTIMIZERS,
+    TOOLS,
+    VARIANTS,
+)
 from .records import Record, init
 
 __all__ = ["ANALYSIS", "KEYS", "LAYER", "MEASURE", "OPTIONS", "Option", "options_for"]
@@ -44,6 +53,7 @@ class Option(Record):
         "keys",
         "metavar",
         "choices",
+        "aliases",
         "optional_for",
         "optional_help",
     )
@@ -68,6 +78,8 @@ class Option(Record):
     """How ``--help`` names its value."""
     choices: tuple[str, ...]
     """A closed set's names, for a choice."""
+    aliases: dict[str, str]
+    """Other names a choice takes, each for one of :attr:`choices` (``half``: ``fp16``)."""
     optional_for: tuple[str, ...]
     """Variants that work a required option out for themselves when it is left out."""
     optional_help: str
@@ -86,6 +98,7 @@ class Option(Record):
         keys: tuple[str, ...] = (),
         metavar: str | None = None,
         choices: tuple[str, ...] = (),
+        aliases: dict[str, str] | None = None,
         optional_for: tuple[str, ...] = (),
         optional_help: str = "",
     ) -> None:
@@ -101,6 +114,7 @@ class Option(Record):
             keys=keys or (name,),
             metavar=metavar,
             choices=choices,
+            aliases=aliases or {},
             optional_for=optional_for,
             optional_help=optional_help,
         )
@@ -138,7 +152,10 @@ def _name(value: Any, names: Any, what: str) -> str:
 
 
 def _choice(option: Option, value: Any) -> str:
-    return _name(value, option.choices, option.name)
+    if not option.aliases:
+        return _name(value, option.choices, option.name)
+    name = _name(value, [*option.choices, *option.aliases], option.name)
+    return option.aliases.get(name, name)
 
 
 def _variant(option: Option, value: Any) -> str:
@@ -301,7 +318,9 @@ MEASURE: tuple[Option, ...] = (
         kind="choice",
         default="fp32",
         choices=tuple(DTYPES),
-        help="Element type for weight and activation bytes.",
+        aliases=DTYPE_ALIASES,
+        help="Element type for weight and activation bytes (float32, float16, half and "
+        "bfloat16 are read as fp32, fp16 and bf16).",
     ),
 )
 """What a layer is measured on."""

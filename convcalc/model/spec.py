@@ -231,7 +231,10 @@ def _not_a_spec(data: bytes, source: str) -> tuple[str, str] | None:
     if suffix == "onnx" or (
         len(data) > 2 and data[0] == 0x08 and data[1] < 0x80 and data[2] in _ONNX_FIELDS | {0x28}
     ):
-        return "an ONNX model (a protobuf)", "; reading ONNX models is planned (issue #13)"
+        return "an ONNX model (a protobuf)", (
+            "; `convcalc model FILE.onnx` reads ONNX models (the name must end in .onnx), "
+            "and its --save-spec writes one as a spec"
+        )
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         if suffix in ("pt", "pth", "bin", "ckpt"):
             return "a PyTorch checkpoint (a zip archive written by torch.save)", _WEIGHTS

@@ -24,6 +24,7 @@ from ..model.evaluate import evaluate as evaluate_config
 from ..model.limits import MAX_DIGITS, MAX_LINE_BYTES, over_limit, read_size, shown
 from ..model.schema import KEYS, OPTIONS
 from .contract import block_json, reported_json, training_json
+from .text import did_you_mean
 
 __all__ = ["CSV_COLUMNS", "BatchError", "StopBatch", "evaluate", "read", "run"]
 
@@ -111,6 +112,12 @@ READERS: dict[str, tuple[Callable[[Any], Any], str]] = {
     for key, option in KEYS.items()
 }
 INPUT_KEYS = set(READERS)
+KEY_NAMES = sorted(INPUT_KEYS)
+ALLOWED = "use " + ", ".join(
+    name + "".join(f" (or {key})" for key in option.keys if key != name)
+    for name, option in sorted(OPTIONS.items())
+)
+"""The keys a record may give, as the schema spells them (``kernel (or k)``)."""
 
 # What an option is when a record leaves it out; a config leaves these out too, so
 # that records saying the same thing in different words share one cached result.
@@ -141,9 +148,7 @@ def read(record: dict[str, Any]) -> Config:
         if reader is None:
             if key in OUTPUT_KEYS:
                 continue
-            raise BatchError(
-                f"unknown key {shown(key)}: use {', '.join(sorted(INPUT_KEYS - {'k'}))}"
-            )
+            raise BatchError(f"unknown key {shown(key)}{did_you_mean(key, KEY_NAMES)}: {ALLOWED}")
         if value is None or value == "":
             continue
         read_value, name = reader
@@ -240,20 +245,30 @@ def _lines(stream: IO[bytes]) -> Iterator[tuple[int, int, str]]:
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object's keys and values, refusing a key given twice (the last would
     silently win)."""
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise BatchError(f"duplicate key {shown(key)}: give each key once")
-        found[key] = value
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise BatchError(f"duplicate key {shown(key)}: give each key once")
+            seen.add(key)
     return found
 
 
 def _json_int(text: str) -> int:
     """A JSON integer, refused before conversion if it has too many digits."""
-    problem = over_limit(text)
-    if problem:
-        raise BatchError(problem)
+    if len(text) > MAX_DIGITS:  # a shorter one cannot hold too many
+        problem = over_limit(text)
+        if problem:
+            raise BatchError(problem)
     return int(text)
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_json_int)
+"""One decoder for every line: json.loads with hooks would make one a line."""
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""One encoder for every result: json.dumps(..., ensure_ascii=False) makes one a line."""
 
 
 def _json_records(lines: Iterator[tuple[int, int, str]]) -> Iterator[Record]:
@@ -266,9 +281,10 @@ def _json_record(text: str) -> dict[str, Any] | BatchError:
         return BatchError("empty line")
     try:
         # A byte-order mark can start any line of files joined with cat.
-        value = json.loads(
-            text.removeprefix("\ufeff"), object_pairs_hook=_unique, parse_int=_json_int
-        )
+        text = text.removeprefix("\ufeff")
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except BatchError as error:
         return error
     except json.JSONDecodeError as error:
@@ -354,8 +370,8 @@ def _check_header(names: list[str]) -> None:
             raise StopBatch(f"line 1: CSV header column {column} has no name: name each column")
         if name not in INPUT_KEYS and name not in OUTPUT_KEYS:
             raise StopBatch(
-                f"line 1: unknown CSV column {shown(name)}: "
-                f"use {', '.join(sorted(INPUT_KEYS - {'k'}))}"
+                f"line 1: unknown CSV column {shown(name)}{did_you_mean(name, KEY_NAMES)}: "
+                f"{ALLOWED}"
             )
         option = READERS[name][1] if name in READERS else name
         if option in seen:
@@ -427,8 +443,9 @@ def run(
             result = cache.get(config)
             if result is None:
                 result = _compute(config, layers=output_format != "csv")
-                if output_format == "csv":
-                    result = _csv_cells(result)
+                # Kept as written out: CSV cells, or the JSON object with its line
+                # number first, set for each record that uses it.
+                result = _csv_cells(result) if output_format == "csv" else {"line": 0, **result}
                 cache[config] = result
                 if len(cache) > cache_size:
                     cache.popitem(last=False)
@@ -447,5 +464,6 @@ def run(
         elif output_format == "csv":
             yield Outcome(number, line, _csv_row([number, *result]), None)
         else:
-            text = json.dumps({"line": number, **result}, ensure_ascii=False)
+            result["line"] = number
+            text = _ENCODER.encode(result)
             yield Outcome(number, line, text + "\n", None)

@@ -43,7 +43,10 @@ def layer_type(layer: Layer) -> str:
         return "batchnorm"
     if layer.transposed:
         return "conv_transpose"
-    return {"standard": "conv", "depthwise": "depthwise", "pointwise": "pointwise"}[layer.kind]
+    return _CONV_TYPES[layer.kind]
+
+
+_CONV_TYPES = {"standard": "conv", "depthwise": "depthwise", "pointwise": "pointwise"}
 
 
 def node_type(node: NodeCost) -> str:
@@ -77,35 +80,37 @@ def as_list(shape: Sequence[int] | None) -> list[int] | None:
 
 
 def _layer_json(cost: LayerCost, convention: str, framework: str) -> dict[str, Any]:
+    # Keys set one by one, in the contract's order: cheaper than update(**keys), and
+    # batch writes one of these for each layer of every line.
     layer = cost.layer
-    data: dict[str, Any] = {"name": layer.name, "type": layer_type(layer)}
+    data: dict[str, Any]
     if isinstance(layer, Conv):
-        data.update(
-            cin=layer.cin,
-            cout=layer.cout,
-            kernel=list(layer.kernel),
-            groups=layer.groups,
-            bias=layer.bias,
-            stride=list(layer.stride),
-            padding=padding_json(layer),
-            dilation=list(layer.dilation),
-            weight_shape=list(layer.weight_shape),
-        )
+        data = {
+            "name": layer.name,
+            "type": layer_type(layer),
+            "cin": layer.cin,
+            "cout": layer.cout,
+            "kernel": list(layer.kernel),
+            "groups": layer.groups,
+            "bias": layer.bias,
+            "stride": list(layer.stride),
+            "padding": padding_json(layer),
+            "dilation": list(layer.dilation),
+            "weight_shape": list(layer.weight_shape),
+        }
         if layer.transposed:
             data["output_padding"] = list(layer.output_padding)
     else:
-        data["channels"] = layer.channels
-    data.update(
-        formula=formula(layer),
-        params=framework_params(cost, framework),
-        buffers=cost.buffers,
-        output_shape=as_list(cost.output_shape),
-        macs=cost.macs,
-        compute=cost.compute(convention),
-        extra_ops=cost.extra_ops,
-        activation_bytes=cost.activation_bytes,
-        intensity=_intensity(cost.macs, cost.bytes_moved),
-    )
+        data = {"name": layer.name, "type": layer_type(layer), "channels": layer.channels}
+    data["formula"] = formula(layer)
+    data["params"] = framework_params(cost, framework)
+    data["buffers"] = cost.buffers
+    data["output_shape"] = as_list(cost.output_shape)
+    data["macs"] = cost.macs
+    data["compute"] = cost.compute(convention)
+    data["extra_ops"] = cost.extra_ops
+    data["activation_bytes"] = cost.activation_bytes
+    data["intensity"] = _intensity(cost.macs, cost.bytes_moved)
     return data
 
 
@@ -119,12 +124,16 @@ def block_json(
     """
     block = cost.block
     main = block.main
-    depthwise = next((c for c in block.convs if c.kind == "depthwise"), None)
+    depthwise = None
+    for conv in block.convs:
+        if conv.kind == "depthwise":
+            depthwise = conv
+            break
     data: dict[str, Any] = {
         "variant": block.variant,
         "cin": block.cin,
         "cout": block.cout,
-        "kernel": list(block.kernel),
+        "kernel": list(main.kernel),
         "dims": main.dims,
         "groups": main.groups if block.variant in ("standard", "pointwise") else None,
         "multiplier": depthwise.cout // depthwise.cin if depthwise else None,

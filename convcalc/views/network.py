@@ -10,8 +10,8 @@ from typing import Any
 from ..model.cost import DTYPES
 from ..model.network import Kept, NodeCost, breakdown
 from .contract import node_type
-from .tables import Column, Table
-from .text import fmt, human_bytes, millions, ratio, ratio_text, shape_text
+from .tables import REDUNDANT, USEFUL, Column, Table
+from .text import fmt, human_bytes, millions, ratio, shape_text
 
 __all__ = [
     "breakdown_table",
@@ -39,14 +39,14 @@ def layer_rows(cost: NodeCost, depth: int) -> Iterator[tuple[str, int, NodeCost]
 
 
 NETWORK_COLUMNS: tuple[Column, ...] = (
-    Column("index", "#"),
+    Column("index", "#", priority=USEFUL),
     Column("name", "Name"),
-    Column("type", "Type"),
-    Column("output_shape", "Output", "shape"),
+    Column("type", "Type", priority=USEFUL),
+    Column("output_shape", "Output", "shape", USEFUL),
     Column("params", "Params", "count"),
-    Column("params_percent", "% params", "percent2"),
+    Column("params_percent", "% params", "percent2", REDUNDANT),
     Column("macs", "MACs", "count"),
-    Column("macs_percent", "% MACs", "percent2"),
+    Column("macs_percent", "% MACs", "percent2", REDUNDANT),
 )
 
 NETWORK_MACHINE_COLUMNS: tuple[Column, ...] = (
@@ -126,9 +126,7 @@ def network_table(
 
     heading = CONVENTIONS[convention][2]
     columns = tuple(
-        Column(
-            c.key, {"macs": heading, "macs_percent": f"% {heading}"}.get(c.key, c.header), c.kind
-        )
+        c.replace(header={"macs": heading, "macs_percent": f"% {heading}"}.get(c.key, c.header))
         for c in NETWORK_COLUMNS
     )
     rows = tuple(
@@ -148,9 +146,9 @@ def network_table(
 BREAKDOWN_COLUMNS: tuple[Column, ...] = (
     Column("type", "Type"),
     Column("params", "Params", "count"),
-    Column("params_percent", "% params", "percent2"),
+    Column("params_percent", "% params", "percent2", USEFUL),
     Column("macs", "MACs", "count"),
-    Column("macs_percent", "% MACs", "percent2"),
+    Column("macs_percent", "% MACs", "percent2", USEFUL),
 )
 
 
@@ -198,9 +196,11 @@ def _pairs(a: NodeCost, b: NodeCost, depth: int) -> Iterator[tuple[str, int, Nod
 
 
 def _times(new: int, old: int) -> str:
-    """``× 1.23``, or ``× --`` against nothing (a network without parameters)."""
-    pair = ratio(new, old)
-    return "× --" if pair is None else f"× {ratio_text(pair, 2)}"
+    """``8.24× fewer`` or ``1.23× more``, or ``--`` against nothing (a network
+    without parameters)."""
+    from .tables import cell_text
+
+    return "--" if not new or not old else cell_text((old, new), "fewer")
 
 
 def kept_note(kept: Sequence[Kept], variant: str, *, most: int = 5) -> str:
@@ -217,15 +217,25 @@ def swap_table(
     """The network and its ``--as`` twin side by side; a block ``--as`` cannot
     express is marked ``(kept)`` and named under the table."""
     columns = (
-        Column("index", "#"),
+        Column("index", "#", priority=USEFUL),
         Column("name", "Name"),
-        Column("type", "Type"),
-        Column("as_type", f"As {variant}"),
+        Column("kept_type", "Type", priority=USEFUL),
         Column("params", "Params", "count"),
         Column("as_params", f"Params as {variant}", "count"),
         Column("macs", "MACs", "count"),
         Column("as_macs", f"MACs as {variant}", "count"),
+        Column("macs_change", "Change in MACs", "fewer", USEFUL),
+    )
+    # CSV's columns, as before: the type after the swap, and the ratio as a number.
+    machine = (
+        Column("index", "#"),
+        Column("level", "Level", "count"),
+        Column("name", "Name"),
+        Column("type", "Type"),
+        Column("as_type", f"As {variant}"),
+        *(c for c in columns[3:7]),
         Column("macs_ratio", "MAC ratio", "factor"),
+        Column("params_ratio", "Params ratio", "ratio"),
     )
     rows_kept = {k.row for k in kept}
     rows = [
@@ -235,12 +245,15 @@ def swap_table(
             "name": "  " * (level - 1) + x.name,
             "type": node_type(x),
             "as_type": f"{node_type(y)} (kept)" if index in rows_kept else node_type(y),
+            # People see only what changed: a block --as could not swap is marked.
+            "kept_type": f"{node_type(x)} (kept)" if index in rows_kept else node_type(x),
             "params": x.params,
             "as_params": y.params,
             "macs": x.macs,
             "as_macs": y.macs,
             "params_ratio": ratio(y.params, x.params),
             "macs_ratio": ratio(y.macs, x.macs),
+            "macs_change": (x.macs, y.macs) if x.macs and y.macs else None,
         }
         for index, level, x, y in _pairs(a, b, depth)
     ]
@@ -252,6 +265,7 @@ def swap_table(
         "as_macs": b.macs,
         "params_ratio": ratio(b.params, a.params),
         "macs_ratio": ratio(b.macs, a.macs),
+        "macs_change": (a.macs, b.macs) if a.macs and b.macs else None,
     }
     notes = (
         f"As {variant}: {fmt(b.params)} parameters ({millions(b.params)}) against "
@@ -259,12 +273,6 @@ def swap_table(
         f"{fmt(b.macs)} MACs ({millions(b.macs)}) against {fmt(a.macs)} "
         f"({millions(a.macs)}), {_times(b.macs, a.macs)}.",
         *([kept_note(kept, variant)] if kept else []),
-    )
-    machine = (
-        Column("index", "#"),
-        Column("level", "Level", "count"),
-        *columns[1:],
-        Column("params_ratio", "Params ratio", "ratio"),
     )
     return Table(
         title=f"{a.name} as {variant}",

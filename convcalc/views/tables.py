@@ -13,9 +13,11 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..model.core import Block, Conv
+from ..model.names import SWAP_VARIANTS
 from ..model.records import Record, init
 from .contract import framework_params, layer_type, sweep_records
 from .text import (
+    compact,
     fmt,
     formula,
     human_bytes,
@@ -42,10 +44,51 @@ __all__ = [
 ]
 
 CellKind = Literal[
-    "text", "count", "bytes", "factor", "percent", "percent2", "ratio", "quotient", "shape"
+    "text",
+    "prose",
+    "count",
+    "bytes",
+    "factor",
+    "fewer",
+    "percent",
+    "percent2",
+    "ratio",
+    "quotient",
+    "shape",
 ]
-"""How a cell is written. Ratios (factor, percent, ratio, quotient) are exact
-(numerator, denominator) pairs of ints, written as decimals only at the end."""
+"""How a cell is written. Ratios (factor, fewer, percent, ratio, quotient) are exact
+(numerator, denominator) pairs of ints, written as decimals only at the end; a
+``fewer`` pair (baseline, value) is written with its direction, ``8.24× fewer``.
+``prose`` is text that may wrap between words in a narrow table; ``text`` (a name)
+never wraps."""
+
+ESSENTIAL, USEFUL, REDUNDANT = 1, 2, 3
+"""Column priorities: a narrow table leaves out the redundant columns first (what
+another column already says, like FLOPs = 2 × MACs), then the useful ones; the
+essential ones are always shown (else the table is written a record per row)."""
+
+
+ABBREVIATIONS: dict[str, str] = {
+    "Activations": "Activ.",
+    "Weight shape": "Weights",
+    "vs standard": "vs std",
+    "1/N + 1/K²": "Paper",
+    "Bias/BN ops": "Bias ops",
+    "Change in MACs": "Change",
+    "Largest cout": "Cout",
+    "Why it differs": "Why",
+    "MACs/byte": "MAC/B",
+    "Non-trainable": "Frozen",
+    "Params (Keras)": "Params",
+    **{f"{what} as {v}": f"as {v}" for what in ("Params", "MACs") for v in SWAP_VARIANTS},
+    # Sweep columns are headed by variant.
+    "standard": "std",
+    "depthwise": "dw",
+    "pointwise": "pw",
+    "separable": "sep",
+}
+"""Shorter headers, each said once, for a table that does not fit its width with
+the full ones."""
 
 
 class Column(Record):
@@ -55,10 +98,13 @@ class Column(Record):
         "key",
         "header",
         "kind",
+        "priority",
     )
 
-    def __init__(self, key: str, header: str, kind: CellKind = "text") -> None:
-        init(self, key=key, header=header, kind=kind)
+    def __init__(
+        self, key: str, header: str, kind: CellKind = "text", priority: int = ESSENTIAL
+    ) -> None:
+        init(self, key=key, header=header, kind=kind, priority=priority)
 
     key: str
     """The CSV header and the row dict key."""
@@ -66,11 +112,14 @@ class Column(Record):
     """The heading in human views."""
     kind: CellKind
     """How values are formatted; everything but text is right-aligned."""
+    priority: int
+    """:data:`ESSENTIAL`, :data:`USEFUL` or :data:`REDUNDANT`: which columns a narrow
+    table leaves out first."""
 
     @property
     def numeric(self) -> bool:
         """Whether the column holds figures (right-aligned)."""
-        return self.kind != "text"
+        return self.kind not in ("text", "prose")
 
 
 class Table(Record):
@@ -135,22 +184,45 @@ class Chart(Record):
         "title",
         "unit",
         "groups",
+        "log",
     )
 
     def __init__(
-        self, *, title: str, unit: str, groups: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+        self,
+        *,
+        title: str,
+        unit: str,
+        groups: tuple[tuple[str, tuple[tuple[str, int], ...]], ...],
+        log: bool | None = None,
     ) -> None:
-        init(self, title=title, unit=unit, groups=groups)
+        init(self, title=title, unit=unit, groups=groups, log=log)
 
     title: str
     unit: str
     """What the values count, e.g. "parameters" or "MACs"."""
     groups: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
     """(group heading, ((bar label, value), ...)) in drawing order."""
+    log: bool | None
+    """A log scale (``--log``); None: one when the bars span more than
+    :data:`LOG_SPAN` times."""
+
+    @property
+    def logarithmic(self) -> bool:
+        """Whether the bars are drawn on a log scale."""
+        if self.log is not None:
+            return self.log
+        values = [value for _, bars in self.groups for _, value in bars if value > 0]
+        return bool(values) and max(values) > LOG_SPAN * min(values)
+
+
+LOG_SPAN = 100
+"""Bars that span more than two orders of magnitude are drawn on a log scale, or
+the small ones would be empty slivers."""
 
 
 RATIO_CELLS: dict[str, tuple[int, int, str]] = {
     "factor": (2, 1, "×"),
+    "fewer": (2, 1, "×"),
     "percent": (1, 100, "%"),
     "percent2": (2, 100, "%"),
     "ratio": (4, 1, ""),
@@ -159,14 +231,22 @@ RATIO_CELLS: dict[str, tuple[int, int, str]] = {
 """How each kind of ratio cell is written for people: (decimals, scale, suffix)."""
 
 
-def cell_text(value: Any, kind: CellKind) -> str:
-    """A value formatted for people; ``--`` where it does not apply."""
+def cell_text(value: Any, kind: CellKind, units: str = "exact") -> str:
+    """A value formatted for people; ``--`` where it does not apply. With
+    ``units="si"``, counts are written compact (``231.2 M``)."""
     if value is None:
         return "--"
     if kind == "count":
-        return fmt(value)
+        return compact(value) if units == "si" else fmt(value)
     if kind == "bytes":
         return human_bytes(value)
+    if kind == "fewer":
+        baseline, new = value
+        if baseline == new:
+            return "same"
+        if baseline > new:
+            return f"{ratio_text((baseline, new), 2)}× fewer"
+        return f"{ratio_text((new, baseline), 2)}× more"
     if kind in RATIO_CELLS:
         digits, scale, suffix = RATIO_CELLS[kind]
         return f"{ratio_text(value, digits, scale=scale)}{suffix}"
@@ -287,17 +367,17 @@ def _figures(cost: LayerCost | BlockCost, convention: str, framework: str) -> di
 
 BLOCK_COLUMNS: tuple[Column, ...] = (
     Column("layer", "Layer"),
-    Column("type", "Type"),
-    Column("weight_shape", "Weight shape", "shape"),
-    Column("formula", "Working"),
+    Column("type", "Type", priority=REDUNDANT),  # a block's layers are named by type
+    Column("weight_shape", "Weight shape", "shape", USEFUL),
+    Column("formula", "Working", priority=USEFUL),
     Column("params", "Params", "count"),
-    Column("buffers", "Buffers", "count"),
-    Column("output_shape", "Output", "shape"),
+    Column("buffers", "Buffers", "count", USEFUL),
+    Column("output_shape", "Output", "shape", USEFUL),
     Column("macs", "MACs", "count"),
     Column("compute", "Compute", "count"),
-    Column("extra_ops", "Bias/BN ops", "count"),
-    Column("activation_bytes", "Activations", "bytes"),
-    Column("intensity", "MACs/byte", "quotient"),
+    Column("extra_ops", "Bias/BN ops", "count", REDUNDANT),
+    Column("activation_bytes", "Activations", "bytes", USEFUL),
+    Column("intensity", "MACs/byte", "quotient", REDUNDANT),
 )
 
 
@@ -330,7 +410,7 @@ def block_table(cost: BlockCost, *, convention: str = "macs", framework: str = "
     if framework == "keras":
         headings.update(params="Params (Keras)", buffers="Non-trainable")
     columns = [
-        Column(c.key, headings.get(c.key, c.header), c.kind) for c in BLOCK_COLUMNS if c.key in keys
+        c.replace(header=headings.get(c.key, c.header)) for c in BLOCK_COLUMNS if c.key in keys
     ]
     total = {
         "variant": cost.block.variant,
@@ -374,6 +454,8 @@ def block_notes(
     elif cost.buffers:
         working += f" (+ {fmt(cost.buffers)} BatchNorm buffers, not trainable)"
     notes.append(working)
+    if not cost.has_input:
+        notes.append(INPUT_HINT)
     if cost.has_input:
         assert cost.macs is not None and cost.flops is not None
         batch = f" for a batch of {cost.batch}" if cost.batch > 1 else ""
@@ -432,24 +514,24 @@ def _layer_label(conv: Conv) -> str:
 
 
 COMPARE_COLUMNS: tuple[Column, ...] = (
-    Column("label", "Variant"),
-    Column("layers", "Layers"),
+    Column("variant", "Variant"),
+    Column("layers", "Layers", priority=USEFUL),
     Column("params", "Params", "count"),
-    Column("params_reduction", "vs standard", "factor"),
-    Column("params_saved", "Saved", "percent"),
+    Column("params_reduction", "vs standard", "fewer"),
+    Column("params_saved", "Saved", "percent", REDUNDANT),
 )
 
 COMPARE_INPUT_COLUMNS: tuple[Column, ...] = (
-    Column("output_shape", "Output", "shape"),
+    Column("output_shape", "Output", "shape", USEFUL),
     Column("macs", "MACs", "count"),
-    Column("flops", "FLOPs", "count"),
-    Column("macs_reduction", "vs standard", "factor"),
-    Column("macs_ratio", "Ratio", "ratio"),
-    Column("paper_ratio", "1/N + 1/K²", "ratio"),
+    Column("flops", "FLOPs", "count", REDUNDANT),  # 2 × MACs
+    Column("macs_reduction", "vs standard", "fewer"),
+    Column("macs_ratio", "Ratio", "ratio", REDUNDANT),  # the reduction, upside down
+    Column("paper_ratio", "1/N + 1/K²", "ratio", USEFUL),
     Column("weight_bytes", "Weights", "bytes"),
     Column("activation_bytes", "Activations", "bytes"),
-    Column("peak_activation_bytes", "Peak", "bytes"),
-    Column("intensity", "MACs/byte", "quotient"),
+    Column("peak_activation_bytes", "Peak", "bytes", USEFUL),
+    Column("intensity", "MACs/byte", "quotient", USEFUL),
 )
 
 COMPARE_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -459,6 +541,11 @@ COMPARE_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("variant", "weight_bytes", "activation_bytes", "peak_activation_bytes", "intensity"),
     ),
 )
+VARIANT_NOTE = (
+    "separable: MobileNet's depthwise separable block (depthwise → pointwise); "
+    "lite: OSNet's Lite 3×3 (1×1 → depthwise)."
+)
+INPUT_HINT = "Give --input (the input's height and width, e.g. --input 56) for MACs and memory."
 INTENSITY_NOTE = (
     "MACs/byte: MACs per byte of weights and activations each layer reads and writes. "
     "A depthwise layer does only K² MACs per output element while moving whole "
@@ -495,6 +582,7 @@ def compare_tables(
     groups: Sequence[Sequence[Comparison]], *, convention: str = "macs"
 ) -> list[Table]:
     """One table per channel pair, rows in the post's order."""
+    from ..model.cost import CONVENTIONS
 
     tables = []
     for rows in groups:
@@ -505,9 +593,16 @@ def compare_tables(
         )
         columns = COMPARE_COLUMNS
         parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
-        notes = []
+        notes = [VARIANT_NOTE]
         if has_input:
-            columns = (*COMPARE_COLUMNS, Column("variant", "Variant"), *COMPARE_INPUT_COLUMNS)
+            columns = (*COMPARE_COLUMNS, *COMPARE_INPUT_COLUMNS)
+            if convention == "flops":  # FLOPs are the figure asked for; MACs, half of it
+                columns = tuple(
+                    c.replace(
+                        priority={"flops": ESSENTIAL, "macs": REDUNDANT}.get(c.key, c.priority)
+                    )
+                    for c in columns
+                )
             compute, memory = COMPARE_PARTS
             if convention not in ("macs", "flops"):
                 columns = (*columns, compute_column(convention))
@@ -516,7 +611,7 @@ def compare_tables(
                 compute = (compute[0], (*compute[1], "paper_ratio"))
             parts = (
                 (title, tuple(c.key for c in COMPARE_COLUMNS)),
-                (f"{compute[0]} ({convention}), {_input_text(base)}", compute[1]),
+                (f"{compute[0]} ({CONVENTIONS[convention][2]}), {_input_text(base)}", compute[1]),
                 memory,
             )
             notes.append(
@@ -524,12 +619,15 @@ def compare_tables(
                 "exact; 1/N + 1/K² is the MobileNet paper's approximation for the separable block."
             )
             notes.append(INTENSITY_NOTE)
+        else:
+            notes.append(INPUT_HINT)
+        last = rows is groups[-1]  # notes are said once, under the last table
         tables.append(
             Table(
                 title=title,
                 columns=columns,
                 rows=tuple(_compare_row(row, convention) for row in rows),
-                notes=tuple(notes),
+                notes=tuple(notes) if last else (),
                 machine_columns=COMPARE_MACHINE_COLUMNS,
                 parts=parts,
             )
@@ -537,12 +635,16 @@ def compare_tables(
     return tables
 
 
-def compare_charts(groups: Sequence[Sequence[Comparison]]) -> list[Chart]:
-    """Parameters (and MACs, with an input) of every compare row on a shared scale."""
+def compare_charts(
+    groups: Sequence[Sequence[Comparison]], *, log: bool | None = None
+) -> list[Chart]:
+    """Parameters (and MACs, with an input) of every compare row on a shared scale
+    (``log``: a log scale; None: one where the bars span over :data:`LOG_SPAN` times)."""
     charts = [
         Chart(
             title="Parameters",
             unit="parameters",
+            log=log,
             groups=tuple(
                 (
                     f"{rows[0].cost.block.cin} → {rows[0].cost.block.cout}",
@@ -557,6 +659,7 @@ def compare_charts(groups: Sequence[Sequence[Comparison]]) -> list[Chart]:
             Chart(
                 title="MACs",
                 unit="MACs",
+                log=log,
                 groups=tuple(
                     (
                         f"{rows[0].cost.block.cin} → {rows[0].cost.block.cout}",
@@ -601,7 +704,10 @@ def sweep_tables(
         size = shape_text(base.input_shape[1:] if base.input_shape else None)
         heading = f"{CONVENTIONS[convention][2]}, input {size}"
         parts += ((heading, (*keys, *(f"{v}_macs" for v in variants))),)
-    return [Table(title="Sweep", columns=tuple(columns), rows=tuple(rows), parts=parts)]
+    notes = () if has_input else (INPUT_HINT,)
+    return [
+        Table(title="Sweep", columns=tuple(columns), rows=tuple(rows), parts=parts, notes=notes)
+    ]
 
 
 SWEEP_COLUMNS: tuple[Column, ...] = (
@@ -631,8 +737,11 @@ def sweep_csv_table(
 
 def sweep_charts(
     results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+    *,
+    log: bool | None = None,
 ) -> list[Chart]:
-    """Bars per variant for each sweep point, parameters (and MACs) on shared scales."""
+    """Bars per variant, grouped by sweep point, parameters (and MACs) on shared
+    scales (``log`` as for :func:`compare_charts`)."""
 
     def heading(cin: int, cout: int, kernel: tuple[int, ...]) -> str:
         return f"{cin} → {cout}, {shape_text(kernel)}"
@@ -641,6 +750,7 @@ def sweep_charts(
         Chart(
             title="Parameters",
             unit="parameters",
+            log=log,
             groups=tuple(
                 (heading(cin, cout, k), tuple((c.block.variant, c.params) for c in costs))
                 for cin, cout, k, costs in results
@@ -652,6 +762,7 @@ def sweep_charts(
             Chart(
                 title="MACs",
                 unit="MACs",
+                log=log,
                 groups=tuple(
                     (heading(cin, cout, k), tuple((c.block.variant, c.macs or 0) for c in costs))
                     for cin, cout, k, costs in results
@@ -686,8 +797,8 @@ def reported_table(reports: dict[str, Any], cost: BlockCost) -> Table:
             Column("tool", "Tool"),
             Column("params", "Params", "count"),
             Column("compute", "Compute", "count"),
-            Column("unit", "Unit"),
-            Column("note", "Why it differs"),
+            Column("unit", "Unit", priority=USEFUL),
+            Column("note", "Why it differs", "prose"),
         ),
         rows=tuple(rows),
         notes=notes,
@@ -828,8 +939,8 @@ def presets_table(presets: Sequence[tuple[str, str, Any]]) -> Table:
         title="Built-in presets",
         columns=(
             Column("name", "Preset"),
-            Column("about", "Network"),
-            Column("input_shape", "Input", "shape"),
+            Column("about", "Network", "prose"),
+            Column("input_shape", "Input", "shape", USEFUL),
             Column("params", "Params", "count"),
             Column("macs", "MACs", "count"),
         ),

@@ -25,8 +25,11 @@ if TYPE_CHECKING:
     from ..model.network import Linear, NodeCost
 
 __all__ = [
+    "UNITS",
     "Ratio",
+    "compact",
     "decimal_text",
+    "did_you_mean",
     "escape_char",
     "fmt",
     "formula",
@@ -51,6 +54,31 @@ def fmt(n: int) -> str:
     '73,856'
     """
     return f"{n:,}"
+
+
+UNITS = ("auto", "exact", "si")
+"""How tables write counts (``--units``): ``exact`` integers (``231,211,008``), ``si``
+at a glance (``231.2 M``, :func:`compact`), or ``auto``: exact while the table fits
+its width, at a glance rather than leave a column out. JSON and CSV are always exact."""
+
+SI_PREFIXES = ("", "k", "M", "G", "T", "P", "E", "Z", "Y")
+
+
+def compact(n: int) -> str:
+    """A count at a glance, with an SI prefix and one decimal, as torchinfo's totals
+    and ptflops print them; exact below 1,000.
+
+    >>> compact(231_211_008), compact(4_231_976), compact(928), compact(999_960)
+    ('231.2 M', '4.2 M', '928', '1.0 M')
+    """
+    if -1000 < n < 1000:
+        return str(n)
+    power = min((len(str(abs(n))) - 1) // 3, len(SI_PREFIXES) - 1)
+    text = decimal_text(n, 1000**power, 1)
+    if power < len(SI_PREFIXES) - 1 and text.lstrip("-").startswith("1,000."):
+        power += 1  # 999,960 rounds to 1,000.0 k: say 1.0 M
+        text = decimal_text(n, 1000**power, 1)
+    return f"{text} {SI_PREFIXES[power]}"
 
 
 def decimal_text(num: int, den: int, digits: int, *, separators: bool = True) -> str:
@@ -204,6 +232,21 @@ def layer_formula(node: NodeCost) -> str | None:
 
 
 # --- names ---------------------------------------------------------------------
+
+
+def did_you_mean(word: object, choices: Sequence[str]) -> str:
+    """`` (did you mean 'compare'?)`` for a close enough misspelling, else nothing.
+
+    >>> did_you_mean("comapre", ["compare", "model"]), did_you_mean("xyz", ["model"])
+    (" (did you mean 'compare'?)", '')
+    """
+    import difflib
+
+    if not isinstance(word, str) or len(word) > 100:
+        return ""
+    close = difflib.get_close_matches(word.strip().lower(), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
 
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 

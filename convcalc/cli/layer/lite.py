@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ..options import CONTEXT_SETTINGS, Config, check_options, layer_options, output_options
+from ..options import (
+    CONTEXT_SETTINGS,
+    Config,
+    NamedOptionsCommand,
+    check_options,
+    layer_options,
+    output_options,
+)
 from ..output import Gates, Output
 from . import QUIET, layer_implementation
 
@@ -13,6 +20,7 @@ __all__ = ["lite_cmd"]
 
 @click.command(
     "lite",
+    cls=NamedOptionsCommand,
     context_settings=CONTEXT_SETTINGS,
     short_help="OSNet's lite block, pointwise 1×1 then depthwise K×K (alias: osnet).",
     epilog="""\b

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ..options import CONTEXT_SETTINGS, Config, check_options, layer_options, output_options
+from ..options import (
+    CONTEXT_SETTINGS,
+    Config,
+    NamedOptionsCommand,
+    check_options,
+    layer_options,
+    output_options,
+)
 from ..output import Gates, Output
 from . import QUIET, layer_implementation
 
@@ -13,6 +20,7 @@ __all__ = ["pointwise_cmd"]
 
 @click.command(
     "pointwise",
+    cls=NamedOptionsCommand,
     context_settings=CONTEXT_SETTINGS,
     epilog="""\b
 Examples:
