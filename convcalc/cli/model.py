@@ -35,6 +35,7 @@ Examples:
   convcalc model mobilenet_v1 --as standard
   convcalc model osnet_x1_0 --depth 2
   convcalc model osnet_x1_0 --training --optimizer adam --batch 64
+  convcalc model mobilenet_v1 --reported-by ptflops
   convcalc model examples/tiny_resnet.toml --format json --max-macs 1G
   convcalc model resnet18.onnx --max-params 12M --max-macs 2G
   convcalc model model.onnx --input 256x128 --save-spec model.toml
@@ -92,6 +93,7 @@ Examples:
     OPTIONS["dtype"], default=None, help="Element type for memory  [default: the spec's, else fp32]"
 )
 @schema_options("convention", "training", "frozen", "optimizer")
+@schema_options("reported_by")
 @output_options("Print only the total parameter count.")
 @network_check_options
 def model_cmd(
@@ -113,6 +115,7 @@ def model_cmd(
     training: bool,
     frozen: bool,
     optimizer: str,
+    reported_by: tuple[str, ...],
     out: Output,
     gates: Gates,
 ) -> None:
@@ -123,6 +126,7 @@ def model_cmd(
     Prints each layer's output shape, parameters and MACs, the totals, and a
     breakdown by layer type, like the MobileNet paper's "Resource per layer
     type". MACs exclude bias, BatchNorm, pooling and activations.
+    --reported-by adds what other tools print for the whole network, and why.
     """
     from ..model.spec import PRESETS
 
@@ -187,6 +191,14 @@ def model_cmd(
 
             return training_step(traced, optimizer=optimizer, frozen=frozen)
 
+        def reports(traced: Any) -> Any:
+            """What each tool in --reported-by would print for a traced network."""
+            if not reported_by:
+                return None
+            from ..model.profilers import network_reported_by
+
+            return network_reported_by(traced, reported_by)
+
         if swapped is None:
             network_step(
                 source,
@@ -199,6 +211,7 @@ def model_cmd(
                     batch=batch,
                     convention=convention,
                     extra=extra,
+                    reports=reports(cost),
                 ),
             )
         else:
@@ -217,6 +230,7 @@ def model_cmd(
                     batch=batch,
                     convention=convention,
                     extra=extra,
+                    reports=(reports(cost), reports(swapped)) if reported_by else None,
                 ),
             )
     checked = swapped or cost
@@ -233,10 +247,12 @@ def _emit_network(
     batch: int,
     convention: str,
     extra: dict[str, Any],
+    reports: Any = None,
 ) -> None:
-    """One network's layers, its breakdown by layer type, and its training step."""
+    """One network's layers, its breakdown by layer type, its training step, and what
+    other tools report for it."""
     from ..views.contract import network_json
-    from ..views.network import breakdown_table, network_table
+    from ..views.network import breakdown_table, network_table, reported_table
     from ..views.tables import training_table
 
     def layers() -> Any:
@@ -247,9 +263,17 @@ def _emit_network(
             layers(),
             breakdown_table(cost),
             *([training_table(step, f"Training step: {cost.name}")] if step else []),
+            *([reported_table(reports, cost)] if reports else []),
         ],
         lambda: {
-            **network_json(cost, dtype=dtype, batch=batch, convention=convention, training=step),
+            **network_json(
+                cost,
+                dtype=dtype,
+                batch=batch,
+                convention=convention,
+                training=step,
+                reports=reports,
+            ),
             **extra,
         },
         csv=lambda: [layers()],
@@ -270,10 +294,12 @@ def _emit_swap(
     batch: int,
     convention: str,
     extra: dict[str, Any],
+    reports: Any = None,
 ) -> None:
-    """A network beside itself with its K×K blocks swapped, and both training steps."""
+    """A network beside itself with its K×K blocks swapped, both training steps, and
+    what other tools report for both."""
     from ..views.contract import swap_json
-    from ..views.network import swap_table
+    from ..views.network import reported_table, swap_table
     from ..views.tables import training_table
 
     def table() -> Any:
@@ -291,6 +317,16 @@ def _emit_swap(
                 if step
                 else []
             ),
+            *(
+                [
+                    reported_table(reports[0], cost),
+                    reported_table(
+                        reports[1], swapped, f"As other tools report it: {cost.name} as {variant}"
+                    ),
+                ]
+                if reports
+                else []
+            ),
         ],
         lambda: {
             **swap_json(
@@ -302,6 +338,7 @@ def _emit_swap(
                 convention=convention,
                 training=trainings,
                 kept=held,
+                reports=reports,
             ),
             **extra,
         },

@@ -9,21 +9,28 @@ a note accounts for every difference it sits beside. The rules were read from ea
 tool's source (the versions named in :data:`TOOLS`) and are checked against the
 installed tools by ``benchmarks/profilers.py``; nothing here imports them.
 
+:func:`network_reported_by` does the same for a whole traced network, with each
+tool's rules for pooling, linear layers and activations besides, read from the
+network as PyTorch code usually writes it (see :class:`Tool`).
+
 All counts are for the whole batch: per-sample counts times the batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import prod
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .core import BatchNorm, Conv, Shape, fmt
 from .cost import BlockCost, LayerCost
 
-__all__ = ["TOOLS", "Report", "Term", "Tool", "reported_by"]
+if TYPE_CHECKING:
+    from .network import Gate, Linear, NodeCost, Pool
+
+__all__ = ["TOOLS", "Report", "Term", "Tool", "network_reported_by", "reported_by"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,9 +78,21 @@ layer's true MACs (none for BatchNorm)."""
 Rule = Callable[[Conv | BatchNorm, Shape, Shape], Terms]
 
 
+PoolRule = Callable[["Pool", Shape, Shape], Terms]
+LinearRule = Callable[["Linear", Shape, Shape], Terms]
+
+
 @dataclass(frozen=True)
 class Tool:
-    """A profiler's counting rules, per layer and per sample."""
+    """A profiler's counting rules, per layer and per sample.
+
+    The rules for a whole network (pooling, linear layers, activations) read the
+    network as PyTorch code usually writes it, as torchvision does: each layer an
+    ``nn`` module (a global pool ``nn.AdaptiveAvgPool2d(1)``, a square pooling window
+    given as one number), residual sums and gate products written ``a + b`` and
+    ``x * g``, a flatten before a linear layer, and a shared module registered once
+    and called from each place it is used.
+    """
 
     name: str
     version: str
@@ -85,6 +104,19 @@ class Tool:
     """Compute charged for an inference BatchNorm; None if it charges nothing."""
     per_sample: bool = False
     """Whether the tool prints a figure for one sample whatever the batch."""
+    pool: PoolRule | None = None
+    """Compute charged for a pooling layer (convcalc counts none); None for none."""
+    linear: LinearRule | None = None
+    """What the tool adds to a linear layer's MACs; None for nothing."""
+    act: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    """Operations per element the tool charges for each activation (by the ``fn``
+    names of the spec's ``act``), with the reason; an activation not listed costs 0."""
+    unsupported: frozenset[str] = frozenset()
+    """Activations the tool flags as unsupported, counting 0 and calling its total
+    partial (torchscan prints it as "known")."""
+    batch_wide: frozenset[str] = frozenset()
+    """Reasons a per-sample tool still counts for the whole batch (ptflops divides
+    its modules' counts by the batch, not those of the functions it patches)."""
 
 
 # Each rule states a tool's figure as the layer's true MACs plus named terms, so
@@ -247,15 +279,209 @@ def _flop_counter_mode(layer: Conv | BatchNorm, x: Shape, y: Shape) -> Terms:
     return [(_macs(layer, x), DOUBLED)] if isinstance(layer, Conv) else []
 
 
+# --- pooling, linear layers and activations (whole networks) -------------------
+# A global pool is adaptive pooling to 1 (nn.AdaptiveAvgPool2d(1)): Pool.adaptive.
+
+
+def _pool_name(pool: Pool) -> str:
+    return ("adaptive " if pool.adaptive else "") + ("max" if pool.kind == "max" else "average")
+
+
+# ptflops counts a module by its hook, and also counts the torch.nn.functional calls
+# it patches (F.relu, F.max_pool2d, …) wherever they run, inside a module's forward
+# too: nn.ReLU, which calls F.relu, is counted twice. Its hooks' counts are divided by
+# the batch; the patched calls' are not.
+_PTFLOPS_POOL = "for pooling: 1 operation per input element (the module's hook)"
+_PTFLOPS_POOL_F = (
+    "for pooling: 1 operation per input element again (the F.*_pool call it makes, "
+    "counted for the whole batch)"
+)
+
+
+def _ptflops_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
+    return [(prod(x), _PTFLOPS_POOL), (prod(x), _PTFLOPS_POOL_F)]
+
+
+def _fvcore_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
+    # Only aten::adaptive_avg_pool2d has a handler: one per input element.
+    if pool.kind == "avg" and pool.adaptive and len(x) == 3:
+        return [(prod(x), "for 2D adaptive average pooling: 1 operation per input element")]
+    return []
+
+
+def _thop_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
+    if pool.kind == "max":
+        return []  # zero_ops
+    if not pool.adaptive:
+        return [(prod(y), "for average pooling: 1 operation per output element")]
+    # (input / output size, per dimension, multiplied) + 1 per output element. thop
+    # computes it in float64 and truncates: where the sizes do not divide, its figure
+    # can be one less than the exact one, so its arithmetic is repeated here as it is
+    # (Python's float is the same IEEE double; each step in thop's order).
+    window = 1.0
+    for i, o in zip(x[1:], y[1:], strict=True):
+        window *= float(i) / float(o)
+    return [
+        (
+            int((window + 1) * float(prod(y))),
+            "for adaptive average pooling: the window (input / output size) + 1 "
+            "operations per output element",
+        )
+    ]
+
+
+def _calflops_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
+    return [(prod(x), "for pooling: 1 operation per input element")]
+
+
+def _torchscan_pool(pool: Pool, x: Shape, y: Shape) -> Terms:
+    dims = len(x) - 1
+    note = ""
+    if pool.adaptive:
+        # Its approximation of the window: in // out where it divides, else in % out + 1.
+        window = prod(
+            i // o if i % o == 0 else i % o + 1 for i, o in zip(x[1:], y[1:], strict=True)
+        )
+    else:
+        assert pool.kernel is not None
+        kernel = pool.kernel if len(pool.kernel) == dims else pool.kernel * dims
+        if len(set(kernel)) == 1 and dims > 1:
+            # A square window written as one number (nn.MaxPool2d(3)) stays an int in
+            # the module, and torchscan takes it as the window's size: 3, not 9.
+            window = kernel[0]
+            note = (
+                f" (a {kernel[0]}×{kernel[0]} window written as {kernel[0]} counts as {kernel[0]})"
+            )
+        else:
+            window = prod(kernel)
+    if pool.kind == "max":
+        reason = f"for {_pool_name(pool)} pooling: window − 1 comparisons per output element"
+        return [(prod(y) * (window - 1), reason + note)]
+    reason = (
+        f"for {_pool_name(pool)} pooling: window − 1 additions and {dims} more per output element"
+    )
+    return [(prod(y) * (window - 1 + dims), reason + note)]
+
+
+def _linear_macs(linear: Linear) -> int:
+    return linear.cin * linear.cout
+
+
+def _linear_bias(linear: Linear) -> Terms:
+    return [(linear.cout, BIAS)] if linear.bias else []
+
+
+def _linear_doubled(linear: Linear, x: Shape, y: Shape) -> Terms:
+    return [(_linear_macs(linear), DOUBLED)]
+
+
+def _torchscan_linear(linear: Linear, x: Shape, y: Shape) -> Terms:
+    return [
+        (_linear_macs(linear), DOUBLED),
+        (-linear.cout, "additions: n products take n − 1 (one fewer per output element)"),
+        *_linear_bias(linear),
+    ]
+
+
+def _functional(name: str, function: str) -> str:
+    return (
+        f"for {name}: 1 operation per element (the F.{function} call nn.{name} makes, "
+        "counted for the whole batch)"
+    )
+
+
+_PTFLOPS_ACT: dict[str, list[tuple[int, str]]] = {
+    "relu": [
+        (1, "for ReLU: 1 operation per element (nn.ReLU's hook)"),
+        (1, _functional("ReLU", "relu")),
+    ],
+    "gelu": [
+        (1, "for GELU: 1 operation per element (nn.GELU's hook)"),
+        (1, _functional("GELU", "gelu")),
+    ],
+    # nn.ReLU6 calls F.hardtanh, which is not patched: only its hook counts.
+    "relu6": [(1, "for ReLU6: 1 operation per element (nn.ReLU6's hook)")],
+    # nn.SiLU has no hook, but the F.silu it calls is patched.
+    "silu": [(1, _functional("SiLU", "silu"))],
+}
+# calflops counts only the functions it patches: nn.ReLU6 (F.hardtanh), nn.Sigmoid,
+# nn.Tanh, nn.Hardswish and nn.Hardsigmoid cost nothing.
+_CALFLOPS_ACT: dict[str, list[tuple[int, str]]] = {
+    "relu": [(1, "for ReLU: 1 operation per element (F.relu)")],
+    "gelu": [(1, "for GELU: 1 operation per element (F.gelu)")],
+    "silu": [(1, "for SiLU: 1 operation per element (F.silu)")],
+}
+# torchscan has formulas for these; SiLU, GELU, Hardswish, Hardsigmoid are
+# "not supported" and cost nothing.
+_TORCHSCAN_ACT: dict[str, list[tuple[int, str]]] = {
+    "relu": [(1, "for ReLU: 1 comparison per element")],
+    "relu6": [(2, "for ReLU6: 2 comparisons per element")],
+    "sigmoid": [(4, "for sigmoid: 4 operations per element")],
+    "tanh": [(6, "for tanh: 6 operations per element")],
+}
+
+
 TOOLS: dict[str, Tool] = {
-    "torchinfo": Tool("torchinfo", "1.8", "Mult-Adds", _torchinfo, _torchinfo),
-    "ptflops": Tool("ptflops", "0.7.5", "MACs", _ptflops, _ptflops, per_sample=True),
-    "ptflops-aten": Tool("ptflops-aten", "0.7.5", "MACs", _ptflops_aten, None),
-    "fvcore": Tool("fvcore", "0.1.5", "flops", _fvcore, _fvcore),
-    "thop": Tool("thop", "0.1.1", "MACs", _thop, _thop),
-    "calflops": Tool("calflops", "0.3.2", "FLOPs", _calflops, _calflops),
-    "torchscan": Tool("torchscan", "0.2.0", "FLOPs", _torchscan, _torchscan, per_sample=True),
-    "flopcountermode": Tool("flopcountermode", "2.13", "FLOPs", _flop_counter_mode, None),
+    "torchinfo": Tool(
+        "torchinfo",
+        "1.8",
+        "Mult-Adds",
+        _torchinfo,
+        _torchinfo,
+        linear=lambda linear, x, y: _linear_bias(linear),
+    ),
+    "ptflops": Tool(
+        "ptflops",
+        "0.7.5",
+        "MACs",
+        _ptflops,
+        _ptflops,
+        per_sample=True,
+        pool=_ptflops_pool,
+        linear=lambda linear, x, y: _linear_bias(linear),
+        act=_PTFLOPS_ACT,
+        batch_wide=frozenset(
+            [
+                _PTFLOPS_POOL_F,
+                *(r for terms in _PTFLOPS_ACT.values() for _, r in terms if "batch" in r),
+            ]
+        ),
+    ),
+    "ptflops-aten": Tool(
+        "ptflops-aten",
+        "0.7.5",
+        "MACs",
+        _ptflops_aten,
+        None,
+        linear=lambda linear, x, y: _linear_bias(linear),
+    ),
+    "fvcore": Tool("fvcore", "0.1.5", "flops", _fvcore, _fvcore, pool=_fvcore_pool),
+    "thop": Tool("thop", "0.1.1", "MACs", _thop, _thop, pool=_thop_pool),
+    "calflops": Tool(
+        "calflops",
+        "0.3.2",
+        "FLOPs",
+        _calflops,
+        _calflops,
+        pool=_calflops_pool,
+        linear=_linear_doubled,
+        act=_CALFLOPS_ACT,
+    ),
+    "torchscan": Tool(
+        "torchscan",
+        "0.2.0",
+        "FLOPs",
+        _torchscan,
+        _torchscan,
+        per_sample=True,
+        pool=_torchscan_pool,
+        linear=_torchscan_linear,
+        act=_TORCHSCAN_ACT,
+        unsupported=frozenset(["silu", "gelu", "hardswish", "hardsigmoid"]),
+    ),
+    "flopcountermode": Tool(
+        "flopcountermode", "2.13", "FLOPs", _flop_counter_mode, None, linear=_linear_doubled
+    ),
     "keras": Tool("keras", "3", None, None, None),
 }
 """The tools whose figures convcalc derives, with the versions their rules come from."""
@@ -290,24 +516,31 @@ def _keras_terms(cost: BlockCost) -> list[Term]:
 def _compute_terms(tool: Tool, cost: BlockCost) -> tuple[int, list[Term]]:
     """The tool's compute figure for the batch, and the terms that make it differ
     from convcalc's MACs: each layer's terms, added up by reason."""
-    by_reason: dict[str, int] = {}
-    for layer in cost.layers:
-        for amount, reason in _rule(tool, layer):
-            by_reason[reason] = by_reason.get(reason, 0) + amount
     assert cost.macs is not None
-    batch = cost.batch
-    per_sample = cost.macs // batch + sum(by_reason.values())
-    terms = [
+    return _figure(tool, (_rule(tool, layer) for layer in cost.layers), cost.macs, cost.batch)
+
+
+def _figure(tool: Tool, terms: Iterable[Terms], macs: int, batch: int) -> tuple[int, list[Term]]:
+    """The tool's compute figure from convcalc's MACs for the batch and each layer's
+    terms for one sample, with the terms added up by reason and scaled to the batch
+    (or, for a tool that prints one sample's figure, the batch left out as a term)."""
+    by_reason: dict[str, int] = {}
+    for layer_terms in terms:
+        for amount, reason in layer_terms:
+            by_reason[reason] = by_reason.get(reason, 0) + amount
+    per_sample = macs // batch + sum(by_reason.values())
+    found = [
         Term(figure="compute", amount=batch * amount, reason=reason)
         for reason, amount in by_reason.items()
         if amount
     ]
     if tool.per_sample and batch > 1:
-        left_out = (batch - 1) * per_sample
+        divided = per_sample - sum(by_reason.get(reason, 0) for reason in tool.batch_wide)
+        left_out = (batch - 1) * divided
         reason = f"for printing one sample's figure, not the batch of {batch:,}"
-        terms.append(Term(figure="compute", amount=-left_out, reason=reason))
-        return per_sample, terms
-    return batch * per_sample, terms
+        found.append(Term(figure="compute", amount=-left_out, reason=reason))
+        return batch * per_sample - left_out, found
+    return batch * per_sample, found
 
 
 def _note(tool: Tool, terms: list[Term], has_input: bool) -> str:
@@ -360,3 +593,143 @@ def _rule(tool: Tool, layer: LayerCost) -> Terms:
     assert layer.input_shape is not None and layer.output_shape is not None
     rule = tool.conv if isinstance(layer.layer, Conv) else tool.bn
     return [] if rule is None else rule(layer.layer, layer.input_shape, layer.output_shape)
+
+
+# --- whole networks --------------------------------------------------------------
+
+
+def network_reported_by(cost: NodeCost, tools: Iterable[str]) -> dict[str, Report]:
+    """Each named tool's figures for a traced network, each with the terms by which
+    it differs from convcalc's: every layer's terms (convolutions, BatchNorm, pooling,
+    linear layers, activations, a gate's own activations) added up by reason.
+
+    >>> from convcalc.model.core import standard
+    >>> from convcalc.model.network import Linear, Network, Pool, Seq, trace
+    >>> net = Network(name="tiny", input_shape=(3, 32, 32), body=Seq(children=(
+    ...     standard(cin=3, cout=8, bn=True, bias=False), Pool(kind="avg"),
+    ...     Linear(cin=8, cout=10))))
+    >>> cost = trace(net)
+    >>> cost.macs, network_reported_by(cost, ["ptflops"])["ptflops"].compute
+    (221264, 254042)
+    >>> for term in network_reported_by(cost, ["ptflops"])["ptflops"].terms:
+    ...     print(term.amount, term.reason.split(" (")[0])
+    10 bias additions
+    16384 for BatchNorm: 2 operations per element
+    8192 for pooling: 1 operation per input element
+    8192 for pooling: 1 operation per input element again
+    """
+    reports = {}
+    for name in tools:
+        tool = TOOLS[name]
+        compute: int | None = None
+        terms: list[Term] = []
+        if tool.conv is None:
+            terms = _keras_network_terms(cost)
+        else:
+            compute, terms = _figure(tool, _network_terms(tool, cost), cost.macs, cost.batch)
+        note = _note(tool, terms, True)
+        missing = _unsupported(tool, cost)
+        if missing:
+            note += (
+                f"; prints its total as “known” (a partial sum): it has no formula for "
+                f"{', '.join(_MODULES[fn] for fn in missing)}, which it counts as 0"
+            )
+        reports[name] = Report(
+            tool=name,
+            params=cost.params + sum(t.amount for t in terms if t.figure == "params"),
+            compute=compute,
+            unit=tool.unit,
+            note=note,
+            terms=tuple(terms),
+        )
+    return reports
+
+
+_MODULES = {
+    "relu": "nn.ReLU",
+    "relu6": "nn.ReLU6",
+    "hardswish": "nn.Hardswish",
+    "silu": "nn.SiLU",
+    "sigmoid": "nn.Sigmoid",
+    "hardsigmoid": "nn.Hardsigmoid",
+    "gelu": "nn.GELU",
+    "tanh": "nn.Tanh",
+}
+"""The PyTorch module of each activation a spec names."""
+
+
+def _unsupported(tool: Tool, cost: NodeCost) -> list[str]:
+    """The activations in the network (a gate's two included) that the tool does
+    not support, in the order they first run."""
+    from .network import Act, Gate
+
+    found: dict[str, None] = {}
+    for _, node in cost.walk():
+        if isinstance(node.layer, Act):
+            found[node.layer.fn] = None
+        elif isinstance(node.node, Gate):
+            found[node.node.act] = found[node.node.gate] = None
+    return [fn for fn in found if fn in tool.unsupported]
+
+
+def _network_terms(tool: Tool, cost: NodeCost) -> Iterator[Terms]:
+    """Each node's terms for one sample, in forward order."""
+    from .network import Act, Gate, Linear, Pool
+
+    for _, node in cost.walk():
+        layer = node.layer
+        x, y = node.input_shape, node.output_shape
+        if isinstance(layer, Conv):
+            assert tool.conv is not None
+            yield tool.conv(layer, x, y)
+        elif isinstance(layer, BatchNorm):
+            yield tool.bn(layer, x, y) if tool.bn else []
+        elif isinstance(layer, Pool):
+            yield tool.pool(layer, x, y) if tool.pool else []
+        elif isinstance(layer, Linear):
+            yield tool.linear(layer, x, y) if tool.linear else []
+        elif isinstance(layer, Act):
+            yield _act(tool, layer.fn, prod(x))
+        elif isinstance(node.node, Gate):
+            yield from _gate_acts(tool, node, node.node)
+        # Flatten, identity, shuffle, a split and the sums of residual and parallel
+        # blocks (a + b) are counted by none of the tools.
+
+
+def _act(tool: Tool, fn: str, elements: int) -> Terms:
+    return [(per_element * elements, reason) for per_element, reason in tool.act.get(fn, [])]
+
+
+def _gate_acts(tool: Tool, cost: NodeCost, gate: Gate) -> Iterator[Terms]:
+    """The activation after a gate's first 1×1 convolution and the one after its
+    second (sigmoid or hard sigmoid); the product with the input, ``x * g``, is
+    counted by none of the tools."""
+    convs = [c for c in cost.children if isinstance(c.layer, Conv)]
+    yield _act(tool, gate.act, prod(convs[0].output_shape))
+    yield _act(tool, gate.gate, prod(convs[1].output_shape))
+
+
+def _keras_network_terms(cost: NodeCost) -> list[Term]:
+    """Keras' parameters for a network: BatchNorm's moving statistics, and one bias
+    less for each separable block built as a SeparableConv2D."""
+    dropped = 0
+    for _, node in cost.walk():
+        if node.type == "separable" and not any(
+            isinstance(c.layer, BatchNorm) for c in node.children
+        ):
+            first = node.children[0].layer
+            if isinstance(first, Conv) and first.bias and not node.shared:
+                dropped += first.cout
+    terms = [
+        Term(
+            figure="params",
+            amount=-dropped,
+            reason="Keras' separable convolution has one bias, not two (none depthwise)",
+        ),
+        Term(
+            figure="params",
+            amount=cost.buffers,
+            reason="BatchNorm's moving mean and variance, which Keras counts (non-trainable)",
+        ),
+    ]
+    return [term for term in terms if term.amount]

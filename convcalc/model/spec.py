@@ -89,6 +89,22 @@ PRESETS: dict[str, Preset] = {
     "osnet_x0_75": Preset("osnet.toml", "0.75", "OSNet x0.75 (channels 48, 192, 288, 384)"),
     "osnet_x0_5": Preset("osnet.toml", "0.5", "OSNet x0.5 (channels 32, 128, 192, 256)"),
     "osnet_x0_25": Preset("osnet.toml", "0.25", "OSNet x0.25 (channels 16, 64, 96, 128)"),
+    # torchvision's models as its source builds them, equal to PyTorch
+    # (tests/data/torchvision.json)
+    "resnet18": Preset("resnet18.toml", None, "ResNet-18 (He et al. 2015)"),
+    "resnet34": Preset("resnet34.toml", None, "ResNet-34 (He et al. 2015)"),
+    "resnet50": Preset("resnet50.toml", None, "ResNet-50 v1.5 (He et al. 2015)"),
+    "mobilenet_v2": Preset("mobilenet_v2.toml", None, "MobileNetV2 1.0 (Sandler et al. 2018)"),
+    "mobilenet_v3_small": Preset("mobilenet_v3_small.toml", None, "MobileNetV3-Small 1.0"),
+    "mobilenet_v3_large": Preset("mobilenet_v3_large.toml", None, "MobileNetV3-Large 1.0"),
+    "shufflenet_v2_x0_5": Preset("shufflenet_v2.toml", "0.5", "ShuffleNetV2 x0.5 (Ma et al. 2018)"),
+    "shufflenet_v2_x1_0": Preset("shufflenet_v2.toml", None, "ShuffleNetV2 x1.0 (Ma et al. 2018)"),
+    "efficientnet_b0": Preset("efficientnet_b0.toml", None, "EfficientNet-B0 (Tan & Le 2019)"),
+    "squeezenet1_0": Preset("squeezenet1_0.toml", None, "SqueezeNet 1.0 (Iandola et al. 2016)"),
+    "squeezenet1_1": Preset("squeezenet1_1.toml", None, "SqueezeNet 1.1"),
+    "vgg16": Preset("vgg16.toml", None, "VGG-16 (Simonyan & Zisserman 2014)"),
+    "googlenet": Preset("googlenet.toml", None, "GoogLeNet, without the auxiliary classifiers"),
+    "densenet121": Preset("densenet121.toml", None, "DenseNet-121 (Huang et al. 2016)"),
 }
 
 CONV_KEYS: dict[str, set[str]] = {

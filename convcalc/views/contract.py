@@ -244,9 +244,10 @@ def network_json(
     batch: int,
     convention: str = "macs",
     training: Training | None = None,
+    reports: dict[str, Report] | None = None,
 ) -> dict[str, Any]:
     """The JSON object of ``model``: totals, the layer tree and the breakdown, and
-    the training step when asked for."""
+    the training step and what other tools report when asked for."""
     from ..model.cost import DTYPES
     from ..model.network import breakdown
 
@@ -280,6 +281,8 @@ def network_json(
     }
     if training is not None:
         data["training"] = training_json(training)
+    if reports:
+        data["reported_by"] = reported_json(reports)
     return data
 
 
@@ -293,18 +296,20 @@ def swap_json(
     convention: str = "macs",
     training: tuple[Training, Training] | None = None,
     kept: Sequence[Kept] = (),
+    reports: tuple[dict[str, Report], dict[str, Report]] | None = None,
 ) -> dict[str, Any]:
     """The JSON object of ``model --as``: both networks and their ratios (null against
     a network without parameters or MACs), the blocks left as they were, and each
-    one's training step when asked for."""
+    one's training step and what other tools report when asked for."""
     train_a, train_b = training or (None, None)
+    reports_a, reports_b = reports or (None, None)
     return {
         "as": variant,
         "original": network_json(
-            a, dtype=dtype, batch=batch, convention=convention, training=train_a
+            a, dtype=dtype, batch=batch, convention=convention, training=train_a, reports=reports_a
         ),
         "swapped": network_json(
-            b, dtype=dtype, batch=batch, convention=convention, training=train_b
+            b, dtype=dtype, batch=batch, convention=convention, training=train_b, reports=reports_b
         ),
         "params_ratio": ratio_number(ratio(b.params, a.params)),
         "macs_ratio": ratio_number(ratio(b.macs, a.macs)),

@@ -17,6 +17,7 @@ __all__ = [
     "breakdown_table",
     "layer_rows",
     "network_table",
+    "reported_table",
     "swap_table",
 ]
 
@@ -280,4 +281,47 @@ def swap_table(
         total=total,
         notes=notes,
         machine_columns=machine,
+    )
+
+
+# --- as other tools report it (model --reported-by) ---------------------------------
+
+
+def reported_table(reports: dict[str, Any], cost: NodeCost, title: str = "") -> Table:
+    """What each profiler would print for the whole network, beside convcalc's own
+    figures, with the terms that make up each difference."""
+    rows = tuple(
+        {
+            "tool": name,
+            "params": report.params,
+            "compute": report.compute,
+            "unit": report.unit or "--",
+            "note": report.note,
+        }
+        for name, report in reports.items()
+    )
+    notes: tuple[str, ...] = (
+        f"convcalc: {fmt(cost.params)} parameters, {fmt(cost.macs)} MACs. Each note's terms "
+        "add up to the difference between the tool's figures and these.",
+        "As PyTorch code usually writes the network (torchvision's way): each layer an nn "
+        "module, a global pool nn.AdaptiveAvgPool2d(1), a square pooling window one number, "
+        "residual sums and gate products written a + b and x * g (which no tool here counts), "
+        "a shared module registered once.",
+    )
+    if not any(node.type == "act" for _, node in cost.walk()):
+        notes += (
+            "This network writes no activations (act): on a PyTorch model with its ReLUs, "
+            "ptflops, calflops and torchscan read more.",
+        )
+    return Table(
+        title=title or f"As other tools report it: {cost.name}",
+        columns=(
+            Column("tool", "Tool"),
+            Column("params", "Params", "count"),
+            Column("compute", "Compute", "count"),
+            Column("unit", "Unit"),
+            Column("note", "Why it differs"),
+        ),
+        rows=rows,
+        notes=notes,
     )
