@@ -379,8 +379,17 @@ def torch_network(network: Any) -> nn.Module:
         if isinstance(node, net.Act):
             return _act(node.fn), shape
         if isinstance(node, net.Activated):
+            # The activation follows each BatchNorm (both halves of a separable
+            # block), or the block's end if it has none.
             block, out = build(node.block, shape)
-            return nn.Sequential(*block, _act(node.act.fn)), out
+            parts = []
+            for part in block:
+                parts.append(part)
+                if isinstance(part, nn.modules.batchnorm._BatchNorm):
+                    parts.append(_act(node.act.fn))
+            if not node.block.bn:
+                parts.append(_act(node.act.fn))
+            return nn.Sequential(*parts), out
         if isinstance(node, net.Flatten):
             return (lambda x: torch.flatten(x, 1)), node.output_shape(shape)
         if isinstance(node, net.Identity):

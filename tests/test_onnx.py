@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402  (onnx depends on it)
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from convcalc.model.core import BatchNorm, Block, Conv  # noqa: E402
-from convcalc.model.network import Linear, Pool, Seq, trace  # noqa: E402
+from convcalc.model.network import Activated, Linear, Pool, Seq, trace  # noqa: E402
 from convcalc.model.onnx_graph import Const, Graph, Op, convert  # noqa: E402
 from convcalc.model.spec import build, load_preset  # noqa: E402
 
@@ -527,6 +527,8 @@ def onnx_of(net: Seq, shape: tuple[int, ...], g: G, x: str) -> str:
     """Emit a built network as ONNX operators, BatchNorm folded into the convolutions
     (as an exporter writes it), each convolution followed by a ReLU."""
     for node in net.children:
+        if isinstance(node, Activated):  # the preset's ReLU: emitted after each conv
+            node = node.block
         if isinstance(node, Block):
             for layer in node.layers:
                 if isinstance(layer, BatchNorm):

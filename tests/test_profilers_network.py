@@ -237,14 +237,14 @@ def test_with_as_both_networks_are_reported() -> None:
     original = data["original"]["reported_by"]["ptflops"]
     swapped = data["swapped"]["reported_by"]["ptflops"]
     assert swapped["compute"] > original["compute"]
-    # The same pooling and bias terms; less BatchNorm, as a standard convolution has
-    # one BatchNorm where a separable block has two.
+    # The same pooling and bias terms; less BatchNorm and ReLU, as a standard
+    # convolution has one BatchNorm and ReLU where a separable block has two.
     before = {t["reason"]: t["amount"] for t in original["terms"]}
     after = {t["reason"]: t["amount"] for t in swapped["terms"]}
     assert before.keys() == after.keys()
     for reason in before:
-        if "BatchNorm" in reason:
-            assert after[reason] < before[reason]
+        if "BatchNorm" in reason or "ReLU" in reason:
+            assert after[reason] < before[reason], reason
         else:
             assert after[reason] == before[reason], reason
     out = ok("model", "mobilenet_v1", "--as", "standard", "--reported-by", "thop").stdout
@@ -369,9 +369,19 @@ def test_torchscan_says_its_total_is_partial_where_it_lacks_a_formula() -> None:
 
 
 def test_a_network_without_activations_says_so() -> None:
-    # mobilenet_v1's preset writes no ReLU (TF-slim's ReLU6 or a port's ReLU is not
-    # stated); mobilenet_v1_relu.toml writes them.
-    bare = ok("model", "mobilenet_v1", "--reported-by", "ptflops").stdout
+    # osnet's preset writes no ReLU; mobilenet_v1's writes one after each BatchNorm.
+    bare = ok("model", "osnet_x1_0", "--reported-by", "ptflops").stdout
     assert "This network writes no activations" in bare
-    relu = ok("model", str(SPECS / "mobilenet_v1_relu.toml"), "--reported-by", "ptflops").stdout
+    relu = ok("model", "mobilenet_v1", "--reported-by", "ptflops").stdout
     assert "This network writes no activations" not in relu
+
+
+def test_mobilenet_v1_reads_in_ptflops_what_the_issue_measured_in_pytorch() -> None:
+    # Issue #12: MobileNetV1 built in PyTorch (ReLU after every BatchNorm) reads
+    # 589,012,456 in ptflops against convcalc's 568,740,352 MACs. The preset writes
+    # the same ReLUs, and the written-apart spec agrees with it.
+    preset = as_json("model", "mobilenet_v1", "--reported-by", "ptflops")
+    assert preset["macs"] == 568_740_352
+    assert preset["reported_by"]["ptflops"]["compute"] == 589_012_456
+    apart = as_json("model", str(SPECS / "mobilenet_v1_relu.toml"), "--reported-by", "ptflops")
+    assert apart["reported_by"]["ptflops"]["compute"] == 589_012_456

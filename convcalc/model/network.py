@@ -246,8 +246,9 @@ class Norm:
 
 @dataclass(frozen=True, kw_only=True)
 class Activated:
-    """A convolution block and the activation after it (after its BatchNorm), shown
-    as one layer whose last part is the activation."""
+    """A convolution block and its activation, shown as one layer: the activation
+    follows each of the block's BatchNorms (after both halves of a separable block,
+    as MobileNet has it), or the block's end if it has none."""
 
     block: Block
     act: Act
@@ -629,7 +630,11 @@ class _Tracer:
             cost = self.leaf(layer, shape, held, category, type_name)
             children.append(cost)
             shape = cost.output_shape
-        if act is not None:
+            # The activation follows each BatchNorm, as MobileNet's separable block has
+            # a ReLU after each half; a block without BatchNorm has it at its end.
+            if act is not None and isinstance(layer, BatchNorm):
+                children.append(self.leaf(act, shape, held, None, "act"))
+        if act is not None and not block.bn:
             children.append(self.leaf(act, shape, held, None, "act"))
         return self.combine(
             block.name or block.variant, block.variant, children[0].input_shape, shape, children
