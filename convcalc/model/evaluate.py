@@ -13,7 +13,7 @@ step costs. The views write the result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .core import Block, make_block
@@ -134,10 +134,17 @@ class Evaluation(Record):
     """A training step's cost, with ``training``."""
 
 
+measure: Callable[..., BlockCost] | None = None
+""":func:`convcalc.model.cost.measure`, imported on first use (once: batch evaluates one
+config a line)."""
+
+
 def evaluate(config: Mapping[str, Any], block: Block | None = None) -> Evaluation:
     """Build (unless ``block`` is given) and measure a config's block, with the
     reports and training step it asks for."""
-    from .cost import measure  # here: a parameter count alone (-q) needs no measuring
+    global measure
+    if measure is None:  # here: a parameter count alone (-q) needs no measuring
+        from .cost import measure
 
     block = build(config) if block is None else block
     cost = measure(
