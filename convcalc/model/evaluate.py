@@ -56,16 +56,19 @@ def rank_of(config: Mapping[str, Any]) -> int | None:
     >>> rank_of({"kernel": (3, 3, 3)}), rank_of({"kernel": 3, "input": 56})
     (3, None)
     """
-    if config.get("dims") is not None:
+    get = config.get
+    if get("dims") is not None:
         return int(config["dims"])
     ranks: dict[str, int] = {}
     for name in SIZED:
-        value = config.get(name)
+        value = get(name)
         if isinstance(value, tuple):
             ranks[name] = len(value)
+    if not ranks:
+        return None  # the usual case: single sizes, or none
     if len(ranks) > 1 and len(set(ranks.values())) > 1:
         raise RankError(ranks)
-    return next(iter(ranks.values()), None)
+    return next(iter(ranks.values()))
 
 
 def _get(config: Mapping[str, Any], name: str) -> Any:
@@ -90,7 +93,12 @@ def build(config: Mapping[str, Any]) -> Block:
         names = tuple(option.name for option in options_for(variant))
         if variant in _LAYER_NAMES_OF:  # only known names are kept
             _LAYER_NAMES[variant] = names
-    layer = {name: config[name] for name in names if config.get(name) is not None}
+    get = config.get
+    layer = {}
+    for name in names:
+        value = get(name)
+        if value is not None:
+            layer[name] = value
     layer["dims"] = rank_of(config)
     block = make_block(variant, k=layer.pop("kernel", None), **layer)  # make_block calls it k
     return as_built(block, fold_bn=_get(config, "fold_bn"), framework=_get(config, "framework"))
