@@ -294,6 +294,10 @@ def _json_int(text: str) -> int:
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_json_int)
 """One decoder for every line: json.loads with hooks would make one a line."""
 
+_SHORT_DECODER = json.JSONDecoder(object_pairs_hook=_unique)
+"""The decoder for a line too short to hold a number over the limit: Python's own
+integers, without a call a number."""
+
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 """One encoder for every result: json.dumps(..., ensure_ascii=False) makes one a line."""
 
@@ -311,7 +315,7 @@ def _json_record(text: str) -> dict[str, Any] | BatchError:
         text = text.removeprefix("\ufeff")
         if text.startswith("\ufeff"):  # as json.loads refuses it
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        value = _DECODER.decode(text)
+        value = (_SHORT_DECODER if len(text) <= MAX_DIGITS else _DECODER).decode(text)
     except BatchError as error:
         return error
     except json.JSONDecodeError as error:
