@@ -333,7 +333,8 @@ class Conv(Record):
         """
         self._check_input(size)
         out: list[int] = []
-        kernel, stride, dilation, transposed = self.kernel, self.stride, self.dilation, self.transposed
+        kernel, stride, dilation = self.kernel, self.stride, self.dilation
+        transposed = self.transposed
         for axis, (before, after) in enumerate(self.pads(size)):
             length, k, s, d = size[axis], kernel[axis], stride[axis], dilation[axis]
             if transposed:
@@ -666,7 +667,6 @@ def _pointwise_conv(
         kind="pointwise",
         name="pointwise",
     )
-
 
 
 def depthwise(

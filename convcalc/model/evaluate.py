@@ -142,7 +142,7 @@ class Evaluation(Record):
     """A training step's cost, with ``training``."""
 
 
-measure: Callable[..., BlockCost] | None = None
+_measure: Callable[..., BlockCost] | None = None
 """:func:`convcalc.model.cost.measure`, imported on first use (once: batch evaluates one
 config a line)."""
 
@@ -150,10 +150,12 @@ config a line)."""
 def evaluate(config: Mapping[str, Any], block: Block | None = None) -> Evaluation:
     """Build (unless ``block`` is given) and measure a config's block, with the
     reports and training step it asks for."""
-    global measure
+    global _measure
+    measure = _measure
     if measure is None:  # here: a parameter count alone (-q) needs no measuring
-        from .cost import measure
+        from .cost import measure as loaded
 
+        measure = _measure = loaded
     block = build(config) if block is None else block
     cost = measure(
         block,
