@@ -331,9 +331,10 @@ class Conv(Record):
         >>> Conv(cin=3, cout=8, kernel=(3, 3), stride=(2, 2), padding=(1, 1)).output_size((9, 9))
         (5, 5)
         """
-        self._check_input(size)
-        out: list[int] = []
         kernel, stride, dilation = self.kernel, self.stride, self.dilation
+        if len(size) != len(kernel):
+            self._check_input(size)  # says what is wrong
+        out: list[int] = []
         transposed = self.transposed
         for axis, (before, after) in enumerate(self.pads(size)):
             length, k, s, d = size[axis], kernel[axis], stride[axis], dilation[axis]
@@ -354,7 +355,8 @@ class Conv(Record):
 
     def output_shape(self, shape: Shape) -> Shape:
         """The channels-first output shape for a channels-first input shape."""
-        self._check_channels(shape)
+        if shape[0] != self.cin:
+            self._check_channels(shape)  # says what is wrong
         return (self.cout, *self.output_size(shape[1:]))
 
     def macs(self, shape: Shape) -> int:
@@ -575,6 +577,8 @@ def _padding(padding: PaddingArg, kernel: tuple[int, ...], dilation: SizeArg) ->
 
 
 def _with_bn(convs: list[Conv], bn_after: set[int]) -> tuple[Layer, ...]:
+    if not bn_after:
+        return tuple(convs)
     layers: list[Layer] = []
     for i, conv in enumerate(convs):
         layers.append(conv)
