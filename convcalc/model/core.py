@@ -188,6 +188,8 @@ class Conv(Record):
     """The layer's name within its block."""
 
     def _check(self) -> None:
+        if self._usual():
+            return
         _count(self.cin, "cin")
         _count(self.cout, "cout")
         _count(self.groups, "groups")
@@ -242,6 +244,42 @@ class Conv(Record):
                     option="output_padding",
                 )
 
+    def _usual(self) -> bool:
+        """Whether the layer is the usual case, checked in one pass: channels and groups
+        in range that divide, every size a tuple of one whole number per dimension in
+        range, a numeric padding and no output padding (a batch line builds up to three
+        layers, each with five sizes). False sends it through :meth:`_check`'s checks,
+        which accept the rest and name what is wrong."""
+        cin, cout, groups, kernel = self.cin, self.cout, self.groups, self.kernel
+        stride, dilation, padding = self.stride, self.dilation, self.padding
+        output_padding = self.output_padding
+        dims = len(kernel)
+        if not (
+            type(cin) is int
+            and type(cout) is int
+            and type(groups) is int
+            and 0 < groups
+            and 0 < cin < MAX_VALUE
+            and 0 < cout < MAX_VALUE
+            and not cin % groups
+            and not cout % groups
+            and type(kernel) is tuple
+            and 0 < dims <= 3
+            and type(stride) is tuple
+            and type(dilation) is tuple
+            and type(padding) is tuple
+            and type(output_padding) is tuple
+            and len(stride) == len(dilation) == len(padding) == len(output_padding) == dims
+        ):
+            return False
+        for size in kernel + stride + dilation:
+            if type(size) is not int or not 0 < size < MAX_VALUE:
+                return False
+        for size in padding + output_padding:
+            if type(size) is not int or not 0 <= size < MAX_VALUE:
+                return False
+        return not any(output_padding)
+
     @property
     def dims(self) -> int:
         """The spatial rank: 1, 2 or 3."""
@@ -285,7 +323,7 @@ class Conv(Record):
             # PyTorch: total d*(k-1); the odd pixel goes to the right/bottom.
             totals = [d * (k - 1) for k, d in zip(self.kernel, self.dilation, strict=True)]
             return tuple((t // 2, t - t // 2) for t in totals)
-        return tuple((p, p) for p in self.padding)
+        return tuple([(p, p) for p in self.padding])
 
     def output_size(self, size: Shape) -> Shape:
         """The spatial output size for a spatial input size (PyTorch's formulas).
@@ -293,11 +331,14 @@ class Conv(Record):
         >>> Conv(cin=3, cout=8, kernel=(3, 3), stride=(2, 2), padding=(1, 1)).output_size((9, 9))
         (5, 5)
         """
-        self._check_input(size)
+        kernel, stride, dilation = self.kernel, self.stride, self.dilation
+        if len(size) != len(kernel):
+            self._check_input(size)  # says what is wrong
         out: list[int] = []
-        for axis, (length, (before, after)) in enumerate(zip(size, self.pads(size), strict=True)):
-            k, s, d = self.kernel[axis], self.stride[axis], self.dilation[axis]
-            if self.transposed:
+        transposed = self.transposed
+        for axis, (before, after) in enumerate(self.pads(size)):
+            length, k, s, d = size[axis], kernel[axis], stride[axis], dilation[axis]
+            if transposed:
                 n = (length - 1) * s - before - after + d * (k - 1) + self.output_padding[axis] + 1
             else:
                 span = length + before + after - d * (k - 1) - 1
@@ -314,7 +355,8 @@ class Conv(Record):
 
     def output_shape(self, shape: Shape) -> Shape:
         """The channels-first output shape for a channels-first input shape."""
-        self._check_channels(shape)
+        if shape[0] != self.cin:
+            self._check_channels(shape)  # says what is wrong
         return (self.cout, *self.output_size(shape[1:]))
 
     def macs(self, shape: Shape) -> int:
@@ -469,20 +511,20 @@ class Block(Record):
     @property
     def cin(self) -> int:
         """Input channels of the block."""
-        return self.convs[0].cin
+        return self._convs[0].cin
 
     @property
     def cout(self) -> int:
         """Output channels of the block."""
-        return self.convs[-1].cout
+        return self._convs[-1].cout
 
     @property
     def main(self) -> Conv:
         """The K×K convolution of the block (for pointwise, its only one)."""
-        for conv in self.convs:
+        for conv in self._convs:
             if conv.kind != "pointwise":
                 return conv
-        return self.convs[0]
+        return self._convs[0]
 
     @property
     def kernel(self) -> tuple[int, ...]:
@@ -492,7 +534,10 @@ class Block(Record):
     @property
     def bias(self) -> bool:
         """Whether the block's convolutions carry a bias."""
-        return any(conv.bias for conv in self.convs)
+        for conv in self._convs:
+            if conv.bias:
+                return True
+        return False
 
     @property
     def params(self) -> int:
@@ -525,13 +570,15 @@ def _padding(padding: PaddingArg, kernel: tuple[int, ...], dilation: SizeArg) ->
     """
     if padding is None:
         dil = _sizes(dilation, len(kernel), "dilation")
-        return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dil, strict=True))
+        return tuple([d * (k - 1) // 2 for k, d in zip(kernel, dil, strict=True)])
     if isinstance(padding, str):
         return padding  # type: ignore[return-value]  # checked by Conv
     return _sizes(padding, len(kernel), "padding", minimum=0)
 
 
 def _with_bn(convs: list[Conv], bn_after: set[int]) -> tuple[Layer, ...]:
+    if not bn_after:
+        return tuple(convs)
     layers: list[Layer] = []
     for i, conv in enumerate(convs):
         layers.append(conv)
@@ -602,6 +649,7 @@ def _depthwise_conv(
         stride=_tuple(stride, len(kernel)),
         padding=_padding(padding, kernel, dilation),
         dilation=_tuple(dilation, len(kernel)),
+        output_padding=(0,) * len(kernel),  # every size given: Conv checks it at once
         kind="depthwise",
         name="depthwise",
     )
@@ -617,6 +665,9 @@ def _pointwise_conv(
         groups=groups,
         bias=bias,
         stride=_tuple(stride, dims),
+        padding=(0,) * dims,  # every size given: Conv checks it at once
+        dilation=(1,) * dims,
+        output_padding=(0,) * dims,
         kind="pointwise",
         name="pointwise",
     )

@@ -112,9 +112,10 @@ class LayerCost(Record):
 
     def compute(self, convention: str) -> int | None:
         """This layer's compute in a convention (see :data:`CONVENTIONS`)."""
-        if self.macs is None or self.bias_adds is None:
+        macs, bias_adds = self.macs, self.bias_adds
+        if macs is None or bias_adds is None:
             return None
-        return compute(self.macs, self.bias_adds, convention)
+        return compute(macs, bias_adds, convention)
 
 
 class BlockCost(Record):
@@ -210,7 +211,7 @@ class BlockCost(Record):
     @property
     def weight_bytes(self) -> int:
         """Bytes of parameters and buffers at :attr:`dtype`."""
-        return (self.params + self.buffers) * DTYPES[self.dtype]
+        return (self._params + self._buffers) * DTYPES[self.dtype]
 
     @property
     def has_input(self) -> bool:
@@ -230,7 +231,8 @@ class BlockCost(Record):
     @property
     def flops(self) -> int | None:
         """FLOPs = 2 × MACs (a multiply and an add)."""
-        return None if self.macs is None else 2 * self.macs
+        macs = self._macs
+        return None if macs is None else 2 * macs
 
     @property
     def extra_ops(self) -> int | None:
@@ -249,9 +251,10 @@ class BlockCost(Record):
 
     def compute(self, convention: str) -> int | None:
         """The block's compute in a convention (see :data:`CONVENTIONS`)."""
-        if self.macs is None or self.bias_adds is None:
+        macs, bias_adds = self._macs, self._bias_adds
+        if macs is None or bias_adds is None:
             return None
-        return compute(self.macs, self.bias_adds, convention)
+        return compute(macs, bias_adds, convention)
 
     @property
     def bytes_moved(self) -> int | None:

@@ -13,7 +13,7 @@ step costs. The views write the result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .core import Block, make_block
@@ -56,16 +56,19 @@ def rank_of(config: Mapping[str, Any]) -> int | None:
     >>> rank_of({"kernel": (3, 3, 3)}), rank_of({"kernel": 3, "input": 56})
     (3, None)
     """
-    if config.get("dims") is not None:
+    get = config.get
+    if get("dims") is not None:
         return int(config["dims"])
     ranks: dict[str, int] = {}
     for name in SIZED:
-        value = config.get(name)
+        value = get(name)
         if isinstance(value, tuple):
             ranks[name] = len(value)
+    if not ranks:
+        return None  # the usual case: single sizes, or none
     if len(ranks) > 1 and len(set(ranks.values())) > 1:
         raise RankError(ranks)
-    return next(iter(ranks.values()), None)
+    return next(iter(ranks.values()))
 
 
 def _get(config: Mapping[str, Any], name: str) -> Any:
@@ -90,7 +93,12 @@ def build(config: Mapping[str, Any]) -> Block:
         names = tuple(option.name for option in options_for(variant))
         if variant in _LAYER_NAMES_OF:  # only known names are kept
             _LAYER_NAMES[variant] = names
-    layer = {name: config[name] for name in names if config.get(name) is not None}
+    get = config.get
+    layer = {}
+    for name in names:
+        value = get(name)
+        if value is not None:
+            layer[name] = value
     layer["dims"] = rank_of(config)
     block = make_block(variant, k=layer.pop("kernel", None), **layer)  # make_block calls it k
     return as_built(block, fold_bn=_get(config, "fold_bn"), framework=_get(config, "framework"))
@@ -134,11 +142,20 @@ class Evaluation(Record):
     """A training step's cost, with ``training``."""
 
 
+_measure: Callable[..., BlockCost] | None = None
+""":func:`convcalc.model.cost.measure`, imported on first use (once: batch evaluates one
+config a line)."""
+
+
 def evaluate(config: Mapping[str, Any], block: Block | None = None) -> Evaluation:
     """Build (unless ``block`` is given) and measure a config's block, with the
     reports and training step it asks for."""
-    from .cost import measure  # here: a parameter count alone (-q) needs no measuring
+    global _measure
+    measure = _measure
+    if measure is None:  # here: a parameter count alone (-q) needs no measuring
+        from .cost import measure as loaded
 
+        measure = _measure = loaded
     block = build(config) if block is None else block
     cost = measure(
         block,

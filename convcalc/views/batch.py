@@ -128,6 +128,8 @@ DEFAULTS: dict[str, Any] = {
     if option.default is not None and option.kind in ("count", "flag", "choice", "tools")
 }
 
+_DEFAULT_ITEMS = frozenset(DEFAULTS.items())
+
 Config = tuple[tuple[str, Any], ...]
 """A record read and checked: (option, value) pairs, sorted; small and hashable."""
 
@@ -155,10 +157,20 @@ def read(record: dict[str, Any]) -> Config:
         if name in given:
             raise BatchError(f"{given[name]} and {key} are the same option: give one")
         given[name] = key
-        try:
-            options[name] = read_value(value)
-        except ConvCalcError as error:
-            raise BatchError(f"{key}: {error}") from None
+        kind = type(value)
+        if kind is int or (kind is str and len(value) <= _SHORT):
+            # Values repeat across lines (a variant, a kernel, a channel count): each
+            # short one is read once, keyed by its type too (True == 1 is not a count).
+            memo = (key, kind, value)
+            read_as = _READ.get(memo, _UNREAD)
+            if read_as is _UNREAD:
+                read_as = _read_value(key, read_value, value)
+                if len(_READ) >= _READ_SIZE:
+                    _READ.clear()
+                _READ[memo] = read_as
+            options[name] = read_as
+        else:
+            options[name] = _read_value(key, read_value, value)
     if "variant" not in options:
         raise BatchError("variant is required (standard, depthwise, pointwise, separable, lite)")
     if "cin" not in options:
@@ -175,9 +187,23 @@ def read(record: dict[str, Any]) -> Config:
         options["training"] = True
         options.setdefault("optimizer", train[0])
         options.setdefault("frozen", train[1])
-    return tuple(
-        sorted((k, v) for k, v in options.items() if k not in DEFAULTS or DEFAULTS[k] != v)
-    )
+    return tuple(sorted(options.items() - _DEFAULT_ITEMS))
+
+
+def _read_value(key: str, read: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return read(value)
+    except ConvCalcError as error:
+        raise BatchError(f"{key}: {error}") from None
+
+
+_READ: dict[tuple[str, type, Any], Any] = {}
+"""Short values read before, by key, type and value (the readers are pure)."""
+_READ_SIZE = 4096
+"""At most this many values kept: emptied when full."""
+_SHORT = 64
+"""Text values up to this long are kept."""
+_UNREAD = object()
 
 
 def evaluate(record: dict[str, Any], *, layers: bool = True) -> dict[str, Any]:
@@ -192,7 +218,8 @@ def evaluate(record: dict[str, Any], *, layers: bool = True) -> dict[str, Any]:
 def _compute(config: Config, *, layers: bool) -> dict[str, Any]:
     """A config's JSON contract object, through the implementation the variant
     commands run (:func:`convcalc.model.evaluate.evaluate`)."""
-    options = {**DEFAULTS, **dict(config)}
+    options = DEFAULTS.copy()
+    options.update(config)
     try:
         evaluation = evaluate_config(options)
     except RankError as error:
@@ -267,8 +294,14 @@ def _json_int(text: str) -> int:
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_json_int)
 """One decoder for every line: json.loads with hooks would make one a line."""
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
-"""One encoder for every result: json.dumps(..., ensure_ascii=False) makes one a line."""
+_SHORT_DECODER = json.JSONDecoder(object_pairs_hook=_unique)
+"""The decoder for a line too short to hold a number over the limit: Python's own
+integers, without a call a number."""
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+"""One encoder for every result: json.dumps(..., ensure_ascii=False) makes one a line.
+A result is a tree made afresh for its line, never circular: not checking for cycles
+(a set entry for every list and object) makes encoding it a tenth cheaper."""
 
 
 def _json_records(lines: Iterator[tuple[int, int, str]]) -> Iterator[Record]:
@@ -284,7 +317,7 @@ def _json_record(text: str) -> dict[str, Any] | BatchError:
         text = text.removeprefix("\ufeff")
         if text.startswith("\ufeff"):  # as json.loads refuses it
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        value = _DECODER.decode(text)
+        value = (_SHORT_DECODER if len(text) <= MAX_DIGITS else _DECODER).decode(text)
     except BatchError as error:
         return error
     except json.JSONDecodeError as error:

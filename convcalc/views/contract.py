@@ -77,12 +77,13 @@ def as_list(shape: Sequence[int] | None) -> list[int] | None:
 
 
 # --- blocks -------------------------------------------------------------------------
+# Batch writes one of these for each of its lines: each figure is read once from the
+# cost records, and the keys are written in one dict display, in the contract's order.
 
 
 def _layer_json(cost: LayerCost, convention: str, framework: str) -> dict[str, Any]:
-    # Keys set one by one, in the contract's order: cheaper than update(**keys), and
-    # batch writes one of these for each layer of every line.
     layer = cost.layer
+    macs = cost.macs
     data: dict[str, Any]
     if isinstance(layer, Conv):
         data = {
@@ -106,11 +107,11 @@ def _layer_json(cost: LayerCost, convention: str, framework: str) -> dict[str, A
     data["params"] = framework_params(cost, framework)
     data["buffers"] = cost.buffers
     data["output_shape"] = as_list(cost.output_shape)
-    data["macs"] = cost.macs
+    data["macs"] = macs
     data["compute"] = cost.compute(convention)
     data["extra_ops"] = cost.extra_ops
     data["activation_bytes"] = cost.activation_bytes
-    data["intensity"] = _intensity(cost.macs, cost.bytes_moved)
+    data["intensity"] = _intensity(macs, cost.bytes_moved)
     return data
 
 
@@ -124,19 +125,21 @@ def block_json(
     """
     block = cost.block
     main = block.main
-    depthwise = None
+    variant = block.variant
+    multiplier = None
     for conv in block.convs:
         if conv.kind == "depthwise":
-            depthwise = conv
+            multiplier = conv.cout // conv.cin
             break
+    macs = cost.macs
     data: dict[str, Any] = {
-        "variant": block.variant,
+        "variant": variant,
         "cin": block.cin,
         "cout": block.cout,
         "kernel": list(main.kernel),
-        "dims": main.dims,
-        "groups": main.groups if block.variant in ("standard", "pointwise") else None,
-        "multiplier": depthwise.cout // depthwise.cin if depthwise else None,
+        "dims": len(main.kernel),
+        "groups": main.groups if variant == "standard" or variant == "pointwise" else None,
+        "multiplier": multiplier,
         "bias": block.bias,
         "bn": block.bn,
         "stride": list(main.stride),
@@ -151,14 +154,14 @@ def block_json(
         "batch": cost.batch,
         "input_shape": as_list(cost.input_shape),
         "output_shape": as_list(cost.output_shape),
-        "macs": cost.macs,
+        "macs": macs,
         "flops": cost.flops,
         "convention": convention,
         "compute": cost.compute(convention),
         "extra_ops": cost.extra_ops,
         "activation_bytes": cost.activation_bytes,
         "peak_activation_bytes": cost.peak_activation_bytes,
-        "intensity": _intensity(cost.macs, cost.bytes_moved),
+        "intensity": _intensity(macs, cost.bytes_moved),
     }
     if layers:
         data["layers"] = [_layer_json(layer, convention, framework) for layer in cost.layers]
