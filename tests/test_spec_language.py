@@ -981,3 +981,26 @@ def test_squeezenet_with_fire_templates_and_ceil_mode_pools() -> None:
         0.82,
         (1000,),
     )
+
+
+def test_an_activation_works_in_place_and_follows_each_batchnorm() -> None:
+    # A separable block 4 → 8 on 4×8×8, BatchNorm after each half, act = "relu":
+    # a ReLU after each BatchNorm (MobileNet's Figure 3), so 4·8·8 + 8·8·8 = 768
+    # elements activated, one operation each. In place, as torchvision's ReLUs are: the
+    # activations held are the four outputs dw 256, bn 256, pw 512, bn 512 elements,
+    # 1,536 × 4 bytes = 6,144 in fp32, the same as without the ReLUs.
+    layer = {"type": "separable", "cout": 8, "kernel": 3, "padding": 1, "bn": True}
+    plain = net([layer], [4, 8, 8])
+    relu = net([{**layer, "act": "relu"}], [4, 8, 8])
+    block = relu.children[0]
+    assert [c.type for c in block.children] == [
+        "depthwise",
+        "batchnorm",
+        "act",
+        "pointwise",
+        "batchnorm",
+        "act",
+    ]
+    assert relu.extra_ops - plain.extra_ops == 768
+    assert relu.activation_bytes == plain.activation_bytes == 6_144
+    assert (relu.params, relu.macs) == (plain.params, plain.macs)

@@ -517,8 +517,12 @@ class _Tracer:
             macs=self.batch * macs,
             extra_ops=self.batch * extra,
             bias_adds=self.batch * extra if isinstance(layer, Conv | Linear) else 0,
-            activation_bytes=self.bytes(out),
-            peak_bytes=held + self.bytes(shape) + self.bytes(out),
+            # An activation works in place, as torchvision writes its ReLUs: its output
+            # takes no memory of its own, for the forward pass or for training.
+            activation_bytes=0 if isinstance(layer, Act) else self.bytes(out),
+            peak_bytes=held
+            + self.bytes(shape)
+            + (0 if isinstance(layer, Act) else self.bytes(out)),
             category=category,
             layer=layer,
         )

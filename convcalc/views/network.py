@@ -9,6 +9,7 @@ from typing import Any
 
 from ..model.cost import DTYPES
 from ..model.network import Kept, NodeCost, breakdown
+from . import tables
 from .contract import node_type
 from .tables import REDUNDANT, USEFUL, Column, Table
 from .text import fmt, human_bytes, millions, ratio, shape_text
@@ -290,19 +291,7 @@ def swap_table(
 def reported_table(reports: dict[str, Any], cost: NodeCost, title: str = "") -> Table:
     """What each profiler would print for the whole network, beside convcalc's own
     figures, with the terms that make up each difference."""
-    rows = tuple(
-        {
-            "tool": name,
-            "params": report.params,
-            "compute": report.compute,
-            "unit": report.unit or "--",
-            "note": report.note,
-        }
-        for name, report in reports.items()
-    )
     notes: tuple[str, ...] = (
-        f"convcalc: {fmt(cost.params)} parameters, {fmt(cost.macs)} MACs. Each note's terms "
-        "add up to the difference between the tool's figures and these.",
         "As PyTorch code usually writes the network (torchvision's way): each layer an nn "
         "module, a global pool nn.AdaptiveAvgPool2d(1), a square pooling window one number, "
         "residual sums and gate products written a + b and x * g (which no tool here counts), "
@@ -313,15 +302,10 @@ def reported_table(reports: dict[str, Any], cost: NodeCost, title: str = "") -> 
             "This network writes no activations (act): on a PyTorch model with its ReLUs, "
             "ptflops, calflops and torchscan read more.",
         )
-    return Table(
+    return tables.reported_table(
+        reports,
+        cost.params,
+        cost.macs,
         title=title or f"As other tools report it: {cost.name}",
-        columns=(
-            Column("tool", "Tool"),
-            Column("params", "Params", "count"),
-            Column("compute", "Compute", "count"),
-            Column("unit", "Unit"),
-            Column("note", "Why it differs"),
-        ),
-        rows=rows,
         notes=notes,
     )

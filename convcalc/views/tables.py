@@ -772,8 +772,17 @@ def sweep_charts(
     return charts
 
 
-def reported_table(reports: dict[str, Any], cost: BlockCost) -> Table:
-    """What each profiler would print for the block, beside convcalc's own MACs."""
+def reported_table(
+    reports: dict[str, Any],
+    params: int,
+    macs: int | None,
+    *,
+    title: str = "As other tools report it",
+    notes: tuple[str, ...] = (),
+) -> Table:
+    """What each profiler would print for a block or a network, beside convcalc's own
+    parameters and MACs, with the terms that make up each difference; ``notes`` go
+    after the one that says so."""
     rows = [
         {
             "tool": name,
@@ -784,15 +793,15 @@ def reported_table(reports: dict[str, Any], cost: BlockCost) -> Table:
         }
         for name, report in reports.items()
     ]
-    figures = f"{fmt(cost.params)} parameters"
-    if cost.macs is not None:
-        figures += f", {fmt(cost.macs)} MACs"
-    notes = (
+    figures = f"{fmt(params)} parameters"
+    if macs is not None:
+        figures += f", {fmt(macs)} MACs"
+    first = (
         f"convcalc: {figures}. Each note's terms add up to the difference between "
-        "the tool's figures and these.",
+        "the tool's figures and these."
     )
     return Table(
-        title="As other tools report it",
+        title=title,
         columns=(
             Column("tool", "Tool"),
             Column("params", "Params", "count"),
@@ -801,7 +810,7 @@ def reported_table(reports: dict[str, Any], cost: BlockCost) -> Table:
             Column("note", "Why it differs", "prose"),
         ),
         rows=tuple(rows),
-        notes=notes,
+        notes=(first, *notes),
     )
 
 
@@ -860,7 +869,7 @@ def block_tables(
     training step, if they were asked for."""
     found = [block_table(cost, convention=convention, framework=framework)]
     if reports:
-        found.append(reported_table(reports, cost))
+        found.append(reported_table(reports, cost.params, cost.macs))
     if training is not None:
         found.append(training_table(training))
     return found
