@@ -589,10 +589,13 @@ class _Counter:
             value = item.get(arg, default)
             if is_expression(value):
                 expression = _parsed(value)
+                # As built: an argument given is read where the use is; a default, with
+                # the template's arguments before it.
+                names = {**self.env, **args} if arg in item else {**self.globals, **args}
                 try:
                     if expression is None:
                         raise ConvCalcError("")
-                    value = evaluate(expression, self.known({**self.env, **args}))
+                    value = evaluate(expression, self.known(names))
                 except ConvCalcError:
                     value = None  # depends on in, or wrong: building it says
             args[arg] = value if isinstance(value, int | str | Fraction) else None
@@ -1140,17 +1143,20 @@ class _Builder:
                     f"template {shown} takes no argument {_brief(key)}: it takes {takes} "
                     "(and name, repeat)",
                 )
+        # An argument given at the use is read where the use is written, once; a default
+        # is part of the template, read for each copy: its `in` is what enters that copy.
         outer_names = self.names(cin)
-        args: dict[str, tuple[Value, bool]] = {}
+        given: dict[str, tuple[Value, bool]] = {}
         for arg, default in template.args.items():
-            value = item.get(arg, default)
-            if value is None:
-                raise self.fail(where, f"template {shown} needs the argument {_brief(arg)}")
+            if arg not in item:
+                if default is None:
+                    raise self.fail(where, f"template {shown} needs the argument {_brief(arg)}")
+                continue
+            value = item[arg]
             if is_expression(value):
-                place = f"{where}.{arg}" if arg in item else f"templates.{_key(name)}.args.{arg}"
-                args[arg] = self.expression(value, place, {**outer_names, **args})
-            elif isinstance(value, bool | int | str) and not isinstance(value, float):
-                args[arg] = (value, False)
+                given[arg] = self.expression(value, f"{where}.{arg}", {**outer_names, **given})
+            elif isinstance(value, bool | int | str):
+                given[arg] = (value, False)
             else:
                 raise self.fail(
                     f"{where}.{arg}",
@@ -1166,9 +1172,7 @@ class _Builder:
         saved = (self.env, self.template_in, self.shared)
         try:
             for i in range(repeat):
-                env = dict(args)
-                if i > 0 and "stride" in env:
-                    env["stride"] = (1, False)
+                env = self.arguments(template, given, cin, first=i == 0)
                 self.env, self.template_in, self.shared = env, cin.built, {}
                 seq, cin = self.seq(
                     template.layers,
@@ -1180,6 +1184,32 @@ class _Builder:
         finally:
             self.env, self.template_in, self.shared = saved
         return nodes, cin
+
+    def arguments(
+        self,
+        template: _Template,
+        given: dict[str, tuple[Value, bool]],
+        cin: _Channels,
+        *,
+        first: bool,
+    ) -> dict[str, tuple[Value, bool]]:
+        """The arguments of one copy of a template use: those given, and the defaults,
+        each read with the template's arguments before it, the spec's ``args`` and the
+        channels entering this copy as ``in``. Copies after the first get
+        ``stride = 1``, before any default that names it is read."""
+        env: dict[str, tuple[Value, bool]] = {}
+        for arg, default in template.args.items():
+            if arg == "stride" and not first:
+                env[arg] = (1, False)
+            elif arg in given:
+                env[arg] = given[arg]
+            elif is_expression(default):
+                place = f"templates.{_key(template.name)}.args.{arg}"
+                names = {**self.globals, **env, IN: (cin.built, True)}
+                env[arg] = self.expression(default, place, names)
+            else:
+                env[arg] = (default, False)
+        return env
 
     def wrap(self, where: str, build: Callable[[], Any]) -> Any:
         try:
