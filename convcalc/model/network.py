@@ -99,9 +99,9 @@ class Pool:
         out = []
         for n, k, s, p, d in zip(size, kernel, stride, padding, dilation, strict=True):
             reach = d * (k - 1) + 1  # the window's extent, dilation included
-            if 2 * p > reach:
+            if 2 * p > k:  # PyTorch's rule: half the kernel as written, not dilated
                 raise ConvCalcError(
-                    f"{self.name}: padding {p} must be at most half the kernel {reach}",
+                    f"{self.name}: padding {p} must be at most half the kernel {k}",
                     option="padding",
                 )
             span = n + 2 * p - reach
