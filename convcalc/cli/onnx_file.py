@@ -86,9 +86,11 @@ def json_fields(imported: Any) -> dict[str, Any]:
 def save_spec(data: dict[str, Any], path: str, source: Any = None) -> None:
     """Write spec data to ``path``: JSON if it ends in .json, else TOML."""
     from ..views.spec_text import spec_text
-    from .output import Output
+    from .output import opened
 
     fmt = "json" if path.lower().endswith(".json") else "toml"
-    Output(path=path).reading(source).write(
-        spec_text(data, fmt), "json" if fmt == "json" else "text"
-    )
+    text = spec_text(data, fmt)
+    with opened(
+        path, fmt if fmt == "json" else "text", source=source, option="--save-spec"
+    ) as write:
+        write(text)

@@ -1,0 +1,41 @@
+"""``model FILE.onnx`` used as a careless user or an attacker would: where a saved spec
+cannot be written, and files that are not what their name says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run
+
+onnx = pytest.importorskip("onnx")
+from test_onnx import G  # noqa: E402
+
+
+def tiny(tmp_path: Path) -> str:
+    # One 3×3 convolution 3 → 4 without bias: 4 · 3 · 9 = 108 params.
+    g = G([1, 3, 8, 8])
+    return g.save(g.conv("x", 3, 4, bias=False), tmp_path / "tiny.onnx")
+
+
+def one_line_error(*args: str) -> str:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    return result.stderr
+
+
+def test_an_unwritable_save_spec_names_save_spec_not_output(tmp_path: Path) -> None:
+    path = tiny(tmp_path)
+    message = one_line_error("model", path, "--save-spec", str(tmp_path / "no" / "x.toml"), "-q")
+    assert "(--save-spec)" in message and "--output" not in message
+    message = one_line_error("model", path, "--save-spec", str(tmp_path), "-q")
+    assert "(--save-spec)" in message
+
+
+def test_save_spec_onto_the_onnx_file_itself_is_refused_and_leaves_it(tmp_path: Path) -> None:
+    path = tiny(tmp_path)
+    before = Path(path).read_bytes()
+    message = one_line_error("model", path, "--save-spec", path, "-q")
+    assert "input file is output file" in message
+    assert Path(path).read_bytes() == before
