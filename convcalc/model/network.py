@@ -278,6 +278,11 @@ class Linear:
 
     def output_shape(self, shape: Shape) -> Shape:
         """``(cout,)``; the input must flatten to ``cin`` features."""
+        if prod(shape) != self.cin and len(shape) == 1:
+            raise ConvCalcError(
+                f"{self.name}: declares {self.cin} input features but receives {shape[0]}",
+                option="cin",
+            )
         if prod(shape) != self.cin:
             raise ConvCalcError(
                 f"{self.name}: expects {self.cin} input features, got shape "

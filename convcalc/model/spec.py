@@ -704,6 +704,11 @@ class _Builder:
         ``in``, ``width`` or an argument that does)."""
         try:
             expression = parse_expression(text)
+            if IN in expression.names and names.get(IN) == (FLAT.built, True):
+                raise ConvCalcError(
+                    f"{text!r}: in is not known after a flatten (the features are counted "
+                    "when the network is traced): write the number"
+                )
             value = evaluate(expression, {k: v for k, (v, _) in names.items()})
         except ConvCalcError as error:
             raise self.fail(where, str(error)) from None
@@ -800,7 +805,9 @@ class _Builder:
                 )
         item = self.resolve(item, where, cin)
         # A declared cin is written at width 1, as every channel count in the spec is.
-        if "cin" in item and _int(self, item, "cin", where) != cin.written:
+        # After a flatten the features are known only once the network is traced: a
+        # linear layer checks its cin then (at width 1), and other layers cannot.
+        if "cin" in item and cin != FLAT and _int(self, item, "cin", where) != cin.written:
             at_width = "" if self.width == 1 else f" ({cin.built} at width {self.width_text})"
             raise self.fail(
                 f"{where}.cin",
@@ -978,8 +985,12 @@ class _Builder:
             raise self.fail(f"{where}.cout", "a linear layer needs cout")
         cout = _int(self, item, "cout", where)
         bias = _bool(self, item, "bias", where, default=self.defaults.get("bias", True))
-        # After a flatten, cin = 0: the features are the traced shape's.
-        linear = Linear(cin=cin.built, cout=cout, bias=bias, name=name)
+        # After a flatten, cin = 0: the features are the traced shape's, or at width 1
+        # the declared cin, which tracing checks against them.
+        features = cin.built
+        if cin == FLAT and "cin" in item and self.width == 1:
+            features = _int(self, item, "cin", where)
+        linear = Linear(cin=features, cout=cout, bias=bias, name=name)
         parts: list[Node] = [linear]
         if _bool(self, item, "bn", where, default=False):
             parts.append(BatchNorm(channels=cout, name="bn"))

@@ -1,4 +1,4 @@
-"""Template arguments' defaults: a default is part of the template, so its ``in`` is
+"""Spec semantics found wrong in review. Template arguments' defaults: a default is part of
 the channels entering each copy of the use (docs/spec.md: "in, the channels entering
 the innermost template use as built"), as it is for the template's layers."""
 
@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from convcalc.model.errors import ConvCalcError
 from convcalc.model.network import NodeCost, trace
 from convcalc.model.spec import build
 
@@ -54,3 +57,21 @@ def test_a_given_argument_is_read_where_the_use_is_written() -> None:
     t = {"args": ["c"], "layers": [{"type": "pointwise", "cout": "= c"}]}
     cost = net([{"template": "t", "c": "= in * 2", "repeat": 2}], [16, 8, 8], templates={"t": t})
     assert [c.output_shape[0] for c in cost.children] == [32, 32]
+
+
+# --- after a flatten: the features are known when the network is traced --------------
+
+
+def test_a_linear_cin_after_a_flatten_states_the_features() -> None:
+    # 3×8×8 flattens to 192 features; Linear(192, 4): 192·4 + 4 = 772 params.
+    flat = [{"type": "flatten"}, {"type": "linear", "cout": 4, "cin": 192}]
+    assert net(flat, [3, 8, 8]).params == 772
+    with pytest.raises(ConvCalcError, match="declares 3 input features but receives 192"):
+        net([{"type": "flatten"}, {"type": "linear", "cout": 4, "cin": 3}], [3, 8, 8])
+
+
+def test_in_after_a_flatten_is_an_error_not_zero() -> None:
+    with pytest.raises(
+        ConvCalcError, match=r"layers\[1\]\.cout: .*in is not known after a flatten"
+    ):
+        net([{"type": "flatten"}, {"type": "linear", "cout": "= in // 2"}], [3, 8, 8])
