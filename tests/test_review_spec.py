@@ -1,6 +1,7 @@
-"""Spec semantics found wrong in review. Template arguments' defaults: a default is part of
-the channels entering each copy of the use (docs/spec.md: "in, the channels entering
-the innermost template use as built"), as it is for the template's layers."""
+"""Spec semantics found wrong in review: template defaults naming ``in`` (a default is
+part of the template, so its ``in`` is the channels entering each copy of the use, as
+docs/spec.md says: "the channels entering the innermost template use as built"), and
+what follows a flatten."""
 
 from __future__ import annotations
 
