@@ -3,6 +3,7 @@ cannot be written, and files that are not what their name says."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,20 @@ def test_save_spec_onto_the_onnx_file_itself_is_refused_and_leaves_it(tmp_path: 
     message = one_line_error("model", path, "--save-spec", path, "-q")
     assert "input file is output file" in message
     assert Path(path).read_bytes() == before
+
+
+def test_a_ceil_mode_pool_wider_than_its_input_gives_one_output(tmp_path: Path) -> None:
+    # PyTorch 2.13: nn.MaxPool2d(3, 2, ceil_mode=True) on a 1×1×2×2 input gives 1×1×1×1
+    # (ceil((2 − 3)/2) + 1 = 1; that window starts at 0, inside the input). ONNX's
+    # MaxPool says the same: ceil((2 − 3)/2 + 1) = 1. The ONNX reader refused it as
+    # "empty output" while a spec's pool gave 1×1.
+    g = G([1, 8, 2, 2])
+    out = g.op("MaxPool", ["x"], "pool", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+    path = g.save(out, tmp_path / "pool.onnx")
+    result = run("model", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["output_shape"] == [8, 1, 1]
+    spec = {"input": [8, 2, 2], "layers": [{"type": "pool", "kernel": 3, "stride": 2}]}
+    spec["layers"][0]["ceil_mode"] = True
+    result = run("model", "-", "--format", "json", stdin=json.dumps(spec))
+    assert json.loads(result.stdout)["output_shape"] == [8, 1, 1]

@@ -27,6 +27,7 @@ from typing import Any
 
 from .errors import ConvCalcError
 from .limits import MAX_NODES, MAX_ONNX_BYTES
+from .network import window_out
 
 __all__ = [
     "Const",
@@ -649,7 +650,7 @@ class _Converter:
         if extra:
             pads = [(b + x, e + y) for (b, e), (x, y) in zip(pads, extra, strict=True)]
         out = [
-            _window_out(n, b, e, k, s, d, False)
+            window_out(n, b, e, k, s, d, ceil=False)
             for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
         ]
         if any(o < 1 for o in out):
@@ -778,7 +779,7 @@ class _Converter:
             return before
         total = before + after
         for p in (total // 2, (total + 1) // 2):
-            if _window_out(n, p, p, k, s, d, ceil) == out:
+            if window_out(n, p, p, k, s, d, ceil=ceil) == out:
                 return p
         raise self.fail(
             op,
@@ -846,7 +847,7 @@ class _Converter:
         ceil = bool(op.attrs.get("ceil_mode", 0))
         pads = self.pads(op, sizes, kernel, stride, dilation)
         out = [
-            _window_out(n, b, e, k, s, d, ceil)
+            window_out(n, b, e, k, s, d, ceil=ceil)
             for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
         ]
         if any(o < 1 for o in out):
@@ -1160,21 +1161,6 @@ def _non_default(
     if any(d != 1 for d in dilation):
         keys["dilation"] = _size(dilation)
     return keys
-
-
-def _window_out(n: int, before: int, after: int, k: int, s: int, d: int, ceil: bool) -> int:
-    """Outputs of a window sliding over ``n`` padded by ``before`` and ``after``
-    (PyTorch's rule in ceil mode: the last window must start inside the input or the
-    padding before it); 0 if the window does not fit."""
-    span = n + before + after - d * (k - 1) - 1
-    if span < 0:
-        return 0
-    if not ceil:
-        return span // s + 1
-    out = -(-span // s) + 1
-    if (out - 1) * s >= n + before:
-        out -= 1
-    return out
 
 
 def _reshape(shape: _Shape, target: list[int], allowzero: bool) -> _Shape | None:
