@@ -17,7 +17,7 @@ from .options import (
     schema_option,
     schema_options,
 )
-from .output import Gates, Output, input_of
+from .output import Gates, Output, input_of, say
 from .specs import SPEC_FORMAT_OPTION, complete_spec, network_step, read_spec, spec_name
 from .types import POSITIVE, SIZE, WidthType
 
@@ -148,7 +148,7 @@ def model_cmd(
                 "give --input or --resolution, not both", param_hint="'--input'"
             )
         imported = read_onnx(spec, input_size or resolution, strict=strict)
-        data, resolution = imported.spec, None
+        data, resolution = (imported.spec, None), None
     elif input_size is not None:
         raise click.BadParameter(
             "--input gives an ONNX file's input size; a spec's is its input key "
@@ -156,10 +156,19 @@ def model_cmd(
             param_hint="'--input'",
         )
     else:
-        data = _read_data(spec, spec_format)
-    network = _load_network(spec, data, width, resolution)
+        data = read_spec(spec, fmt=spec_format)
+    spec_data, preset_width = data
+    network = _load_network(
+        spec, spec_data, width if width is not None else preset_width, resolution
+    )
     if save_spec is not None:
-        save_spec_file(data[0] if imported is None else data, save_spec, input_of(spec))
+        save_spec_file(spec_data, save_spec, input_of(spec))
+        shown = _width_shown(width, preset_width)
+        if shown is not None:
+            say(
+                f"note: {save_spec} is the spec at width 1: give it --width {shown} "
+                "for these figures"
+            )
     if imported is not None:
         report(imported, source, human=out.format not in ("json",) and not out.quiet)
     if fold_bn:
@@ -346,21 +355,25 @@ def _emit_swap(
     )
 
 
-def _read_data(spec: str, fmt: str | None) -> tuple[dict[str, Any], Any]:
-    return read_spec(spec, fmt=fmt)
-
-
-def _load_network(spec: str, data: Any, width: Any, resolution: Any) -> Any:
-    """Build the network: ``data`` is a spec's (data, preset width) or an ONNX file's
-    spec data."""
+def _load_network(spec: str, data: dict[str, Any], alpha: Any, resolution: Any) -> Any:
+    """Build the network from spec data (a spec file's, a preset's or an ONNX file's)
+    at width ``alpha`` (None: the spec's own)."""
     from ..model.spec import build
 
-    spec_data, preset_width = data if isinstance(data, tuple) else (data, None)
-    alpha = width if width is not None else preset_width
     source = spec_name(spec)
-    return network_step(
-        source, lambda: build(spec_data, source, width=alpha, resolution=resolution)
-    )
+    return network_step(source, lambda: build(data, source, width=alpha, resolution=resolution))
+
+
+def _width_shown(width: Any, preset_width: str | None) -> str | None:
+    """The width a network is built at, as written, if it is not 1 (a spec file is
+    written at width 1, a preset such as osnet_x0_5 is its file at a width)."""
+    from ..model.spec import parse_width, width_text
+
+    alpha = width if width is not None else preset_width
+    if alpha is None:
+        return None
+    alpha = parse_width(alpha) if isinstance(alpha, str) else alpha
+    return None if alpha == 1 else width_text(alpha)
 
 
 def _show_preset(spec: str | None, out: Output) -> None:
@@ -370,7 +383,15 @@ def _show_preset(spec: str | None, out: Output) -> None:
         raise click.BadParameter(
             f"--show prints a preset: give one of {', '.join(PRESETS)}", param_hint="'SPEC'"
         )
-    out.write(preset_text(spec))
+    text = preset_text(spec)
+    shown = _width_shown(None, PRESETS[spec].width)
+    if shown is not None:
+        # The file is written at width 1: without this, a copy reads as another network.
+        text = (
+            f"# {spec} is this spec at --width {shown}: convcalc model FILE --width {shown}\n"
+            + text
+        )
+    out.write(text)
 
 
 def _list_presets(out: Output) -> None:
