@@ -57,3 +57,20 @@ def test_a_ceil_mode_pool_wider_than_its_input_gives_one_output(tmp_path: Path) 
     spec["layers"][0]["ceil_mode"] = True
     result = run("model", "-", "--format", "json", stdin=json.dumps(spec))
     assert json.loads(result.stdout)["output_shape"] == [8, 1, 1]
+
+
+def test_an_unknown_operator_that_ends_the_graph_and_changes_its_shape_is_refused(
+    tmp_path: Path,
+) -> None:
+    # A Resize ×2 of a 3×8×8 map gives 3×16×16 (ONNX's shape inference says so); as the
+    # graph's last operator it was passed over as an identity, and the network's output
+    # read 3×8×8. Within the graph it was refused already; now at its end too.
+    g = G([1, 3, 8, 8])
+    scales = g.weight([4], values=[1, 1, 2, 2])
+    out = g.op("Resize", ["x", "", scales], "up", mode="nearest")
+    message = one_line_error("model", g.save(out, tmp_path / "up.onnx"))
+    assert "node 'up' (Resize)" in message and "3×8×8 to 3×16×16" in message
+    # One that keeps the shape is still passed over, counted 0 and listed.
+    g = G([1, 3, 8, 8])
+    result = run("model", g.save(g.op("Softmax", ["x"], "sm", axis=1), tmp_path / "sm.onnx"))
+    assert result.exit_code == 0 and "Softmax ×1" in result.stderr

@@ -161,7 +161,9 @@ def read_graph(path: str) -> Graph:
         # shape of an unknown operator (and of weights computed from weights).
         try:
             inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
-            for info in inferred.graph.value_info:
+            # The graph's outputs too: an unknown operator may be the last (a Resize
+            # back to the input's size ends many segmentation networks).
+            for info in (*inferred.graph.value_info, *inferred.graph.output):
                 shape = _dims(info)
                 if shape is not None:
                     shapes[info.name] = tuple(d if isinstance(d, int) else None for d in shape)
