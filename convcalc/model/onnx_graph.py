@@ -322,8 +322,6 @@ CONST_OPS = {
 """Operators worked out here when their inputs are known: exporters compute reshape
 targets and split points this way (ShuffleNet's Shape → Gather → Div → Slice)."""
 
-ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow"}
-
 
 @dataclass
 class _Node:
@@ -1440,12 +1438,6 @@ class _Structure:
     def only_consumer(self, name: str) -> _Node | None:
         found = self.consumers.get(name, [])
         return found[0] if len(found) == 1 and name != self.exit else None
-
-    def rename(self, old: str, new: str) -> None:
-        for node in self.nodes:
-            node.inputs = [new if i == old else i for i in node.inputs]
-        if self.exit == old:
-            self.exit = new
 
     def remove(self, *gone: _Node) -> None:
         ids = {id(n) for n in gone}
