@@ -76,3 +76,25 @@ def test_in_after_a_flatten_is_an_error_not_zero() -> None:
         ConvCalcError, match=r"layers\[1\]\.cout: .*in is not known after a flatten"
     ):
         net([{"type": "flatten"}, {"type": "linear", "cout": "= in // 2"}], [3, 8, 8])
+
+
+# --- defaults ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("padding", [-1, [1, -2], True, 1.5, "= 1"])
+def test_a_bad_default_padding_is_named_where_it_is_written(padding: Any) -> None:
+    # It used to be read only by a convolution that takes it: a spec of pools let it
+    # pass, and a convolution's error named the layer, not defaults.padding.
+    for layers in ([{"type": "pool", "kernel": 2}], [{"type": "standard", "cout": 2}]):
+        with pytest.raises(ConvCalcError, match=r"test.toml: defaults\.padding: "):
+            net(layers, [3, 8, 8], defaults={"padding": padding})
+
+
+def test_a_good_default_padding_still_applies() -> None:
+    # padding 2 on a 3×3 conv: (8 + 4 − 3) + 1 = 10; "same" keeps 8.
+    assert net(
+        [{"type": "standard", "cout": 2}], [3, 8, 8], defaults={"padding": 2}
+    ).output_shape == (2, 10, 10)
+    assert net(
+        [{"type": "standard", "cout": 2}], [3, 8, 8], defaults={"padding": "same"}
+    ).output_shape == (2, 8, 8)

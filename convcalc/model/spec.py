@@ -1359,6 +1359,11 @@ def build(
     for key in ("bias", "bn"):
         if key in defaults and not isinstance(defaults[key], bool):
             raise SpecError(f"{source}: defaults.{key}: expected true or false")
+    if "padding" in defaults:  # checked here, not at each convolution that takes it
+        try:
+            OPTIONS["padding"].read(defaults["padding"])
+        except ConvCalcError as error:
+            raise SpecError(f"{source}: defaults.padding: {error}") from None
     dtype = defaults.get("dtype", "fp32")
     if not isinstance(dtype, str) or dtype not in DTYPES:
         raise SpecError(
