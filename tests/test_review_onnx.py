@@ -10,6 +10,7 @@ import pytest
 from conftest import run
 
 onnx = pytest.importorskip("onnx")
+import numpy as np  # noqa: E402
 from test_onnx import G  # noqa: E402
 
 
@@ -74,3 +75,20 @@ def test_an_unknown_operator_that_ends_the_graph_and_changes_its_shape_is_refuse
     g = G([1, 3, 8, 8])
     result = run("model", g.save(g.op("Softmax", ["x"], "sm", axis=1), tmp_path / "sm.onnx"))
     assert result.exit_code == 0 and "Softmax ×1" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["Mul", "Concat"])
+def test_shape_arithmetic_that_grows_without_bound_ends_at_once(tmp_path: Path, kind: str) -> None:
+    # 40 operators squaring a constant (3^(2^40)) or doubling a list (2^40 values): a
+    # file of a few hundred bytes that ran for minutes, or until memory ran out. Values
+    # past 4,096 of them or 100 digits are no longer worked out, and a Reshape that
+    # needs them is one line, exit 2.
+    g = G([1, 3, 8, 8])
+    value = g.weight([1], dtype=np.int64, values=[3])
+    for _ in range(40):
+        attrs = {"axis": 0} if kind == "Concat" else {}
+        value = g.op(kind, [value, value], **attrs)
+    message = one_line_error(
+        "model", g.save(g.op("Reshape", ["x", value], "rs"), tmp_path / "b.onnx")
+    )
+    assert "node 'rs' (Reshape)" in message

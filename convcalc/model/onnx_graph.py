@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConvCalcError
-from .limits import MAX_NODES, MAX_ONNX_BYTES
+from .limits import MAX_NODES, MAX_ONNX_BYTES, too_large
 from .network import window_out
 
 __all__ = [
@@ -1218,9 +1218,27 @@ def _topological(ops: Sequence[Op], fail: Any) -> list[Op]:
 def _evaluate(op: Op, consts: list[Const | None], shapes: list[_Shape | None]) -> Const | None:
     """A constant operator's value, or None if it is not one worked out here."""
     try:
-        return _EVALUATORS[op.op](op, consts, shapes)
-    except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, AttributeError):
+        result = _EVALUATORS[op.op](op, consts, shapes)
+    except (
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        ZeroDivisionError,
+        AttributeError,
+        OverflowError,
+    ):
         return None
+    if result is not None and result.values is not None and _too_big(result.values):
+        # Values are worked out only while they are small: a chain of a few products or
+        # concatenations, a few bytes of file, must not grow without bound.
+        return Const(dims=result.dims, dtype=result.dtype)
+    return result
+
+
+def _too_big(values: tuple[Any, ...]) -> bool:
+    """More values than a shape computation needs, or a whole number over the limit."""
+    return len(values) > _SMALL or any(type(v) is int and too_large(v) for v in values)
 
 
 def _values(c: Const | None) -> list[Any]:
