@@ -92,3 +92,17 @@ def test_shape_arithmetic_that_grows_without_bound_ends_at_once(tmp_path: Path, 
         "model", g.save(g.op("Reshape", ["x", value], "rs"), tmp_path / "b.onnx")
     )
     assert "node 'rs' (Reshape)" in message
+
+
+def test_a_weight_with_a_negative_dimension_is_named(tmp_path: Path) -> None:
+    # ONNX dims are never negative; a file that says so is corrupt. It used to reach the
+    # spec and be refused as "layers[0].cout: -4", a place no ONNX user can find.
+    g = G([1, 3, 8, 8])
+    out = g.conv("x", 3, 4, bias=False, name="c")
+    model = g.model(out)
+    model.graph.initializer[0].dims[0] = -4
+    model.graph.initializer[0].ClearField("raw_data")
+    path = tmp_path / "neg.onnx"
+    onnx.save_model(model, str(path))
+    message = one_line_error("model", str(path))
+    assert "has a negative dimension" in message and "layers[0]" not in message

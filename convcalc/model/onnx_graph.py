@@ -172,6 +172,13 @@ def read_graph(path: str) -> Graph:
     consts = {t.name: _const(onnx, t) for t in model.graph.initializer}
     for sparse in model.graph.sparse_initializer:
         consts[sparse.values.name] = Const(dims=tuple(sparse.dims))
+    for name, const in consts.items():
+        if any(d < 0 for d in const.dims):
+            raise OnnxError(
+                f"{path}: the tensor {name!r} has a negative dimension "
+                f"({'×'.join(map(str, const.dims))}): a corrupted file?",
+                option="spec",
+            )
     inputs = tuple(
         (info.name, _dims(info)) for info in model.graph.input if info.name not in consts
     )
