@@ -106,3 +106,31 @@ def test_a_weight_with_a_negative_dimension_is_named(tmp_path: Path) -> None:
     onnx.save_model(model, str(path))
     message = one_line_error("model", str(path))
     assert "has a negative dimension" in message and "layers[0]" not in message
+
+
+def test_an_error_found_while_building_names_the_graphs_node(tmp_path: Path) -> None:
+    # A MaxPool k3 d2 with pads 2: PyTorch and convcalc refuse padding over half the
+    # kernel (3). The error named "layers[1]", a place in a spec the user never wrote.
+    g = G([1, 3, 9, 9])
+    conv = g.conv("x", 3, 4, name="conv0")
+    pool = g.op("MaxPool", [conv], "pool7", kernel_shape=[3, 3], pads=[2] * 4, dilations=[2, 2])
+    message = one_line_error("model", g.save(pool, tmp_path / "p.onnx"))
+    assert "node 'pool7' (layers[1] of the spec): padding 2 must be at most half" in message
+
+
+def test_places_inside_blocks_are_named_by_their_node() -> None:
+    from convcalc.cli.onnx_file import in_graph_terms
+
+    spec = {
+        "layers": [
+            {"name": "c0"},
+            {"name": "add", "layers": [{"name": "a"}, {"name": "b"}]},
+            {"name": "cat", "streams": [[{"name": "s0"}], [{"name": "s1"}, {"name": "s2"}]]},
+        ]
+    }
+    said = in_graph_terms(spec, "f.onnx: layers[1].layers[1]: no")
+    assert said == "f.onnx: node 'b' (layers[1].layers[1] of the spec): no"
+    said = in_graph_terms(spec, "f.onnx: layers[2].streams[1][1].cout: no")
+    assert said == "f.onnx: node 's2' (layers[2].streams[1][1] of the spec).cout: no"
+    # A place that is not in the spec is left as it is.
+    assert in_graph_terms(spec, "layers[9]: no") == "layers[9]: no"

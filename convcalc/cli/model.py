@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from ..model.names import ALIASES, SWAP_VARIANTS, canonical
 from ..model.schema import OPTIONS
-from .onnx_file import is_onnx, json_fields, read_onnx, report
+from .onnx_file import in_graph_terms, is_onnx, json_fields, read_onnx, report
 from .onnx_file import save_spec as save_spec_file
 from .options import (
     CONTEXT_SETTINGS,
@@ -22,6 +23,8 @@ from .specs import SPEC_FORMAT_OPTION, complete_spec, network_step, read_spec, s
 from .types import POSITIVE, SIZE, WidthType
 
 __all__ = ["model_cmd"]
+
+T = TypeVar("T")
 
 
 @click.command(
@@ -158,19 +161,10 @@ def model_cmd(
     else:
         data = read_spec(spec, fmt=spec_format)
     spec_data, preset_width = data
-    network = _load_network(
-        spec, spec_data, width if width is not None else preset_width, resolution
-    )
+    alpha = width if width is not None else preset_width
+    network = _graph_terms(imported, lambda: _load_network(spec, spec_data, alpha, resolution))
     if save_spec is not None:
         save_spec_file(spec_data, save_spec, input_of(spec))
-        shown = _width_shown(width, preset_width)
-        if shown is not None:
-            say(
-                f"note: {save_spec} is the spec at width 1: give it --width {shown} "
-                "for these figures"
-            )
-    if imported is not None:
-        report(imported, source, human=out.format not in ("json",) and not out.quiet)
     if fold_bn:
         from ..model.conventions import fold_network
 
@@ -187,7 +181,13 @@ def model_cmd(
         swapped = trace(swap(network, variant), batch=batch, dtype=dtype)
         return cost, swapped, kept(network, variant)
 
-    cost, swapped, held = network_step(source, compute)
+    cost, swapped, held = _graph_terms(imported, lambda: network_step(source, compute))
+    # Notes once the figures stand: an error is the only line on stderr.
+    if imported is not None:
+        report(imported, source, human=out.format not in ("json",) and not out.quiet)
+    shown = _width_shown(width, preset_width) if save_spec is not None else None
+    if shown is not None:
+        say(f"note: {save_spec} is the spec at width 1: give it --width {shown} for these figures")
     if out.quiet:
         network_step(source, lambda: out.write(f"{(swapped or cost).params}\n"))
     else:
@@ -353,6 +353,17 @@ def _emit_swap(
         },
         csv=lambda: [table()],
     )
+
+
+def _graph_terms(imported: Any, step: Callable[[], T]) -> T:
+    """Run a step whose error, for an ONNX file, names the graph's node besides the
+    place in the spec read from it."""
+    try:
+        return step()
+    except click.UsageError as error:
+        if imported is not None:
+            error.message = in_graph_terms(imported.spec, error.message)
+        raise
 
 
 def _load_network(spec: str, data: dict[str, Any], alpha: Any, resolution: Any) -> Any:
