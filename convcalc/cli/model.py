@@ -361,9 +361,10 @@ def _graph_terms(imported: Any, step: Callable[[], T]) -> T:
     try:
         return step()
     except click.UsageError as error:
-        if imported is not None:
-            error.message = in_graph_terms(imported.spec, error.message)
-        raise
+        said = error.format_message()
+        if imported is None or in_graph_terms(imported.spec, said) == said:
+            raise
+        raise click.UsageError(in_graph_terms(imported.spec, said), ctx=error.ctx) from None
 
 
 def _load_network(spec: str, data: dict[str, Any], alpha: Any, resolution: Any) -> Any:
