@@ -40,3 +40,13 @@ def test_save_spec_of_a_network_at_a_width_says_how_to_read_it_back(tmp_path: Pa
     assert "--width 0.5 for these figures" in result.stderr
     # At width 1 nothing needs saying.
     assert run("model", "mobilenet_v1", "--save-spec", str(path), "-q").stderr == ""
+
+
+def test_save_spec_and_output_on_one_file_is_refused(tmp_path: Path) -> None:
+    # Both wrote it, the table last: the saved spec was lost without a word.
+    path = tmp_path / "same.toml"
+    for other in (str(path), str(tmp_path / "." / "same.toml")):
+        result = run("model", "mobilenet_v1", "--save-spec", str(path), "-o", other)
+        assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+        assert "'--save-spec': it names the file -o writes" in result.stderr
+    assert not path.exists()

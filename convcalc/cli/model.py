@@ -164,6 +164,10 @@ def model_cmd(
     alpha = width if width is not None else preset_width
     network = _graph_terms(imported, lambda: _load_network(spec, spec_data, alpha, resolution))
     if save_spec is not None:
+        if out.path not in (None, "-") and _same_path(save_spec, out.path):
+            raise click.BadParameter(
+                "it names the file -o writes: give each its own file", param_hint="'--save-spec'"
+            )
         save_spec_file(spec_data, save_spec, input_of(spec))
     if fold_bn:
         from ..model.conventions import fold_network
@@ -353,6 +357,16 @@ def _emit_swap(
         },
         csv=lambda: [table()],
     )
+
+
+def _same_path(a: str, b: str) -> bool:
+    """Whether two paths name one file (an existing one, or the same new name)."""
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _graph_terms(imported: Any, step: Callable[[], T]) -> T:
