@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from ..model.names import ALIASES, SWAP_VARIANTS, canonical
 from ..model.schema import OPTIONS
-from .onnx_file import is_onnx, json_fields, read_onnx, report
+from .onnx_file import in_graph_terms, is_onnx, json_fields, read_onnx, report
 from .onnx_file import save_spec as save_spec_file
 from .options import (
     CONTEXT_SETTINGS,
@@ -17,11 +18,13 @@ from .options import (
     schema_option,
     schema_options,
 )
-from .output import Gates, Output, input_of
+from .output import Gates, Output, input_of, say
 from .specs import SPEC_FORMAT_OPTION, complete_spec, network_step, read_spec, spec_name
 from .types import POSITIVE, SIZE, WidthType
 
 __all__ = ["model_cmd"]
+
+T = TypeVar("T")
 
 
 @click.command(
@@ -148,7 +151,7 @@ def model_cmd(
                 "give --input or --resolution, not both", param_hint="'--input'"
             )
         imported = read_onnx(spec, input_size or resolution, strict=strict)
-        data, resolution = imported.spec, None
+        data, resolution = (imported.spec, None), None
     elif input_size is not None:
         raise click.BadParameter(
             "--input gives an ONNX file's input size; a spec's is its input key "
@@ -156,12 +159,16 @@ def model_cmd(
             param_hint="'--input'",
         )
     else:
-        data = _read_data(spec, spec_format)
-    network = _load_network(spec, data, width, resolution)
+        data = read_spec(spec, fmt=spec_format)
+    spec_data, preset_width = data
+    alpha = width if width is not None else preset_width
+    network = _graph_terms(imported, lambda: _load_network(spec, spec_data, alpha, resolution))
     if save_spec is not None:
-        save_spec_file(data[0] if imported is None else data, save_spec, input_of(spec))
-    if imported is not None:
-        report(imported, source, human=out.format not in ("json",) and not out.quiet)
+        if out.path not in (None, "-") and _same_path(save_spec, out.path):
+            raise click.BadParameter(
+                "it names the file -o writes: give each its own file", param_hint="'--save-spec'"
+            )
+        save_spec_file(spec_data, save_spec, input_of(spec))
     if fold_bn:
         from ..model.conventions import fold_network
 
@@ -178,7 +185,13 @@ def model_cmd(
         swapped = trace(swap(network, variant), batch=batch, dtype=dtype)
         return cost, swapped, kept(network, variant)
 
-    cost, swapped, held = network_step(source, compute)
+    cost, swapped, held = _graph_terms(imported, lambda: network_step(source, compute))
+    # Notes once the figures stand: an error is the only line on stderr.
+    if imported is not None:
+        report(imported, source, human=out.format not in ("json",) and not out.quiet)
+    shown = _width_shown(width, preset_width) if save_spec is not None else None
+    if shown is not None:
+        say(f"note: {save_spec} is the spec at width 1: give it --width {shown} for these figures")
     if out.quiet:
         network_step(source, lambda: out.write(f"{(swapped or cost).params}\n"))
     else:
@@ -346,21 +359,47 @@ def _emit_swap(
     )
 
 
-def _read_data(spec: str, fmt: str | None) -> tuple[dict[str, Any], Any]:
-    return read_spec(spec, fmt=fmt)
+def _same_path(a: str, b: str) -> bool:
+    """Whether two paths name one file (an existing one, or the same new name)."""
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
-def _load_network(spec: str, data: Any, width: Any, resolution: Any) -> Any:
-    """Build the network: ``data`` is a spec's (data, preset width) or an ONNX file's
-    spec data."""
+def _graph_terms(imported: Any, step: Callable[[], T]) -> T:
+    """Run a step whose error, for an ONNX file, names the graph's node besides the
+    place in the spec read from it."""
+    try:
+        return step()
+    except click.UsageError as error:
+        said = error.format_message()
+        if imported is None or in_graph_terms(imported.spec, said) == said:
+            raise
+        raise click.UsageError(in_graph_terms(imported.spec, said), ctx=error.ctx) from None
+
+
+def _load_network(spec: str, data: dict[str, Any], alpha: Any, resolution: Any) -> Any:
+    """Build the network from spec data (a spec file's, a preset's or an ONNX file's)
+    at width ``alpha`` (None: the spec's own)."""
     from ..model.spec import build
 
-    spec_data, preset_width = data if isinstance(data, tuple) else (data, None)
-    alpha = width if width is not None else preset_width
     source = spec_name(spec)
-    return network_step(
-        source, lambda: build(spec_data, source, width=alpha, resolution=resolution)
-    )
+    return network_step(source, lambda: build(data, source, width=alpha, resolution=resolution))
+
+
+def _width_shown(width: Any, preset_width: str | None) -> str | None:
+    """The width a network is built at, as written, if it is not 1 (a spec file is
+    written at width 1, a preset such as osnet_x0_5 is its file at a width)."""
+    from ..model.spec import parse_width, width_text
+
+    alpha = width if width is not None else preset_width
+    if alpha is None:
+        return None
+    alpha = parse_width(alpha) if isinstance(alpha, str) else alpha
+    return None if alpha == 1 else width_text(alpha)
 
 
 def _show_preset(spec: str | None, out: Output) -> None:
@@ -370,7 +409,15 @@ def _show_preset(spec: str | None, out: Output) -> None:
         raise click.BadParameter(
             f"--show prints a preset: give one of {', '.join(PRESETS)}", param_hint="'SPEC'"
         )
-    out.write(preset_text(spec))
+    text = preset_text(spec)
+    shown = _width_shown(None, PRESETS[spec].width)
+    if shown is not None:
+        # The file is written at width 1: without this, a copy reads as another network.
+        text = (
+            f"# {spec} is this spec at --width {shown}: convcalc model FILE --width {shown}\n"
+            + text
+        )
+    out.write(text)
 
 
 def _list_presets(out: Output) -> None:

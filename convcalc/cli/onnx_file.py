@@ -14,7 +14,7 @@ import click
 from ..model.core import ConvCalcError
 from .output import say
 
-__all__ = ["is_onnx", "json_fields", "read_onnx", "report", "save_spec"]
+__all__ = ["in_graph_terms", "is_onnx", "json_fields", "read_onnx", "report", "save_spec"]
 
 FOLDED_NOTE = (
     "no BatchNormalization in the graph (exporters fold it into the convolutions): "
@@ -86,9 +86,37 @@ def json_fields(imported: Any) -> dict[str, Any]:
 def save_spec(data: dict[str, Any], path: str, source: Any = None) -> None:
     """Write spec data to ``path``: JSON if it ends in .json, else TOML."""
     from ..views.spec_text import spec_text
-    from .output import Output
+    from .output import opened
 
     fmt = "json" if path.lower().endswith(".json") else "toml"
-    Output(path=path).reading(source).write(
-        spec_text(data, fmt), "json" if fmt == "json" else "text"
+    text = spec_text(data, fmt)
+    with opened(
+        path, fmt if fmt == "json" else "text", source=source, option="--save-spec"
+    ) as write:
+        write(text)
+
+
+def in_graph_terms(spec: dict[str, Any], message: str) -> str:
+    """An error about the spec read from an ONNX file, with the place in that spec
+    (``layers[3].streams[0][1]``, which the user never wrote) named by the graph's node
+    as well: ``node 'pool7' (layers[1] of the spec)``."""
+    import re
+
+    found = re.search(
+        r"\blayers\[\d+\](?:\.(?:layers|shortcut)\[\d+\]|\.streams\[\d+\]\[\d+\])*", message
     )
+    if found is None:
+        return message
+    item: Any = spec
+    for key, first, second in re.findall(r"(\w+)\[(\d+)\](?:\[(\d+)\])?", found.group()):
+        try:
+            item = item[key][int(first)]
+            if second:
+                item = item[int(second)]
+        except (KeyError, IndexError, TypeError):
+            return message
+    name = item.get("name") if isinstance(item, dict) else None
+    if not isinstance(name, str):
+        return message
+    place = found.group()
+    return message.replace(place, f"node {name!r} ({place} of the spec)", 1)

@@ -240,19 +240,21 @@ Write = Callable[[str], None]
 
 
 @contextmanager
-def opened(path: str | None, kind: str = "text", *, source: Any = None) -> Iterator[Write]:
+def opened(
+    path: str | None, kind: str = "text", *, source: Any = None, option: str = "'-o' / '--output'"
+) -> Iterator[Write]:
     """A function that writes text to ``path``, or to stdout if it is None or ``-``.
 
     ``kind`` says how to write what the stream's encoding cannot (``json``,
     ``markup`` or ``text``); ``source`` is the input (an open file or a path),
-    which the output must not be. A file replaces the old one only when the block
-    ends without an error.
+    which the output must not be; ``option`` is the option a failure names. A file
+    replaces the old one only when the block ends without an error.
     """
     if path is None or path == "-":
         with _stdout(kind, source) as write:
             yield write
     else:
-        with _file(path, kind, source) as write:
+        with _file(path, kind, source, option) as write:
             yield write
 
 
@@ -340,9 +342,9 @@ def _stdout_failed(error: Exception) -> NoReturn:
 
 
 @contextmanager
-def _file(path: str, kind: str, source: Any) -> Iterator[Write]:
+def _file(path: str, kind: str, source: Any, option: str) -> Iterator[Write]:
     def failed(error: OSError) -> OutputError:
-        return OutputError(f"cannot write {path!r} ('-o' / '--output'): {_reason(error)}")
+        return OutputError(f"cannot write {path!r} ({option}): {_reason(error)}")
 
     try:
         existing = os.stat(path)

@@ -99,6 +99,8 @@ def parse(text: str) -> Expression:
         raise ConvCalcError(
             f"the expression has {len(text):,} characters: at most {MAX_EXPRESSION}"
         )
+    if IN in text:  # the name `in` is read as IN: written out, it is no name of the spec's
+        raise ConvCalcError(f"{text!r}: unknown name {IN!r}")
     body = re.sub(r"\bin\b", IN, text.removeprefix("=").strip())
     try:
         tree = ast.parse(body, mode="eval").body

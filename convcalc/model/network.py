@@ -56,6 +56,7 @@ __all__ = [
     "kept",
     "swap",
     "trace",
+    "window_out",
 ]
 
 
@@ -98,21 +99,12 @@ class Pool:
         dilation = _sizes(self.dilation or 1, dims, "dilation")
         out = []
         for n, k, s, p, d in zip(size, kernel, stride, padding, dilation, strict=True):
-            reach = d * (k - 1) + 1  # the window's extent, dilation included
-            if 2 * p > reach:
+            if 2 * p > k:  # PyTorch's rule: half the kernel as written, not dilated
                 raise ConvCalcError(
-                    f"{self.name}: padding {p} must be at most half the kernel {reach}",
+                    f"{self.name}: padding {p} must be at most half the kernel {k}",
                     option="padding",
                 )
-            span = n + 2 * p - reach
-            if self.ceil_mode:
-                # PyTorch's pooling_output_shape: round up, but the last window must
-                # start inside the input or the left padding.
-                o = (span + s - 1) // s + 1
-                if (o - 1) * s >= n + p:
-                    o -= 1
-            else:
-                o = span // s + 1 if span >= 0 else 0
+            o = window_out(n, p, p, k, s, d, ceil=self.ceil_mode)
             if o < 1:
                 raise ConvCalcError(
                     f"{self.name}: empty output: kernel {k} does not fit the input {n} "
@@ -134,6 +126,28 @@ class Pool:
             0,
             shape[0] * prod(adaptive_span(n, o) for n, o in zip(shape[1:], out[1:], strict=True)),
         )
+
+
+def window_out(n: int, before: int, after: int, k: int, s: int, d: int, *, ceil: bool) -> int:
+    """Outputs of a window of ``k`` (dilation ``d``, stride ``s``) sliding over ``n``
+    padded by ``before`` and ``after``; 0 if none. PyTorch's pooling_output_shape (and
+    ONNX's): floor, or in ceil mode round up, then drop the last window if it would
+    start at or past ``n + before`` (it must start inside the input or the padding
+    before it). In ceil mode a window wider than the padded input still gives one
+    output, as in PyTorch (MaxPool2d(3, 2, ceil_mode=True) on 2×2 gives 1×1).
+
+    >>> window_out(112, 0, 0, 3, 2, 1, ceil=True), window_out(112, 0, 0, 3, 2, 1, ceil=False)
+    (56, 55)
+    >>> window_out(2, 0, 0, 3, 2, 1, ceil=True), window_out(2, 0, 0, 3, 2, 1, ceil=False)
+    (1, 0)
+    """
+    span = n + before + after - d * (k - 1) - 1
+    if not ceil:
+        return span // s + 1 if span >= 0 else 0
+    out = (span + s - 1) // s + 1  # floor division rounds down, as PyTorch's div_rtn
+    if (out - 1) * s >= n + before:
+        out -= 1
+    return max(out, 0)
 
 
 def adaptive_bins(n: int, o: int) -> list[tuple[int, int]]:
@@ -278,6 +292,11 @@ class Linear:
 
     def output_shape(self, shape: Shape) -> Shape:
         """``(cout,)``; the input must flatten to ``cin`` features."""
+        if prod(shape) != self.cin and len(shape) == 1:
+            raise ConvCalcError(
+                f"{self.name}: declares {self.cin} input features but receives {shape[0]}",
+                option="cin",
+            )
         if prod(shape) != self.cin:
             raise ConvCalcError(
                 f"{self.name}: expects {self.cin} input features, got shape "

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConvCalcError
-from .limits import MAX_NODES, MAX_ONNX_BYTES
+from .limits import MAX_NODES, MAX_ONNX_BYTES, too_large
+from .network import window_out
 
 __all__ = [
     "Const",
@@ -160,7 +161,9 @@ def read_graph(path: str) -> Graph:
         # shape of an unknown operator (and of weights computed from weights).
         try:
             inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
-            for info in inferred.graph.value_info:
+            # The graph's outputs too: an unknown operator may be the last (a Resize
+            # back to the input's size ends many segmentation networks).
+            for info in (*inferred.graph.value_info, *inferred.graph.output):
                 shape = _dims(info)
                 if shape is not None:
                     shapes[info.name] = tuple(d if isinstance(d, int) else None for d in shape)
@@ -169,6 +172,13 @@ def read_graph(path: str) -> Graph:
     consts = {t.name: _const(onnx, t) for t in model.graph.initializer}
     for sparse in model.graph.sparse_initializer:
         consts[sparse.values.name] = Const(dims=tuple(sparse.dims))
+    for name, const in consts.items():
+        if any(d < 0 for d in const.dims):
+            raise OnnxError(
+                f"{path}: the tensor {name!r} has a negative dimension "
+                f"({'×'.join(map(str, const.dims))}): a corrupted file?",
+                option="spec",
+            )
     inputs = tuple(
         (info.name, _dims(info)) for info in model.graph.input if info.name not in consts
     )
@@ -318,8 +328,6 @@ CONST_OPS = {
 }
 """Operators worked out here when their inputs are known: exporters compute reshape
 targets and split points this way (ShuffleNet's Shape → Gather → Div → Slice)."""
-
-ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow"}
 
 
 @dataclass
@@ -649,7 +657,7 @@ class _Converter:
         if extra:
             pads = [(b + x, e + y) for (b, e), (x, y) in zip(pads, extra, strict=True)]
         out = [
-            _window_out(n, b, e, k, s, d, False)
+            window_out(n, b, e, k, s, d, ceil=False)
             for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
         ]
         if any(o < 1 for o in out):
@@ -778,7 +786,7 @@ class _Converter:
             return before
         total = before + after
         for p in (total // 2, (total + 1) // 2):
-            if _window_out(n, p, p, k, s, d, ceil) == out:
+            if window_out(n, p, p, k, s, d, ceil=ceil) == out:
                 return p
         raise self.fail(
             op,
@@ -846,7 +854,7 @@ class _Converter:
         ceil = bool(op.attrs.get("ceil_mode", 0))
         pads = self.pads(op, sizes, kernel, stride, dilation)
         out = [
-            _window_out(n, b, e, k, s, d, ceil)
+            window_out(n, b, e, k, s, d, ceil=ceil)
             for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
         ]
         if any(o < 1 for o in out):
@@ -1162,21 +1170,6 @@ def _non_default(
     return keys
 
 
-def _window_out(n: int, before: int, after: int, k: int, s: int, d: int, ceil: bool) -> int:
-    """Outputs of a window sliding over ``n`` padded by ``before`` and ``after``
-    (PyTorch's rule in ceil mode: the last window must start inside the input or the
-    padding before it); 0 if the window does not fit."""
-    span = n + before + after - d * (k - 1) - 1
-    if span < 0:
-        return 0
-    if not ceil:
-        return span // s + 1
-    out = -(-span // s) + 1
-    if (out - 1) * s >= n + before:
-        out -= 1
-    return out
-
-
 def _reshape(shape: _Shape, target: list[int], allowzero: bool) -> _Shape | None:
     out = [
         shape[i] if (t == 0 and not allowzero and i < len(shape)) else t
@@ -1232,9 +1225,27 @@ def _topological(ops: Sequence[Op], fail: Any) -> list[Op]:
 def _evaluate(op: Op, consts: list[Const | None], shapes: list[_Shape | None]) -> Const | None:
     """A constant operator's value, or None if it is not one worked out here."""
     try:
-        return _EVALUATORS[op.op](op, consts, shapes)
-    except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, AttributeError):
+        result = _EVALUATORS[op.op](op, consts, shapes)
+    except (
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        ZeroDivisionError,
+        AttributeError,
+        OverflowError,
+    ):
         return None
+    if result is not None and result.values is not None and _too_big(result.values):
+        # Values are worked out only while they are small: a chain of a few products or
+        # concatenations, a few bytes of file, must not grow without bound.
+        return Const(dims=result.dims, dtype=result.dtype)
+    return result
+
+
+def _too_big(values: tuple[Any, ...]) -> bool:
+    """More values than a shape computation needs, or a whole number over the limit."""
+    return len(values) > _SMALL or any(type(v) is int and too_large(v) for v in values)
 
 
 def _values(c: Const | None) -> list[Any]:
@@ -1452,12 +1463,6 @@ class _Structure:
     def only_consumer(self, name: str) -> _Node | None:
         found = self.consumers.get(name, [])
         return found[0] if len(found) == 1 and name != self.exit else None
-
-    def rename(self, old: str, new: str) -> None:
-        for node in self.nodes:
-            node.inputs = [new if i == old else i for i in node.inputs]
-        if self.exit == old:
-            self.exit = new
 
     def remove(self, *gone: _Node) -> None:
         ids = {id(n) for n in gone}

@@ -589,10 +589,13 @@ class _Counter:
             value = item.get(arg, default)
             if is_expression(value):
                 expression = _parsed(value)
+                # As built: an argument given is read where the use is; a default, with
+                # the template's arguments before it.
+                names = {**self.env, **args} if arg in item else {**self.globals, **args}
                 try:
                     if expression is None:
                         raise ConvCalcError("")
-                    value = evaluate(expression, self.known({**self.env, **args}))
+                    value = evaluate(expression, self.known(names))
                 except ConvCalcError:
                     value = None  # depends on in, or wrong: building it says
             args[arg] = value if isinstance(value, int | str | Fraction) else None
@@ -701,6 +704,11 @@ class _Builder:
         ``in``, ``width`` or an argument that does)."""
         try:
             expression = parse_expression(text)
+            if IN in expression.names and names.get(IN) == (FLAT.built, True):
+                raise ConvCalcError(
+                    f"{text!r}: in is not known after a flatten (the features are counted "
+                    "when the network is traced): write the number"
+                )
             value = evaluate(expression, {k: v for k, (v, _) in names.items()})
         except ConvCalcError as error:
             raise self.fail(where, str(error)) from None
@@ -797,7 +805,9 @@ class _Builder:
                 )
         item = self.resolve(item, where, cin)
         # A declared cin is written at width 1, as every channel count in the spec is.
-        if "cin" in item and _int(self, item, "cin", where) != cin.written:
+        # After a flatten the features are known only once the network is traced: a
+        # linear layer checks its cin then (at width 1), and other layers cannot.
+        if "cin" in item and cin != FLAT and _int(self, item, "cin", where) != cin.written:
             at_width = "" if self.width == 1 else f" ({cin.built} at width {self.width_text})"
             raise self.fail(
                 f"{where}.cin",
@@ -975,8 +985,12 @@ class _Builder:
             raise self.fail(f"{where}.cout", "a linear layer needs cout")
         cout = _int(self, item, "cout", where)
         bias = _bool(self, item, "bias", where, default=self.defaults.get("bias", True))
-        # After a flatten, cin = 0: the features are the traced shape's.
-        linear = Linear(cin=cin.built, cout=cout, bias=bias, name=name)
+        # After a flatten, cin = 0: the features are the traced shape's, or at width 1
+        # the declared cin, which tracing checks against them.
+        features = cin.built
+        if cin == FLAT and "cin" in item and self.width == 1:
+            features = _int(self, item, "cin", where)
+        linear = Linear(cin=features, cout=cout, bias=bias, name=name)
         parts: list[Node] = [linear]
         if _bool(self, item, "bn", where, default=False):
             parts.append(BatchNorm(channels=cout, name="bn"))
@@ -1140,17 +1154,20 @@ class _Builder:
                     f"template {shown} takes no argument {_brief(key)}: it takes {takes} "
                     "(and name, repeat)",
                 )
+        # An argument given at the use is read where the use is written, once; a default
+        # is part of the template, read for each copy: its `in` is what enters that copy.
         outer_names = self.names(cin)
-        args: dict[str, tuple[Value, bool]] = {}
+        given: dict[str, tuple[Value, bool]] = {}
         for arg, default in template.args.items():
-            value = item.get(arg, default)
-            if value is None:
-                raise self.fail(where, f"template {shown} needs the argument {_brief(arg)}")
+            if arg not in item:
+                if default is None:
+                    raise self.fail(where, f"template {shown} needs the argument {_brief(arg)}")
+                continue
+            value = item[arg]
             if is_expression(value):
-                place = f"{where}.{arg}" if arg in item else f"templates.{_key(name)}.args.{arg}"
-                args[arg] = self.expression(value, place, {**outer_names, **args})
-            elif isinstance(value, bool | int | str) and not isinstance(value, float):
-                args[arg] = (value, False)
+                given[arg] = self.expression(value, f"{where}.{arg}", {**outer_names, **given})
+            elif isinstance(value, bool | int | str):
+                given[arg] = (value, False)
             else:
                 raise self.fail(
                     f"{where}.{arg}",
@@ -1166,9 +1183,7 @@ class _Builder:
         saved = (self.env, self.template_in, self.shared)
         try:
             for i in range(repeat):
-                env = dict(args)
-                if i > 0 and "stride" in env:
-                    env["stride"] = (1, False)
+                env = self.arguments(template, given, cin, first=i == 0)
                 self.env, self.template_in, self.shared = env, cin.built, {}
                 seq, cin = self.seq(
                     template.layers,
@@ -1180,6 +1195,32 @@ class _Builder:
         finally:
             self.env, self.template_in, self.shared = saved
         return nodes, cin
+
+    def arguments(
+        self,
+        template: _Template,
+        given: dict[str, tuple[Value, bool]],
+        cin: _Channels,
+        *,
+        first: bool,
+    ) -> dict[str, tuple[Value, bool]]:
+        """The arguments of one copy of a template use: those given, and the defaults,
+        each read with the template's arguments before it, the spec's ``args`` and the
+        channels entering this copy as ``in``. Copies after the first get
+        ``stride = 1``, before any default that names it is read."""
+        env: dict[str, tuple[Value, bool]] = {}
+        for arg, default in template.args.items():
+            if arg == "stride" and not first:
+                env[arg] = (1, False)
+            elif arg in given:
+                env[arg] = given[arg]
+            elif is_expression(default):
+                place = f"templates.{_key(template.name)}.args.{arg}"
+                names = {**self.globals, **env, IN: (cin.built, True)}
+                env[arg] = self.expression(default, place, names)
+            else:
+                env[arg] = (default, False)
+        return env
 
     def wrap(self, where: str, build: Callable[[], Any]) -> Any:
         try:
@@ -1318,6 +1359,11 @@ def build(
     for key in ("bias", "bn"):
         if key in defaults and not isinstance(defaults[key], bool):
             raise SpecError(f"{source}: defaults.{key}: expected true or false")
+    if "padding" in defaults:  # checked here, not at each convolution that takes it
+        try:
+            OPTIONS["padding"].read(defaults["padding"])
+        except ConvCalcError as error:
+            raise SpecError(f"{source}: defaults.padding: {error}") from None
     dtype = defaults.get("dtype", "fp32")
     if not isinstance(dtype, str) or dtype not in DTYPES:
         raise SpecError(

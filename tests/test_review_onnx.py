@@ -1,0 +1,136 @@
+"""``model FILE.onnx`` used as a careless user or an attacker would: where a saved spec
+cannot be written, and files that are not what their name says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run
+
+onnx = pytest.importorskip("onnx")
+import numpy as np  # noqa: E402
+from test_onnx import G  # noqa: E402
+
+
+def tiny(tmp_path: Path) -> str:
+    # One 3×3 convolution 3 → 4 without bias: 4 · 3 · 9 = 108 params.
+    g = G([1, 3, 8, 8])
+    return g.save(g.conv("x", 3, 4, bias=False), tmp_path / "tiny.onnx")
+
+
+def one_line_error(*args: str) -> str:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    return result.stderr
+
+
+def test_an_unwritable_save_spec_names_save_spec_not_output(tmp_path: Path) -> None:
+    path = tiny(tmp_path)
+    message = one_line_error("model", path, "--save-spec", str(tmp_path / "no" / "x.toml"), "-q")
+    assert "(--save-spec)" in message and "--output" not in message
+    message = one_line_error("model", path, "--save-spec", str(tmp_path), "-q")
+    assert "(--save-spec)" in message
+
+
+def test_save_spec_onto_the_onnx_file_itself_is_refused_and_leaves_it(tmp_path: Path) -> None:
+    path = tiny(tmp_path)
+    before = Path(path).read_bytes()
+    message = one_line_error("model", path, "--save-spec", path, "-q")
+    assert "input file is output file" in message
+    assert Path(path).read_bytes() == before
+
+
+def test_a_ceil_mode_pool_wider_than_its_input_gives_one_output(tmp_path: Path) -> None:
+    # PyTorch 2.13: nn.MaxPool2d(3, 2, ceil_mode=True) on a 1×1×2×2 input gives 1×1×1×1
+    # (ceil((2 − 3)/2) + 1 = 1; that window starts at 0, inside the input). ONNX's
+    # MaxPool says the same: ceil((2 − 3)/2 + 1) = 1. The ONNX reader refused it as
+    # "empty output" while a spec's pool gave 1×1.
+    g = G([1, 8, 2, 2])
+    out = g.op("MaxPool", ["x"], "pool", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+    path = g.save(out, tmp_path / "pool.onnx")
+    result = run("model", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["output_shape"] == [8, 1, 1]
+    spec = {"input": [8, 2, 2], "layers": [{"type": "pool", "kernel": 3, "stride": 2}]}
+    spec["layers"][0]["ceil_mode"] = True
+    result = run("model", "-", "--format", "json", stdin=json.dumps(spec))
+    assert json.loads(result.stdout)["output_shape"] == [8, 1, 1]
+
+
+def test_an_unknown_operator_that_ends_the_graph_and_changes_its_shape_is_refused(
+    tmp_path: Path,
+) -> None:
+    # A Resize ×2 of a 3×8×8 map gives 3×16×16 (ONNX's shape inference says so); as the
+    # graph's last operator it was passed over as an identity, and the network's output
+    # read 3×8×8. Within the graph it was refused already; now at its end too.
+    g = G([1, 3, 8, 8])
+    scales = g.weight([4], values=[1, 1, 2, 2])
+    out = g.op("Resize", ["x", "", scales], "up", mode="nearest")
+    message = one_line_error("model", g.save(out, tmp_path / "up.onnx"))
+    assert "node 'up' (Resize)" in message and "3×8×8 to 3×16×16" in message
+    # One that keeps the shape is still passed over, counted 0 and listed.
+    g = G([1, 3, 8, 8])
+    result = run("model", g.save(g.op("Softmax", ["x"], "sm", axis=1), tmp_path / "sm.onnx"))
+    assert result.exit_code == 0 and "Softmax ×1" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["Mul", "Concat"])
+def test_shape_arithmetic_that_grows_without_bound_ends_at_once(tmp_path: Path, kind: str) -> None:
+    # 40 operators squaring a constant (3^(2^40)) or doubling a list (2^40 values): a
+    # file of a few hundred bytes that ran for minutes, or until memory ran out. Values
+    # past 4,096 of them or 100 digits are no longer worked out, and a Reshape that
+    # needs them is one line, exit 2.
+    g = G([1, 3, 8, 8])
+    value = g.weight([1], dtype=np.int64, values=[3])
+    for _ in range(40):
+        attrs = {"axis": 0} if kind == "Concat" else {}
+        value = g.op(kind, [value, value], **attrs)
+    message = one_line_error(
+        "model", g.save(g.op("Reshape", ["x", value], "rs"), tmp_path / "b.onnx")
+    )
+    assert "node 'rs' (Reshape)" in message
+
+
+def test_a_weight_with_a_negative_dimension_is_named(tmp_path: Path) -> None:
+    # ONNX dims are never negative; a file that says so is corrupt. It used to reach the
+    # spec and be refused as "layers[0].cout: -4", a place no ONNX user can find.
+    g = G([1, 3, 8, 8])
+    out = g.conv("x", 3, 4, bias=False, name="c")
+    model = g.model(out)
+    model.graph.initializer[0].dims[0] = -4
+    model.graph.initializer[0].ClearField("raw_data")
+    path = tmp_path / "neg.onnx"
+    onnx.save_model(model, str(path))
+    message = one_line_error("model", str(path))
+    assert "has a negative dimension" in message and "layers[0]" not in message
+
+
+def test_an_error_found_while_building_names_the_graphs_node(tmp_path: Path) -> None:
+    # A MaxPool k3 d2 with pads 2: PyTorch and convcalc refuse padding over half the
+    # kernel (3). The error named "layers[1]", a place in a spec the user never wrote.
+    g = G([1, 3, 9, 9])
+    conv = g.conv("x", 3, 4, name="conv0")
+    pool = g.op("MaxPool", [conv], "pool7", kernel_shape=[3, 3], pads=[2] * 4, dilations=[2, 2])
+    message = one_line_error("model", g.save(pool, tmp_path / "p.onnx"))
+    assert "node 'pool7' (layers[1] of the spec): padding 2 must be at most half" in message
+
+
+def test_places_inside_blocks_are_named_by_their_node() -> None:
+    from convcalc.cli.onnx_file import in_graph_terms
+
+    spec = {
+        "layers": [
+            {"name": "c0"},
+            {"name": "add", "layers": [{"name": "a"}, {"name": "b"}]},
+            {"name": "cat", "streams": [[{"name": "s0"}], [{"name": "s1"}, {"name": "s2"}]]},
+        ]
+    }
+    said = in_graph_terms(spec, "f.onnx: layers[1].layers[1]: no")
+    assert said == "f.onnx: node 'b' (layers[1].layers[1] of the spec): no"
+    said = in_graph_terms(spec, "f.onnx: layers[2].streams[1][1].cout: no")
+    assert said == "f.onnx: node 's2' (layers[2].streams[1][1] of the spec).cout: no"
+    # A place that is not in the spec is left as it is.
+    assert in_graph_terms(spec, "layers[9]: no") == "layers[9]: no"
