@@ -293,3 +293,21 @@ def test_sweep_states_compute_in_the_convention() -> None:
     )
     standard = next(r for r in rows["sweep"] if r["variant"] == "standard")
     assert standard["compute"] == MACS + BIAS
+
+
+def test_fold_bn_folds_a_standalone_batchnorm_that_follows_a_convolution() -> None:
+    # A 3×3 conv 3 → 8 without bias (3·8·9 = 216), a standalone BatchNorm (2·8 = 16), a
+    # ReLU and a second BatchNorm (16): 248. An exporter folds the first BatchNorm into
+    # the conv, which gains a bias of 8: 224; the one after the ReLU stays: 240.
+    spec = {
+        "input": [3, 8, 8],
+        "layers": [
+            {"type": "standard", "cout": 8, "kernel": 3, "padding": 1, "bias": False},
+            {"type": "bn"},
+            {"type": "act", "fn": "relu"},
+            {"type": "bn"},
+        ],
+    }
+    plain = run("model", "-", "-q", stdin=json.dumps(spec))
+    folded = run("model", "-", "-q", "--fold-bn", stdin=json.dumps(spec))
+    assert (plain.stdout, folded.stdout) == ("248\n", "240\n")

@@ -138,12 +138,42 @@ def fold_network(network: Network) -> Network:
     return replace(network, body=_folded(network.body))
 
 
+def _folded_seq(seq: Any) -> Any:
+    """A sequence folded, a standalone BatchNorm (``type = "bn"``) that directly follows
+    a convolution block without one of its own folded into that block's last
+    convolution, as an exporter folds it."""
+    from dataclasses import replace
+
+    from .network import Norm
+
+    children: list[Any] = []
+    before: Any = None
+    for child in seq.children:
+        if isinstance(child, Norm) and isinstance(before, Block) and not before.bn:
+            *head, last = children[-1].layers
+            if isinstance(last, Conv):
+                children[-1] = children[-1].replace(layers=(*head, last.replace(bias=True)))
+                before = None
+                continue
+        children.append(_folded(child))
+        before = child
+    if len(children) == len(seq.children) and all(
+        a is b for a, b in zip(children, seq.children, strict=True)
+    ):
+        return seq
+    return replace(seq, children=tuple(children))
+
+
 def _folded(node: Any) -> Any:
     """A node with its blocks folded; containers are rebuilt only where a child changed."""
     from dataclasses import fields, is_dataclass, replace
 
+    from .network import Seq
+
     if isinstance(node, Block):
         return fold_bn(node) if node.bn else node
+    if isinstance(node, Seq):
+        return _folded_seq(node)
     if isinstance(node, tuple):
         items = tuple(_folded(item) for item in node)
         return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
