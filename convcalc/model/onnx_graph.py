@@ -43,6 +43,18 @@ INSTALL = "pip install 'convcalc[onnx]'"
 """How to get the optional ``onnx`` package that reading a file needs."""
 
 
+_ACTIVATIONS = {
+    "Relu": "relu",
+    "HardSwish": "hardswish",
+    "HardSigmoid": "hardsigmoid",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "Gelu": "gelu",
+}
+"""ONNX operators that are one activation each (Clip is ReLU or ReLU6 by its bounds;
+SiLU is found as x · sigmoid(x))."""
+
+
 class OnnxError(ConvCalcError):
     """An ONNX file that cannot be read or followed; the message names the file and,
     where there is one, the node."""
@@ -510,6 +522,9 @@ class _Converter:
             if first is not None:
                 self.consts[op.outputs[0]] = Const(dims=first.dims)
                 return
+        if op.op in _ACTIVATIONS:
+            self.activation(op, inputs, _ACTIVATIONS[op.op])
+            return
         handler = getattr(self, f"op_{op.op}", None)
         if handler is None:
             self.unknown(op, inputs)
@@ -798,24 +813,6 @@ class _Converter:
         shape = self.shape_of(op, inputs)
         self.batchnorms += 1
         self.add(op, inputs, {"type": "bn"}, shape)
-
-    def op_Relu(self, op: Op, inputs: list[str]) -> None:
-        self.activation(op, inputs, "relu")
-
-    def op_HardSwish(self, op: Op, inputs: list[str]) -> None:
-        self.activation(op, inputs, "hardswish")
-
-    def op_HardSigmoid(self, op: Op, inputs: list[str]) -> None:
-        self.activation(op, inputs, "hardsigmoid")
-
-    def op_Sigmoid(self, op: Op, inputs: list[str]) -> None:
-        self.activation(op, inputs, "sigmoid")
-
-    def op_Tanh(self, op: Op, inputs: list[str]) -> None:
-        self.activation(op, inputs, "tanh")
-
-    def op_Gelu(self, op: Op, inputs: list[str]) -> None:
-        self.activation(op, inputs, "gelu")
 
     def op_Clip(self, op: Op, inputs: list[str]) -> None:
         low = op.attrs.get("min")
@@ -1888,5 +1885,10 @@ def convert(graph: Graph, source: str, *, size: int | Sequence[int] | None = Non
     )
 
 
-KNOWN = {name[3:] for name in dir(_Converter) if name.startswith("op_")} | CONST_OPS | PASS_THROUGH
+KNOWN = (
+    {name[3:] for name in dir(_Converter) if name.startswith("op_")}
+    | set(_ACTIVATIONS)
+    | CONST_OPS
+    | PASS_THROUGH
+)
 """The operator types convcalc maps or works out itself."""
