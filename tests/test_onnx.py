@@ -442,6 +442,17 @@ def test_a_graph_without_batchnorm_says_it_was_folded(tmp_path: Path) -> None:
     assert data["onnx"]["batchnorm_folded"] is True
 
 
+def test_a_graph_without_convolutions_folded_nothing(tmp_path: Path) -> None:
+    # Flatten then a linear layer: no BatchNormalization, but no convolution either,
+    # so nothing was folded and nothing is said about it.
+    g = G([1, 8, 4, 4])
+    y = g.op("Flatten", ["x"], "flat", axis=1)
+    y = g.op("Gemm", [y, g.weight([10, 128]), g.weight([10])], transB=1)
+    path = g.save(y, tmp_path / "fc.onnx")
+    assert "--fold-bn" not in run("model", path).stderr
+    assert quiet_json(path)["onnx"]["batchnorm_folded"] is False
+
+
 def test_names_are_the_graphs(tmp_path: Path) -> None:
     g = G([1, 3, 8, 8])
     y = g.conv("x", 3, 4, name="/features/features.0/Conv")

@@ -66,7 +66,7 @@ def report(imported: Any, path: str, *, human: bool) -> None:
     and, for the human formats, that BatchNorm was folded by the exporter."""
     if imported.unsupported:
         say(f"{path}: counted as 0 (convcalc does not know them): {_listed(imported)}")
-    if human and not imported.batchnorms:
+    if human and imported.folded:
         say(f"note: {FOLDED_NOTE}")
 
 
@@ -77,7 +77,7 @@ def json_fields(imported: Any) -> dict[str, Any]:
             "producer": imported.producer,
             "opset": imported.opset,
             "batchnorm": imported.batchnorms,
-            "batchnorm_folded": not imported.batchnorms,
+            "batchnorm_folded": imported.folded,
         },
         "unsupported": dict(imported.unsupported),
     }

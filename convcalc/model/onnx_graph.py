@@ -114,6 +114,14 @@ class Imported:
     """BatchNormalization operators in the file (0: the exporter folded them)."""
     producer: str
     opset: int
+    convolutions: int = 0
+    """Conv and ConvTranspose operators: with none, there was no BatchNorm to fold."""
+
+    @property
+    def folded(self) -> bool:
+        """Whether the exporter folded BatchNorm into the convolutions: a graph with
+        convolutions and no BatchNormalization."""
+        return self.convolutions > 0 and self.batchnorms == 0
 
 
 # --- reading a file (the only code that uses the onnx package) ---------------------
@@ -1882,6 +1890,7 @@ def convert(graph: Graph, source: str, *, size: int | Sequence[int] | None = Non
         batchnorms=converter.batchnorms,
         producer=graph.producer,
         opset=graph.opset,
+        convolutions=sum(op.op in ("Conv", "ConvTranspose") for op in graph.ops),
     )
 
 
