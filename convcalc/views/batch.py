@@ -453,6 +453,13 @@ class Outcome(NamedTuple):
     """Why the record could not be computed, or None."""
 
 
+COLD = 4096
+"""Misses in a row after which a batch keeps only some results (see :func:`run`)."""
+SAMPLE = 16
+"""One result in this many is kept after COLD misses in a row, so that a config that
+starts to come back is found again."""
+
+
 def run(
     stream: IO[bytes], input_format: str, output_format: str, *, cache_size: int = 1024
 ) -> Iterator[Outcome]:
@@ -465,6 +472,11 @@ def run(
     """
     # A config's JSON object, or its CSV cells.
     cache: OrderedDict[Config, Any] = OrderedDict()
+    # Misses since the last hit. Keeping a result costs more than making it when no
+    # config comes back (a file of all-different layers: the kept results are freed,
+    # cold, 1,024 lines later): after COLD misses in a row, only one result in SAMPLE
+    # is kept, until one is reused. What is written is the same either way.
+    misses = 0
     source = _csv_records if input_format == "csv" else _json_records
     for number, (line, record) in enumerate(source(_lines(stream)), start=1):
         error: str | None = None
@@ -479,10 +491,13 @@ def run(
                 # Kept as written out: CSV cells, or the JSON object with its line
                 # number first, set for each record that uses it.
                 result = _csv_cells(result) if output_format == "csv" else {"line": 0, **result}
-                cache[config] = result
-                if len(cache) > cache_size:
-                    cache.popitem(last=False)
+                misses += 1
+                if misses <= COLD or misses % SAMPLE == 0:
+                    cache[config] = result
+                    if len(cache) > cache_size:
+                        cache.popitem(last=False)
             else:
+                misses = 0
                 cache.move_to_end(config)
         except ConvCalcError as problem:
             error = str(problem)
