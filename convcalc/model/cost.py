@@ -271,9 +271,10 @@ class BlockCost(Record):
     @property
     def peak_activation_bytes(self) -> int | None:
         """The largest input + output pair alive at once during the forward pass."""
-        if self.input_bytes is None:
+        previous = self.input_bytes
+        if previous is None:
             return None
-        peak, previous = 0, self.input_bytes
+        peak = 0
         for layer in self.layers:
             assert layer.activation_bytes is not None
             peak = max(peak, previous + layer.activation_bytes)
@@ -312,8 +313,10 @@ def measure(
         raise ConvCalcError(f"batch must be a whole number >= 1, got {batch!r}", option="batch")
     if input is None:
         layers = tuple(
-            LayerCost(layer=layer, params=layer.params, buffers=layer.buffers)
-            for layer in block.layers
+            [
+                LayerCost(layer=layer, params=layer.params, buffers=layer.buffers)
+                for layer in block.layers
+            ]
         )
         return BlockCost(block=block, layers=layers, dtype=dtype, batch=batch)
     shape = first = input_shape(block.cin, input, block.main.dims)

@@ -79,8 +79,9 @@ def _get(config: Mapping[str, Any], name: str) -> Any:
 _DEFAULTS = {name: option.default for name, option in OPTIONS.items()}
 
 
-_LAYER_NAMES: dict[str, tuple[str, ...]] = {}
-"""The layer options each variant takes, by name, worked out once per variant."""
+_LAYER_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+"""The layer options each variant takes (``dims`` aside), and the sized options it does
+not take, by name, worked out once per variant."""
 _LAYER_NAMES_OF = frozenset([*VARIANTS, *ALIASES])
 
 
@@ -88,18 +89,30 @@ def build(config: Mapping[str, Any]) -> Block:
     """The block a config describes, as its framework builds it and with BatchNorm
     folded if asked (``fold_bn``, ``framework``)."""
     variant = config["variant"]
-    names = _LAYER_NAMES.get(variant)
-    if names is None:
-        names = tuple(option.name for option in options_for(variant))
+    found = _LAYER_NAMES.get(variant)
+    if found is None:
+        names = tuple(o.name for o in options_for(variant) if o.name != "dims")
+        found = (names, tuple(name for name in SIZED if name not in names))
         if variant in _LAYER_NAMES_OF:  # only known names are kept
-            _LAYER_NAMES[variant] = names
+            _LAYER_NAMES[variant] = found
+    names, others = found
     get = config.get
     layer = {}
+    # Whether anything says the rank: rank_of is asked only then (the usual line gives
+    # single sizes and no dims, and its rank is None).
+    sized = get("dims") is not None
     for name in names:
         value = get(name)
         if value is not None:
             layer[name] = value
-    layer["dims"] = rank_of(config)
+            if isinstance(value, tuple):
+                sized = True
+    if not sized:
+        for name in others:
+            if isinstance(get(name), tuple):
+                sized = True
+                break
+    layer["dims"] = rank_of(config) if sized else None
     block = make_block(variant, k=layer.pop("kernel", None), **layer)  # make_block calls it k
     return as_built(block, fold_bn=_get(config, "fold_bn"), framework=_get(config, "framework"))
 
@@ -157,18 +170,21 @@ def evaluate(config: Mapping[str, Any], block: Block | None = None) -> Evaluatio
 
         measure = _measure = loaded
     block = build(config) if block is None else block
+    get = config.get
+    batch, dtype = get("batch"), get("dtype")
     cost = measure(
         block,
-        input=config.get("input"),
-        batch=_get(config, "batch"),
-        dtype=_get(config, "dtype"),
+        input=get("input"),
+        batch=_DEFAULTS["batch"] if batch is None else batch,
+        dtype=_DEFAULTS["dtype"] if dtype is None else dtype,
     )
     reports = training = None
-    if _get(config, "reported_by"):
+    # Neither is asked for when left out (None) or at its default (none, False).
+    if get("reported_by"):
         from .profilers import reported_by
 
         reports = reported_by(cost, _get(config, "reported_by"))
-    if _get(config, "training"):
+    if get("training"):
         from .conventions import training as training_step
 
         training = training_step(

@@ -64,8 +64,8 @@ def framework_params(cost: LayerCost | BlockCost, framework: str) -> int:
 
 
 def _intensity(macs: int | None, moved: int | None) -> float | None:
-    """MACs per byte moved."""
-    return ratio_number(ratio(macs, moved))
+    """MACs per byte moved (as :func:`ratio` pairs them: none without both)."""
+    return None if macs is None or not moved else ratio_number((macs, moved))
 
 
 def padding_json(conv: Conv) -> list[int] | str:

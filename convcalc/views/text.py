@@ -208,17 +208,19 @@ def formula(layer: Conv | BatchNorm | Linear) -> str:
         per_group = f"{cout}/{layer.groups}" if layer.groups > 1 else cout
         body = " × ".join([fmt(layer.cin), per_group, *map(fmt, layer.kernel)])
         return f"{body} + {cout}" if layer.bias else body
+    # Each figure as fmt writes it, in place (batch writes one formula a layer).
     factors: list[str] = []
+    kind = layer.kind
     # A depthwise filter sees a single input channel: no input factor.
-    if layer.kind != "depthwise":
-        cin = fmt(layer.cin)
-        factors.append(f"{cin}/{layer.groups}" if layer.groups > 1 else cin)
-    if layer.kind != "pointwise":
-        factors.extend(map(fmt, layer.kernel))
+    if kind != "depthwise":
+        groups = layer.groups
+        factors.append(f"{layer.cin:,}/{groups}" if groups > 1 else f"{layer.cin:,}")
+    if kind != "pointwise":
+        factors += [f"{k:,}" for k in layer.kernel]
     inner = " × ".join(factors) or "1"
     if layer.bias:
-        return f"({inner} + 1) × {fmt(layer.cout)}"
-    return f"{inner} × {fmt(layer.cout)}"
+        return f"({inner} + 1) × {layer.cout:,}"
+    return f"{inner} × {layer.cout:,}"
 
 
 def layer_formula(node: NodeCost) -> str | None:
