@@ -276,9 +276,11 @@ class BlockCost(Record):
             return None
         peak = 0
         for layer in self.layers:
-            assert layer.activation_bytes is not None
-            peak = max(peak, previous + layer.activation_bytes)
-            previous = layer.activation_bytes
+            out = layer.activation_bytes
+            assert out is not None
+            if previous + out > peak:
+                peak = previous + out
+            previous = out
         return peak
 
 

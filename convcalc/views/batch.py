@@ -217,21 +217,22 @@ def evaluate(record: dict[str, Any], *, layers: bool = True) -> dict[str, Any]:
 
 def _compute(config: Config, *, layers: bool) -> dict[str, Any]:
     """A config's JSON contract object, through the implementation the variant
-    commands run (:func:`convcalc.model.evaluate.evaluate`)."""
-    options = DEFAULTS.copy()
-    options.update(config)
+    commands run (:func:`convcalc.model.evaluate.evaluate`), which takes an option left
+    out of the config at its default, as DEFAULTS has it."""
+    options = dict(config)
     try:
         evaluation = evaluate_config(options)
     except RankError as error:
         ranks = sorted(set(error.ranks.values()))
         raise BatchError(f"sizes disagree on the number of dimensions: {ranks}") from None
+    get = options.get
     result = block_json(
         evaluation.cost,
-        convention=options["convention"],
-        framework=options["framework"],
+        convention=get("convention", DEFAULTS["convention"]),
+        framework=get("framework", DEFAULTS["framework"]),
         layers=layers,
     )
-    result["fold_bn"] = options["fold_bn"]
+    result["fold_bn"] = get("fold_bn", DEFAULTS["fold_bn"])
     if evaluation.reports:
         result["reported_by"] = reported_json(evaluation.reports)
     if evaluation.training is not None:
