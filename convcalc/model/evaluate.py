@@ -79,39 +79,32 @@ def _get(config: Mapping[str, Any], name: str) -> Any:
 _DEFAULTS = {name: option.default for name, option in OPTIONS.items()}
 
 
-_LAYER_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-"""The layer options each variant takes (``dims`` aside), and the sized options it does
-not take, by name, worked out once per variant."""
+_LAYER_NAMES: dict[str, frozenset[str]] = {}
+"""The layer options each variant takes (``dims`` aside), by name, worked out once per
+variant."""
 _LAYER_NAMES_OF = frozenset([*VARIANTS, *ALIASES])
+_SIZED = frozenset(SIZED)
 
 
 def build(config: Mapping[str, Any]) -> Block:
     """The block a config describes, as its framework builds it and with BatchNorm
     folded if asked (``fold_bn``, ``framework``)."""
     variant = config["variant"]
-    found = _LAYER_NAMES.get(variant)
-    if found is None:
-        names = tuple(o.name for o in options_for(variant) if o.name != "dims")
-        found = (names, tuple(name for name in SIZED if name not in names))
+    names = _LAYER_NAMES.get(variant)
+    if names is None:
+        names = frozenset(o.name for o in options_for(variant) if o.name != "dims")
         if variant in _LAYER_NAMES_OF:  # only known names are kept
-            _LAYER_NAMES[variant] = found
-    names, others = found
-    get = config.get
+            _LAYER_NAMES[variant] = names
     layer = {}
     # Whether anything says the rank: rank_of is asked only then (the usual line gives
     # single sizes and no dims, and its rank is None).
-    sized = get("dims") is not None
-    for name in names:
-        value = get(name)
+    sized = config.get("dims") is not None
+    for name, value in config.items():  # a batch config holds only what its line gave
         if value is not None:
-            layer[name] = value
-            if isinstance(value, tuple):
+            if name in names:
+                layer[name] = value
+            if isinstance(value, tuple) and name in _SIZED:
                 sized = True
-    if not sized:
-        for name in others:
-            if isinstance(get(name), tuple):
-                sized = True
-                break
     layer["dims"] = rank_of(config) if sized else None
     block = make_block(variant, k=layer.pop("kernel", None), **layer)  # make_block calls it k
     return as_built(block, fold_bn=_get(config, "fold_bn"), framework=_get(config, "framework"))

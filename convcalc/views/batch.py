@@ -129,6 +129,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _DEFAULT_ITEMS = frozenset(DEFAULTS.items())
+_DEFAULT_NAMES = frozenset(DEFAULTS)
 
 Config = tuple[tuple[str, Any], ...]
 """A record read and checked: (option, value) pairs, sorted; small and hashable."""
@@ -187,7 +188,10 @@ def read(record: dict[str, Any]) -> Config:
         options["training"] = True
         options.setdefault("optimizer", train[0])
         options.setdefault("frozen", train[1])
-    return tuple(sorted(options.items() - _DEFAULT_ITEMS))
+    items = sorted(options.items())
+    if not _DEFAULT_NAMES.isdisjoint(options):  # a record that writes a default out
+        items = [item for item in items if item not in _DEFAULT_ITEMS]
+    return tuple(items)
 
 
 def _read_value(key: str, read: Callable[[Any], Any], value: Any) -> Any:
