@@ -148,6 +148,39 @@ def test_batch_cache_is_keyed_on_the_config() -> None:
     hash(reads.pop())  # a small, hashable key
 
 
+def test_batch_keeps_fewer_results_while_none_is_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After COLD misses in a row batch keeps one result in SAMPLE: every record still
+    says what it says computed alone, and a config that starts to come back is kept
+    within SAMPLE lines and reused from then on."""
+    import io
+
+    from convcalc.views import batch
+
+    monkeypatch.setattr(batch, "COLD", 8)
+    monkeypatch.setattr(batch, "SAMPLE", 4)
+    distinct = [{"variant": "pointwise", "cin": 4, "cout": cout} for cout in range(1, 41)]
+    again = {"variant": "lite", "cin": 8, "cout": 16, "input": 14}
+    records = distinct + [again] * 20 + distinct
+
+    def results(lines: list[dict[str, object]]) -> list[dict[str, object]]:
+        data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+        return [json.loads(o.text) for o in batch.run(io.BytesIO(data), "jsonl", "jsonl")]
+
+    alone = [results([record])[0] for record in records]
+    computed: list[object] = []
+    compute = batch._compute
+
+    def counted(config: batch.Config, **options: object) -> dict[str, object]:
+        computed.append(config)
+        return compute(config, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "_compute", counted)
+    together = results(records)
+    assert [r["line"] for r in together] == list(range(1, len(records) + 1))
+    assert [{**r, "line": 1} for r in together] == alone
+    assert 1 <= computed.count(batch.read(again)) <= 4
+
+
 # --- numbers beyond the limit ---------------------------------------------------
 
 OVER = "1" * (MAX_DIGITS + 1)
