@@ -220,8 +220,8 @@ def formula(layer: Conv | BatchNorm | Linear) -> str:
     if kind != "pointwise":
         factors += [str(k) if k < 1000 else f"{k:,}" for k in layer.kernel]
     inner = " × ".join(factors) or "1"
-    cout = layer.cout
-    last = str(cout) if cout < 1000 else f"{cout:,}"
+    channels = layer.cout
+    last = str(channels) if channels < 1000 else f"{channels:,}"
     if layer.bias:
         return f"({inner} + 1) × {last}"
     return f"{inner} × {last}"
