@@ -679,16 +679,7 @@ class _Converter:
         pads = self.pads(op, sizes, kernel, stride, dilation)
         if extra:
             pads = [(b + x, e + y) for (b, e), (x, y) in zip(pads, extra, strict=True)]
-        out = [
-            window_out(n, b, e, k, s, d, ceil=False)
-            for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
-        ]
-        if any(o < 1 for o in out):
-            raise self.fail(op, f"empty output on an input of {_text(sizes)}")
-        padding = [
-            self.symmetric(op, n, be, k, s, d, o)
-            for n, be, k, s, d, o in zip(sizes, pads, kernel, stride, dilation, out, strict=True)
-        ]
+        out, padding = self.windows(op, sizes, pads, kernel, stride, dilation)
         layer: dict[str, Any]
         if groups == cin and cin > 1 and cout % cin == 0:
             layer = {"type": "depthwise", "kernel": _size(kernel)}
@@ -790,6 +781,31 @@ class _Converter:
             raise self.fail(op, f"pads {pads!r} do not fit a {dims}-D kernel")
         return [(int(pads[i]), int(pads[i + dims])) for i in range(dims)]
 
+    def windows(
+        self,
+        op: Op,
+        sizes: Sequence[int],
+        pads: Sequence[tuple[int, int]],
+        kernel: Sequence[int],
+        stride: Sequence[int],
+        dilation: Sequence[int],
+        *,
+        ceil: bool = False,
+    ) -> tuple[list[int], list[int]]:
+        """A sliding window's output sizes and its padding as a spec writes it (the
+        same on both sides), for a convolution or a pool; an empty output is refused."""
+        out = [
+            window_out(n, b, e, k, s, d, ceil=ceil)
+            for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
+        ]
+        if any(o < 1 for o in out):
+            raise self.fail(op, f"empty output on an input of {_text(sizes)}")
+        padding = [
+            self.symmetric(op, n, be, k, s, d, o, ceil=ceil)
+            for n, be, k, s, d, o in zip(sizes, pads, kernel, stride, dilation, out, strict=True)
+        ]
+        return out, padding
+
     def symmetric(
         self,
         op: Op,
@@ -858,16 +874,7 @@ class _Converter:
             raise self.fail(op, "a dilated average pool: only a max pool is dilated")
         ceil = bool(op.attrs.get("ceil_mode", 0))
         pads = self.pads(op, sizes, kernel, stride, dilation)
-        out = [
-            window_out(n, b, e, k, s, d, ceil=ceil)
-            for n, (b, e), k, s, d in zip(sizes, pads, kernel, stride, dilation, strict=True)
-        ]
-        if any(o < 1 for o in out):
-            raise self.fail(op, f"empty output on an input of {_text(sizes)}")
-        padding = [
-            self.symmetric(op, n, be, k, s, d, o, ceil=ceil)
-            for n, be, k, s, d, o in zip(sizes, pads, kernel, stride, dilation, out, strict=True)
-        ]
+        out, padding = self.windows(op, sizes, pads, kernel, stride, dilation, ceil=ceil)
         layer: dict[str, Any] = {
             "type": "pool",
             "kind": kind,
