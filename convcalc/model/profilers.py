@@ -578,15 +578,22 @@ def reported_by(cost: BlockCost, tools: Iterable[str]) -> dict[str, Report]:
             terms = _keras_terms(cost)
         elif cost.has_input:
             compute, terms = _compute_terms(tool, cost)
-        reports[name] = Report(
-            tool=name,
-            params=cost.params + sum(t.amount for t in terms if t.figure == "params"),
-            compute=compute,
-            unit=tool.unit,
-            note=_note(tool, terms, cost.has_input),
-            terms=tuple(terms),
+        reports[name] = _report(
+            tool, cost.params, compute, terms, _note(tool, terms, cost.has_input)
         )
     return reports
+
+
+def _report(tool: Tool, params: int, compute: int | None, terms: list[Term], note: str) -> Report:
+    """A tool's report: convcalc's parameters with the tool's parameter terms added."""
+    return Report(
+        tool=tool.name,
+        params=params + sum(t.amount for t in terms if t.figure == "params"),
+        compute=compute,
+        unit=tool.unit,
+        note=note,
+        terms=tuple(terms),
+    )
 
 
 def _rule(tool: Tool, layer: LayerCost) -> Terms:
@@ -634,14 +641,7 @@ def network_reported_by(cost: NodeCost, tools: Iterable[str]) -> dict[str, Repor
                 f"; prints its total as “known” (a partial sum): it has no formula for "
                 f"{', '.join(_MODULES[fn] for fn in missing)}, which it counts as 0"
             )
-        reports[name] = Report(
-            tool=name,
-            params=cost.params + sum(t.amount for t in terms if t.figure == "params"),
-            compute=compute,
-            unit=tool.unit,
-            note=note,
-            terms=tuple(terms),
-        )
+        reports[name] = _report(tool, cost.params, compute, terms, note)
     return reports
 
 
