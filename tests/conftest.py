@@ -8,6 +8,7 @@ benchmarks/profilers.py reads the recorded cases from here too.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,17 @@ def torch_conv(case: dict[str, Any]) -> tuple[Conv, tuple[int, ...], int]:
     )
     batch, *shape = case["input_shape"]
     return conv, tuple(shape), batch
+
+
+def read_pty(master: int) -> bytes:
+    """Everything written to a pseudo-terminal until its other end closes."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other end has closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)

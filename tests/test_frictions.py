@@ -16,7 +16,7 @@ from typing import IO
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, as_json, jsonl, ok, run
+from conftest import ROOT, as_json, jsonl, ok, read_pty, run
 
 from convcalc.cli import COMMANDS, cli
 from convcalc.cli.options import FORMATS
@@ -146,18 +146,10 @@ def _batch_on_a_terminal(tmp_path: Path, *args: str, stdin: bool = False) -> byt
         assert process.stdin is not None
         feeder = threading.Thread(target=_feed, args=(process.stdin, source.read_bytes()))
         feeder.start()
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the other end has closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
+    output = read_pty(master)
     assert process.wait(timeout=120) == 0
     os.close(master)
-    return b"".join(chunks)
+    return output
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a pty")

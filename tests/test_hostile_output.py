@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, read_pty
 
 LINUX = sys.platform.startswith("linux")
 GiB = 1 << 30
@@ -820,18 +820,10 @@ def test_columns_10_on_a_real_terminal() -> None:
         preexec_fn=memory_limit(),
     ) as proc:
         os.close(slave)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the other end has closed
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        output = read_pty(master)
         assert proc.wait(timeout=60) == 0
     os.close(master)
-    text = re.sub("\x1b\\[[0-9;]*m", "", b"".join(chunks).decode())
+    text = re.sub("\x1b\\[[0-9;]*m", "", output.decode())
     missing = {n for n in json_figures(tuple(args)) if f"{n:,}" not in text}
     assert not missing, text
 
