@@ -15,7 +15,7 @@ this is a test dependency: convcalc itself never imports these packages.
 
 With --networks it builds every preset in PyTorch from convcalc's own network, as
 PyTorch code usually writes it (see ``torch_network``), runs every tool on it and
-compares the whole network's figures with ``network_reported_by``; --record writes
+compares the whole network's figures with ``reported_by``; --record writes
 them, with the command and the tools' versions, to tests/data/profilers_networks.json,
 which tests/test_profilers_network.py checks convcalc against (calflops needs
 transformers installed to import).
@@ -731,7 +731,7 @@ def check_torchvision(record: bool) -> int:
     import torchvision
 
     from convcalc.model.network import trace
-    from convcalc.model.profilers import network_reported_by
+    from convcalc.model.profilers import reported_by
     from convcalc.model.spec import build, load_preset
 
     recorded = []
@@ -739,7 +739,7 @@ def check_torchvision(record: bool) -> int:
         model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
         actual = run_tools(model, (1, 3, 224, 224))
         data, width = load_preset(name)
-        predicted = network_reported_by(trace(build(data, name, width=width)), actual)
+        predicted = reported_by(trace(build(data, name, width=width)), actual)
         for tool, (params, compute) in actual.items():
             ours = predicted[tool]
             if (ours.params, ours.compute) != (params, compute):
@@ -776,7 +776,7 @@ def check_networks(record: bool) -> int:
     import json
 
     from convcalc.model.network import trace
-    from convcalc.model.profilers import network_reported_by
+    from convcalc.model.profilers import reported_by
     from convcalc.model.spec import build, load_preset, parse
 
     root = Path(__file__).resolve().parent.parent
@@ -799,7 +799,7 @@ def check_networks(record: bool) -> int:
         if keras_count is not None:
             actual["keras"] = (keras_count, None)
         cost = trace(network, batch=batch)
-        predicted = network_reported_by(cost, actual)
+        predicted = reported_by(cost, actual)
         label = " ".join(_case_args(case))
         for tool, (params, compute) in actual.items():
             checked += 1

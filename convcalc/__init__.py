@@ -54,8 +54,7 @@ if TYPE_CHECKING:
         standard as standard,
     )
     from .model.cost import DTYPES as DTYPES
-    from .model.cost import BlockCost as BlockCost
-    from .model.cost import LayerCost as LayerCost
+    from .model.cost import Cost as Cost
     from .model.cost import measure as measure
     from .views.text import formula as formula
 
@@ -79,7 +78,7 @@ _EXPORTS = {
         ],
         "model.core",
     ),
-    **dict.fromkeys(["DTYPES", "BlockCost", "LayerCost", "measure"], "model.cost"),
+    **dict.fromkeys(["DTYPES", "Cost", "measure"], "model.cost"),
     **dict.fromkeys(["Comparison", "compare"], "model.comparison"),
     "formula": "views.text",
 }

@@ -147,11 +147,11 @@ def test_batchnorm_where_the_architectures_put_it() -> None:
 
 def test_block_chaining_and_stride_on_the_kxk_convolution() -> None:
     cost = measure(convcalc.separable(cin=32, cout=64, stride=2), input=(15, 16))
-    dw, pw = cost.layers
+    dw, pw = cost.children
     assert dw.output_shape == (32, 8, 8)
     assert pw.input_shape == (32, 8, 8) and pw.output_shape == (64, 8, 8)
     lite = measure(convcalc.lite(cin=32, cout=64, stride=2), input=16)
-    assert [c.output_shape for c in lite.layers] == [(64, 16, 16), (64, 8, 8)]
+    assert [c.output_shape for c in lite.children] == [(64, 16, 16), (64, 8, 8)]
 
 
 # --- the paper's single-layer example (MobileNet Table 3) -------------------
@@ -321,7 +321,7 @@ def test_block_invariants(
     assert block.params == sum(layer.params for layer in block.layers)
     one = measure(block, input=size)
     many = measure(block, input=size, batch=batch)
-    assert one.macs == sum(layer.macs for layer in one.layers)
+    assert one.macs == sum(layer.macs for layer in one.children)
     # Parameters do not depend on the input or the batch; compute scales with the batch.
     assert one.params == many.params == measure(block).params == block.params
     assert many.macs == batch * one.macs
@@ -349,8 +349,8 @@ def test_memory_figures_by_hand() -> None:
     cost = measure(convcalc.standard(cin=64, cout=128), input=56, batch=2, dtype="fp16")
     assert cost.weight_bytes == 73_856 * 2
     assert cost.activation_bytes == 2 * 128 * 56 * 56 * 2
-    assert cost.peak_activation_bytes == 2 * (64 + 128) * 56 * 56 * 2
+    assert cost.peak_bytes == 2 * (64 + 128) * 56 * 56 * 2
     # A separable block: the peak pair is the pointwise's input and output.
     sep = measure(convcalc.separable(cin=64, cout=128), input=56)
-    assert sep.peak_activation_bytes == (64 + 128) * 56 * 56 * 4
+    assert sep.peak_bytes == (64 + 128) * 56 * 56 * 4
     assert sep.extra_ops == 64 * 56 * 56 + 128 * 56 * 56  # one bias add per output element

@@ -14,11 +14,11 @@ from conftest import ROOT, run
 
 import convcalc
 from convcalc.cli import cli
+from convcalc.model.cost import Cost
 from convcalc.model.network import (
     Gate,
     Linear,
     Network,
-    NodeCost,
     Parallel,
     Pool,
     Seq,
@@ -32,7 +32,7 @@ from convcalc.model.spec import PRESETS, build, load_preset
 PAPERS = (Path(__file__).parent / "data" / "papers.md").read_text()
 
 
-def preset(name: str, **kwargs: object) -> NodeCost:
+def preset(name: str, **kwargs: object) -> Cost:
     data, width = load_preset(name)
     kwargs.setdefault("width", width)
     return trace(build(data, name, **kwargs))  # type: ignore[arg-type]

@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 
+from convcalc.model.cost import Cost
 from convcalc.model.errors import ConvCalcError
-from convcalc.model.network import NodeCost, trace
+from convcalc.model.network import trace
 from convcalc.model.spec import build
 
 EXPAND = {"args": {"hidden": "= in * 2"}, "layers": [{"type": "pointwise", "cout": "= hidden"}]}
 
 
-def net(layers: list[dict[str, Any]], shape: list[int], **top: Any) -> NodeCost:
+def net(layers: list[dict[str, Any]], shape: list[int], **top: Any) -> Cost:
     return trace(build({"input": shape, "layers": layers, **top}, "test.toml"))
 
 

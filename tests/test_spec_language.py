@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 from conftest import ROOT, run
 
+from convcalc.model.cost import Cost
 from convcalc.model.errors import ConvCalcError
 from convcalc.model.expressions import divisible, evaluate
 from convcalc.model.expressions import parse as parse_expression
-from convcalc.model.network import NodeCost, adaptive_bins, breakdown, trace
+from convcalc.model.network import adaptive_bins, breakdown, trace
 from convcalc.model.spec import CONV_KEYS, OTHER_KEYS, build
 
 
-def net(layers: list[dict[str, Any]], shape: list[int], **top: Any) -> NodeCost:
+def net(layers: list[dict[str, Any]], shape: list[int], **top: Any) -> Cost:
     """A spec of these layers on this input, built and traced."""
     return trace(build({"input": shape, "layers": layers, **top}, "test.toml"))
 
@@ -510,7 +511,7 @@ def test_mobilenet_v2_published_figures() -> None:
     assert (full.params, round(full.macs / 1e9, 2), half.params) == (3_504_872, 0.30, 1_968_680)
 
 
-def shufflenet_like(width: str | None) -> NodeCost:
+def shufflenet_like(width: str | None) -> Cost:
     data = {
         "input": [3, 8, 8],
         "rounding": "table",
@@ -588,7 +589,7 @@ FIRE = {
 }
 
 
-def fire(*uses: dict[str, Any], shape: list[int] | None = None, **templates: Any) -> NodeCost:
+def fire(*uses: dict[str, Any], shape: list[int] | None = None, **templates: Any) -> Cost:
     layers = [{"template": "fire", **use} for use in uses]
     return net(layers, shape or [96, 54, 54], templates={"fire": FIRE, **templates})
 

@@ -208,9 +208,9 @@ def model_cmd(
             """What each tool in --reported-by would print for a traced network."""
             if not reported_by:
                 return None
-            from ..model.profilers import network_reported_by
+            from ..model.profilers import reported_by as reports_of
 
-            return network_reported_by(traced, reported_by)
+            return reports_of(traced, reported_by)
 
         if swapped is None:
             network_step(

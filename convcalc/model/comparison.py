@@ -6,7 +6,7 @@ from math import prod
 from typing import TYPE_CHECKING
 
 from .core import make_block
-from .cost import BlockCost, measure
+from .cost import Cost, measure
 from .evaluate import as_built, rank_of
 from .records import Record, init
 
@@ -27,20 +27,20 @@ class Comparison(Record):
     )
 
     def __init__(
-        self, *, label: str, cost: BlockCost, baseline: BlockCost, framework: str = "pytorch"
+        self, *, label: str, cost: Cost, baseline: Cost, framework: str = "pytorch"
     ) -> None:
         init(self, label=label, cost=cost, baseline=baseline, framework=framework)
 
     label: str
     """How the row is named in tables, e.g. "MobileNet: depthwise → pointwise"."""
-    cost: BlockCost
+    cost: Cost
     """The block's figures."""
-    baseline: BlockCost
+    baseline: Cost
     """The standard convolution it is compared with."""
     framework: str
     """Whose parameter count the row states (Keras counts BatchNorm's statistics)."""
 
-    def _params(self, cost: BlockCost) -> int:
+    def _params(self, cost: Cost) -> int:
         return cost.params + cost.buffers if self.framework == "keras" else cost.params
 
     @property

@@ -1,7 +1,7 @@
 """Framework conventions (Keras, folded BatchNorm) and the cost of a training step.
 
 Every function here reads the core's blocks and their measured figures
-(:class:`~convcalc.model.cost.BlockCost`, a network's :class:`~convcalc.model.network.NodeCost`)
+(:class:`~convcalc.model.cost.Cost`, a block's or a whole network's)
 and returns new ones: a convention changes how a figure is stated,
 never what was computed.
 """
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .core import BatchNorm, Block, Conv, ConvCalcError, Layer
-from .cost import DTYPES, BlockCost
+from .cost import DTYPES, Cost
 from .names import OPTIMIZERS
 
 if TYPE_CHECKING:
-    from .network import Network, NodeCost
+    from .network import Network
 
 __all__ = ["OPTIMIZERS", "Training", "fold_bn", "fold_network", "keras_block", "training"]
 
@@ -78,9 +78,7 @@ class Training:
         )
 
 
-def training(
-    cost: BlockCost | NodeCost, *, optimizer: str = "sgd", frozen: bool = False
-) -> Training:
+def training(cost: Cost, *, optimizer: str = "sgd", frozen: bool = False) -> Training:
     """Training-step compute and memory for a measured block or a traced network.
 
     The backward pass computes gradients for the activations (about the forward's

@@ -1,7 +1,11 @@
-"""What a block costs on a given input: shapes, MACs, FLOPs and memory.
+"""What a layer, a block or a whole network costs: shapes, MACs, FLOPs and memory.
 
-Pure arithmetic on :mod:`convcalc.model.core` blocks; results are immutable records
-with raw integers, which the renderers and the JSON/CSV writers read.
+One result model, :class:`Cost`, for all three: a layer's cost is a leaf, a block's
+holds its layers' costs, a network's its nodes' (see
+:func:`convcalc.model.network.trace`), and each total is the sum of its children's.
+A block is measured as a one-node network is traced, by the same :class:`Measurer`;
+measured without an input, only the parameters are known and the shape-dependent
+figures are None.
 
 Conventions, stated once: MACs are multiply-accumulates (the MobileNet paper's
 "Mult-Adds"), FLOPs = 2 × MACs, and neither includes bias additions,
@@ -10,19 +14,19 @@ BatchNorm or activations; those are reported apart as ``extra_ops``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from math import prod
+from typing import Any
 
-from .core import Block, Conv, ConvCalcError, Layer, Shape, _sizes
+from .core import BatchNorm, Block, ConvCalcError, Shape, _sizes
 from .names import CONVENTIONS, DTYPES
-from .records import Record
-
-_set = object.__setattr__
+from .records import Record, setters
 
 __all__ = [
     "CONVENTIONS",
     "DTYPES",
-    "BlockCost",
-    "LayerCost",
+    "Cost",
+    "Measurer",
     "compute",
     "input_shape",
     "measure",
@@ -45,173 +49,132 @@ def compute(macs: int, bias_adds: int, convention: str) -> int:
     return per_mac * macs + per_bias * bias_adds
 
 
-class LayerCost(Record):
-    """One layer's figures; the shape-dependent ones are None without an input."""
+class Cost(Record):
+    """What one node costs, for the whole batch: a layer (a leaf, :attr:`layer` set),
+    or a block, a part of a network or a whole one, whose figures are the sums of its
+    :attr:`children`'s. Without an input (a block's parameters alone) the shapes and
+    the figures that depend on them are None."""
 
     __slots__ = (
-        "layer",
-        "params",
-        "buffers",
+        "name",
+        "type",
         "input_shape",
         "output_shape",
+        "params",
+        "buffers",
         "macs",
         "extra_ops",
+        "bias_adds",
         "activation_bytes",
-        "bytes_moved",
+        "peak_bytes",
+        "node",
+        "shared",
+        "children",
+        "batch",
+        "dtype",
     )
 
     def __init__(
         self,
         *,
-        layer: Layer,
+        name: str,
+        type: str,
+        input_shape: Shape | None,
+        output_shape: Shape | None,
         params: int,
         buffers: int,
-        input_shape: Shape | None = None,
-        output_shape: Shape | None = None,
-        macs: int | None = None,
-        extra_ops: int | None = None,
-        activation_bytes: int | None = None,
-        bytes_moved: int | None = None,
+        macs: int | None,
+        extra_ops: int | None,
+        bias_adds: int | None,
+        activation_bytes: int | None,
+        peak_bytes: int | None,
+        node: Any = None,
+        shared: bool = False,
+        children: tuple[Cost, ...] = (),
+        batch: int = 1,
+        dtype: str = "fp32",
     ) -> None:
-        # Set one by one rather than through init(**fields): batch makes one a layer.
-        _set(self, "layer", layer)
-        _set(self, "params", params)
-        _set(self, "buffers", buffers)
-        _set(self, "input_shape", input_shape)
-        _set(self, "output_shape", output_shape)
-        _set(self, "macs", macs)
-        _set(self, "extra_ops", extra_ops)
-        _set(self, "activation_bytes", activation_bytes)
-        _set(self, "bytes_moved", bytes_moved)
+        # Each by its slot's setter (see setters): batch makes a few a line.
+        _name(self, name)
+        _type(self, type)
+        _input_shape(self, input_shape)
+        _output_shape(self, output_shape)
+        _params(self, params)
+        _buffers(self, buffers)
+        _macs(self, macs)
+        _extra_ops(self, extra_ops)
+        _bias_adds(self, bias_adds)
+        _activation_bytes(self, activation_bytes)
+        _peak_bytes(self, peak_bytes)
+        _node(self, node)
+        _shared(self, shared)
+        _children(self, children)
+        _batch(self, batch)
+        _dtype(self, dtype)
 
-    layer: Layer
-    """The layer measured."""
-    params: int
-    """Trainable parameters."""
-    buffers: int
-    """Non-trainable elements (BatchNorm's running statistics)."""
+    name: str
+    """The node's name (a block on its own: its variant)."""
+    type: str
+    """What the node is: a layer type (``pointwise``, ``avgpool``), a variant for a
+    block, ``seq``, ``residual``, ``parallel``, ``gate``, ``network``."""
     input_shape: Shape | None
     """Channels-first input shape of one sample."""
     output_shape: Shape | None
     """Channels-first output shape of one sample."""
+    params: int
+    """Trainable parameters."""
+    buffers: int
+    """Non-trainable elements (BatchNorm's running statistics)."""
     macs: int | None
     """Multiply-accumulates for the whole batch, bias excluded."""
     extra_ops: int | None
-    """Bias additions and BatchNorm operations for the whole batch."""
+    """Operations outside the MACs (bias additions, BatchNorm, activations, sums)."""
+    bias_adds: int | None
+    """Bias additions (one per output element of a layer with a bias), within extra_ops."""
     activation_bytes: int | None
-    """Bytes of this layer's output activations for the whole batch."""
-    bytes_moved: int | None
-    """Bytes of weights and input read and of output written, for the whole batch."""
-
-    @property
-    def bias_adds(self) -> int | None:
-        """One addition per output element for a convolution's bias; none for BatchNorm."""
-        if self.extra_ops is None:
-            return None
-        return self.extra_ops if isinstance(self.layer, Conv) else 0
-
-    def compute(self, convention: str) -> int | None:
-        """This layer's compute in a convention (see :data:`CONVENTIONS`)."""
-        macs, bias_adds = self.macs, self.bias_adds
-        if macs is None or bias_adds is None:
-            return None
-        return compute(macs, bias_adds, convention)
-
-
-class BlockCost(Record):
-    """A block's figures: each total is the sum over :attr:`layers`."""
-
-    __slots__ = (
-        "block",
-        "layers",
-        "dtype",
-        "batch",
-        "input_shape",
-        "_params",
-        "_buffers",
-        "_macs",
-        "_extra_ops",
-        "_activation_bytes",
-        "_bias_adds",
-        "_bytes_moved",
-    )
-
-    def __init__(
-        self,
-        *,
-        block: Block,
-        layers: tuple[LayerCost, ...],
-        dtype: str = "fp32",
-        batch: int = 1,
-        input_shape: Shape | None = None,
-    ) -> None:
-        _set(self, "block", block)
-        _set(self, "layers", layers)
-        _set(self, "dtype", dtype)
-        _set(self, "batch", batch)
-        _set(self, "input_shape", input_shape)
-        # Each total once, here, in one pass: the views read them many times over. A
-        # shape-dependent total is None if any layer's figure is.
-        params = buffers = 0
-        macs: int | None = 0
-        extra: int | None = 0
-        activations: int | None = 0
-        bias_adds: int | None = 0
-        moved: int | None = 0
-        for layer in layers:
-            params += layer.params
-            buffers += layer.buffers
-            macs = None if macs is None or layer.macs is None else macs + layer.macs
-            extra = None if extra is None or layer.extra_ops is None else extra + layer.extra_ops
-            activations = (
-                None
-                if activations is None or layer.activation_bytes is None
-                else activations + layer.activation_bytes
-            )
-            adds = layer.bias_adds
-            bias_adds = None if bias_adds is None or adds is None else bias_adds + adds
-            read = layer.bytes_moved
-            moved = None if moved is None or read is None else moved + read
-        _set(self, "_params", params)
-        _set(self, "_buffers", buffers)
-        _set(self, "_macs", macs)
-        _set(self, "_extra_ops", extra)
-        _set(self, "_activation_bytes", activations)
-        _set(self, "_bias_adds", bias_adds)
-        _set(self, "_bytes_moved", moved)
-
-    block: Block
-    """The block measured."""
-    layers: tuple[LayerCost, ...]
-    """Per-layer figures in forward order."""
+    """Bytes of the outputs written, for the batch (an activation works in place)."""
+    peak_bytes: int | None
+    """The most activation memory alive at once during the forward pass."""
+    node: Any
+    """What was measured: the layer (for a leaf; the views write its formula when they
+    show it), the block, the gate, the residual or parallel block; None for a
+    sequence."""
+    shared: bool
+    """A repeated use of a shared module, whose parameters were counted at its first use."""
+    children: tuple[Cost, ...]
+    """The parts' costs in forward order; none for a layer."""
+    batch: int
+    """Samples in the batch the figures are for."""
     dtype: str
     """Data type of weights and activations."""
-    batch: int
-    """Samples in the batch; MACs and activations are for the whole batch."""
-    input_shape: Shape | None
-    """Channels-first input shape of one sample, or None when no input was given."""
-    _params: int
-    _buffers: int
-    _macs: int | None
-    _extra_ops: int | None
-    _activation_bytes: int | None
-    _bias_adds: int | None
-    _bytes_moved: int | None
 
     @property
-    def params(self) -> int:
-        """Trainable parameters."""
-        return self._params
+    def layer(self) -> Any:
+        """For a leaf: the layer measured; else None."""
+        return None if self.children else self.node
 
     @property
-    def buffers(self) -> int:
-        """Non-trainable elements."""
-        return self._buffers
+    def category(self) -> str | None:
+        """For a leaf: the breakdown row it belongs to (see ``network.CATEGORIES``)."""
+        return None if self.children else _CATEGORIES.get(self.type)
 
     @property
-    def weight_bytes(self) -> int:
-        """Bytes of parameters and buffers at :attr:`dtype`."""
-        return (self._params + self._buffers) * DTYPES[self.dtype]
+    def bytes_moved(self) -> int | None:
+        """Bytes of weights and input read and of output written, summed over layers."""
+        input_bytes = self.input_bytes
+        if input_bytes is None:
+            return None
+        if self.children:
+            return sum([leaf.bytes_moved or 0 for leaf in self.children])
+        return self.weight_bytes + input_bytes + (self.activation_bytes or 0)
+
+    @property
+    def block(self) -> Block:
+        """The block measured, for a block's cost."""
+        node = self.node
+        if not isinstance(node, Block):
+            raise TypeError(f"{self.name!r} is a {self.type}, not a block")
+        return node
 
     @property
     def has_input(self) -> bool:
@@ -219,69 +182,256 @@ class BlockCost(Record):
         return self.input_shape is not None
 
     @property
-    def output_shape(self) -> Shape | None:
-        """Channels-first output shape of one sample."""
-        return self.layers[-1].output_shape
+    def weight_bytes(self) -> int:
+        """Bytes of parameters and buffers at :attr:`dtype`."""
+        return (self.params + self.buffers) * DTYPES[self.dtype]
 
     @property
-    def macs(self) -> int | None:
-        """Multiply-accumulates for the batch: the sum over layers."""
-        return self._macs
+    def input_bytes(self) -> int | None:
+        """Bytes of the node's input activations, for the batch."""
+        shape = self.input_shape
+        return None if shape is None else self.batch * prod(shape) * DTYPES[self.dtype]
 
     @property
     def flops(self) -> int | None:
         """FLOPs = 2 × MACs (a multiply and an add)."""
-        macs = self._macs
+        macs = self.macs
         return None if macs is None else 2 * macs
 
-    @property
-    def extra_ops(self) -> int | None:
-        """Bias additions and BatchNorm operations, outside the MACs."""
-        return self._extra_ops
-
-    @property
-    def activation_bytes(self) -> int | None:
-        """Bytes of every layer's output activations, summed."""
-        return self._activation_bytes
-
-    @property
-    def bias_adds(self) -> int | None:
-        """Bias additions, one per output element of each convolution with a bias."""
-        return self._bias_adds
-
     def compute(self, convention: str) -> int | None:
-        """The block's compute in a convention (see :data:`CONVENTIONS`)."""
-        macs, bias_adds = self._macs, self._bias_adds
+        """The compute in a convention (see :data:`CONVENTIONS`)."""
+        macs, bias_adds = self.macs, self.bias_adds
         if macs is None or bias_adds is None:
             return None
         return compute(macs, bias_adds, convention)
 
-    @property
-    def bytes_moved(self) -> int | None:
-        """Bytes each layer reads (weights, input) and writes (output), summed."""
-        return self._bytes_moved
+    def walk(self, depth: int = 0) -> Iterator[tuple[int, Cost]]:
+        """(depth, node) for this node and its descendants, in forward order."""
+        yield depth, self
+        for child in self.children:
+            yield from child.walk(depth + 1)
 
-    @property
-    def input_bytes(self) -> int | None:
-        """Bytes of the block's input activations."""
-        if self.input_shape is None:
-            return None
-        return self.batch * prod(self.input_shape) * DTYPES[self.dtype]
+    def leaves(self) -> Iterator[Cost]:
+        """The leaf layers."""
+        if not self.children:
+            yield self
+        for child in self.children:
+            yield from child.leaves()
 
-    @property
-    def peak_activation_bytes(self) -> int | None:
-        """The largest input + output pair alive at once during the forward pass."""
-        previous = self.input_bytes
-        if previous is None:
-            return None
-        peak = 0
-        for layer in self.layers:
-            out = layer.activation_bytes
-            assert out is not None
-            if previous + out > peak:
-                peak = previous + out
-            previous = out
-        return peak
+
+(
+    _name,
+    _type,
+    _input_shape,
+    _output_shape,
+    _params,
+    _buffers,
+    _macs,
+    _extra_ops,
+    _bias_adds,
+    _activation_bytes,
+    _peak_bytes,
+    _node,
+    _shared,
+    _children,
+    _batch,
+    _dtype,
+) = setters(Cost)
+
+
+class Measurer:
+    """Measures layers and blocks for one batch and dtype; :func:`measure` measures a
+    block with it, and a network's trace is one with more kinds of node."""
+
+    __slots__ = ("batch", "dtype", "size")
+
+    def __init__(self, *, batch: int = 1, dtype: str = "fp32") -> None:
+        if dtype not in DTYPES:
+            raise ConvCalcError(
+                f"unknown dtype {dtype!r}: use one of {', '.join(DTYPES)}", option="dtype"
+            )
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ConvCalcError(f"batch must be a whole number >= 1, got {batch!r}", option="batch")
+        self.batch = batch
+        self.dtype = dtype
+        self.size = DTYPES[dtype]
+
+    def bytes(self, shape: Shape) -> int:
+        """Bytes of a tensor of this shape, for the batch."""
+        return self.batch * prod(shape) * self.size
+
+    def leaf(
+        self,
+        layer: Any,
+        shape: Shape,
+        held: int,
+        type_name: str,
+        *,
+        bias: bool = False,
+        in_place: bool = False,
+    ) -> Cost:
+        """A layer's cost on an input of ``shape``, while ``held`` bytes of other
+        activations are alive; ``type_name`` says what it is (its breakdown row).
+        ``bias``: its extra operations are bias additions; ``in_place``: it writes over
+        its input (an activation), taking no memory."""
+        try:
+            out, macs, extra = layer.cost(shape)
+        except ConvCalcError as error:
+            error.leaf = layer.name  # type: ignore[attr-defined]  # for a trace's errors
+            raise
+        batch, size = self.batch, self.size
+        written = 0 if in_place else batch * prod(out) * size
+        extra *= batch
+        return Cost(
+            name=layer.name,
+            type=type_name,
+            input_shape=shape,
+            output_shape=out,
+            params=layer.params,
+            buffers=layer.buffers,
+            macs=batch * macs,
+            extra_ops=extra,
+            bias_adds=extra if bias else 0,
+            activation_bytes=written,
+            peak_bytes=held + batch * prod(shape) * size + written,
+            node=layer,
+            batch=batch,
+            dtype=self.dtype,
+        )
+
+    def combine(
+        self,
+        name: str,
+        type_name: str,
+        shape: Shape | None,
+        out: Shape | None,
+        children: list[Cost] | tuple[Cost, ...],
+        node: Any = None,
+        *,
+        extra_ops: int = 0,
+        written: int = 0,
+        peak: int = 0,
+    ) -> Cost:
+        """A node made of parts: each figure the sum of theirs, the peak the largest,
+        with what the node does itself besides: ``extra_ops`` (a sum's additions),
+        bytes ``written``, a ``peak`` of its own. Without an input (``shape`` None),
+        the parameters alone."""
+        params = buffers = 0
+        for child in children:
+            params += child.params
+            buffers += child.buffers
+        if shape is None:
+            return Cost(
+                name=name,
+                type=type_name,
+                input_shape=None,
+                output_shape=None,
+                params=params,
+                buffers=buffers,
+                macs=None,
+                extra_ops=None,
+                bias_adds=None,
+                activation_bytes=None,
+                peak_bytes=None,
+                node=node,
+                children=tuple(children),
+                batch=self.batch,
+                dtype=self.dtype,
+            )
+        macs = bias_adds = 0
+        for child in children:
+            m, e, b, w, p = (
+                child.macs,
+                child.extra_ops,
+                child.bias_adds,
+                child.activation_bytes,
+                child.peak_bytes,
+            )
+            # Measured on an input, as the parent is: every figure is known.
+            assert m is not None and e is not None and b is not None
+            assert w is not None and p is not None
+            macs += m
+            extra_ops += e
+            bias_adds += b
+            written += w
+            if p > peak:
+                peak = p
+        return Cost(
+            name=name,
+            type=type_name,
+            input_shape=shape,
+            output_shape=out,
+            params=params,
+            buffers=buffers,
+            macs=macs,
+            extra_ops=extra_ops,
+            bias_adds=bias_adds,
+            activation_bytes=written,
+            peak_bytes=peak,
+            node=node,
+            children=tuple(children),
+            batch=self.batch,
+            dtype=self.dtype,
+        )
+
+    def block(self, block: Block, shape: Shape, held: int = 0, act: Any = None) -> Cost:
+        """A block's cost: its layers in turn, each fed the last one's output; ``act``,
+        an activation, follows each BatchNorm (after both halves of a separable block,
+        as MobileNet has it), or the block's end if it has none."""
+        children = []
+        first = shape
+        for layer in block.layers:
+            if type(layer) is BatchNorm:
+                cost = self.leaf(layer, shape, held, "batchnorm")
+            else:
+                cost = self.leaf(layer, shape, held, _CONV_TYPES[layer.kind], bias=True)
+            children.append(cost)
+            shape = cost.output_shape  # type: ignore[assignment]
+            if act is not None and type(layer) is BatchNorm:
+                children.append(self.leaf(act, shape, held, "act", in_place=True))
+        if act is not None and not block.bn:
+            children.append(self.leaf(act, shape, held, "act", in_place=True))
+        return self.combine(
+            block.name or block.variant, block.variant, first, shape, children, block
+        )
+
+    def unmeasured(self, block: Block) -> Cost:
+        """A block's cost without an input: its parameters alone."""
+        children = [
+            Cost(
+                name=layer.name,
+                type="batchnorm" if type(layer) is BatchNorm else _CONV_TYPES[layer.kind],
+                input_shape=None,
+                output_shape=None,
+                params=layer.params,
+                buffers=layer.buffers,
+                macs=None,
+                extra_ops=None,
+                bias_adds=None,
+                activation_bytes=None,
+                peak_bytes=None,
+                node=layer,
+                batch=self.batch,
+                dtype=self.dtype,
+            )
+            for layer in block.layers
+        ]
+        return self.combine(block.name or block.variant, block.variant, None, None, children, block)
+
+
+_CONV_TYPES = {"pointwise": "pointwise", "depthwise": "depthwise", "standard": "conv"}
+"""A convolution's type, by its kind."""
+
+_CATEGORIES = {
+    "pointwise": "Conv 1×1",
+    "depthwise": "Conv DW",
+    "conv": "Conv K×K",
+    "linear": "Fully connected",
+    "batchnorm": "BatchNorm",
+    "avgpool": "Pooling",
+    "maxpool": "Pooling",
+}
+"""The breakdown row (``network.CATEGORIES``) of each type of layer that has one."""
 
 
 def input_shape(cin: int, size: int | tuple[int, ...] | list[int], dims: int) -> Shape:
@@ -299,47 +449,16 @@ def measure(
     input: int | tuple[int, ...] | list[int] | None = None,
     batch: int = 1,
     dtype: str = "fp32",
-) -> BlockCost:
-    """Measure a block, optionally on a spatial input size.
+) -> Cost:
+    """Measure a block, optionally on a spatial input size: its cost as a one-node
+    network's (see :func:`convcalc.model.network.trace`).
 
     >>> from convcalc.model.core import separable
     >>> cost = measure(separable(cin=64, cout=128, k=3), input=56)
     >>> cost.output_shape, cost.macs
     ((128, 56, 56), 27496448)
     """
-    if dtype not in DTYPES:
-        raise ConvCalcError(
-            f"unknown dtype {dtype!r}: use one of {', '.join(DTYPES)}", option="dtype"
-        )
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ConvCalcError(f"batch must be a whole number >= 1, got {batch!r}", option="batch")
+    measurer = Measurer(batch=batch, dtype=dtype)
     if input is None:
-        layers = tuple(
-            [
-                LayerCost(layer=layer, params=layer.params, buffers=layer.buffers)
-                for layer in block.layers
-            ]
-        )
-        return BlockCost(block=block, layers=layers, dtype=dtype, batch=batch)
-    shape = first = input_shape(block.cin, input, block.main.dims)
-    costs = []
-    size = DTYPES[dtype]
-    for layer in block.layers:
-        out, macs, extra = layer.cost(shape)
-        params, buffers = layer.params, layer.buffers
-        activations = batch * prod(out) * size
-        costs.append(
-            LayerCost(
-                layer=layer,
-                params=params,
-                buffers=buffers,
-                input_shape=shape,
-                output_shape=out,
-                macs=batch * macs,
-                extra_ops=batch * extra,
-                activation_bytes=activations,
-                bytes_moved=(params + buffers) * size + batch * prod(shape) * size + activations,
-            )
-        )
-        shape = out
-    return BlockCost(block=block, layers=tuple(costs), dtype=dtype, batch=batch, input_shape=first)
+        return measurer.unmeasured(block)
+    return measurer.block(block, input_shape(block.cin, input, block.main.dims))

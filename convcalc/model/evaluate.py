@@ -24,7 +24,7 @@ from .schema import OPTIONS, options_for
 
 if TYPE_CHECKING:
     from .conventions import Training
-    from .cost import BlockCost
+    from .cost import Cost
     from .profilers import Report
 
 _set = object.__setattr__
@@ -132,7 +132,7 @@ class Evaluation(Record):
     def __init__(
         self,
         *,
-        cost: BlockCost,
+        cost: Cost,
         reports: dict[str, Report] | None = None,
         training: Training | None = None,
     ) -> None:
@@ -140,7 +140,7 @@ class Evaluation(Record):
         _set(self, "reports", reports)
         _set(self, "training", training)
 
-    cost: BlockCost
+    cost: Cost
     """The block's figures (shapes and compute with an input)."""
     reports: dict[str, Report] | None
     """What each tool in ``reported_by`` would print, if any were named."""
@@ -148,7 +148,7 @@ class Evaluation(Record):
     """A training step's cost, with ``training``."""
 
 
-_measure: Callable[..., BlockCost] | None = None
+_measure: Callable[..., Cost] | None = None
 """:func:`convcalc.model.cost.measure`, imported on first use (once: batch evaluates one
 config a line)."""
 

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from .core import ConvCalcError, make_block
-from .cost import BlockCost, measure
+from .cost import Cost, measure
 
 __all__ = ["Budget", "largest", "largest_cout", "largest_width"]
 
@@ -67,7 +67,7 @@ def largest(fits: Callable[[int], bool], *, limit: int | None = None) -> int | N
     return low
 
 
-def largest_cout(variant: str, budget: Budget, **options: Any) -> tuple[int, BlockCost] | None:
+def largest_cout(variant: str, budget: Budget, **options: Any) -> tuple[int, Cost] | None:
     """The largest output channel count of a variant within the budget, and its cost.
 
     ``options`` are those of :func:`convcalc.model.core.make_block` without ``cout``, plus
@@ -85,7 +85,7 @@ def largest_cout(variant: str, budget: Budget, **options: Any) -> tuple[int, Blo
         raise ConvCalcError("a MAC budget needs an input size", option="input")
     step = options["cin"] if variant == "depthwise" else options.get("groups", 1)
 
-    def cost(n: int) -> BlockCost:
+    def cost(n: int) -> Cost:
         if variant == "depthwise":
             block = make_block(variant, **{**options, "multiplier": n})
         else:

@@ -10,7 +10,7 @@ after it), :class:`Residual` (a body plus a shortcut, summed) and :class:`Parall
 channels). A :class:`Shared` node is a module that runs in several places:
 its parameters are counted once, its MACs every time it runs.
 
-:func:`trace` walks the tree with a shape and returns a :class:`NodeCost` tree
+:func:`trace` walks the tree with a shape and returns a :class:`Cost` tree
 whose every total is the sum of its children. Pure arithmetic: no I/O.
 """
 
@@ -31,7 +31,7 @@ from .core import (
     make_block,
     size_text,
 )
-from .cost import DTYPES, compute
+from .cost import Cost, Measurer
 from .names import SWAP_VARIANTS
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "Kept",
     "Linear",
     "Network",
-    "NodeCost",
     "Norm",
     "PlacedError",
     "Parallel",
@@ -441,112 +440,26 @@ CATEGORIES: tuple[str, ...] = (
 """Layer types of the breakdown, after the MobileNet paper's "Resource per layer type"."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class NodeCost:
-    """One node's figures for the whole batch; a parent's are the sums of its children's."""
-
-    name: str
-    type: str
-    input_shape: Shape
-    output_shape: Shape
-    params: int
-    buffers: int
-    macs: int
-    extra_ops: int
-    bias_adds: int
-    """Bias additions (one per output element of a layer with a bias), within extra_ops."""
-    activation_bytes: int
-    peak_bytes: int
-    category: str | None = None
-    """For leaves: the breakdown row the layer belongs to."""
-    layer: Leaf | None = None
-    """For leaves: the layer itself (the views write its formula when they show it)."""
-    node: Gate | Parallel | Residual | None = None
-    """For a gate, a residual or a parallel block: the node itself (a gate's two
-    activations, a parallel block's split), for what a profiler counts of it."""
-    shared: bool = False
-    """A repeated use of a shared module, whose parameters were counted at its first use."""
-    children: tuple[NodeCost, ...] = field(default=())
-    batch: int = 1
-    """Samples in the batch the figures are for."""
-    dtype: str = "fp32"
-    """Data type of weights and activations."""
-
-    @property
-    def input_bytes(self) -> int:
-        """Bytes of the node's input activations, for the batch."""
-        return self.batch * prod(self.input_shape) * DTYPES[self.dtype]
-
-    @property
-    def flops(self) -> int:
-        """FLOPs = 2 × MACs."""
-        return 2 * self.macs
-
-    def compute(self, convention: str) -> int:
-        """The compute in a convention (see :data:`convcalc.model.cost.CONVENTIONS`)."""
-        return compute(self.macs, self.bias_adds, convention)
-
-    def walk(self, depth: int = 0) -> Iterator[tuple[int, NodeCost]]:
-        """(depth, node) for this node and its descendants, in forward order."""
-        yield depth, self
-        for child in self.children:
-            yield from child.walk(depth + 1)
-
-    def leaves(self) -> Iterator[NodeCost]:
-        """The leaf layers."""
-        if not self.children:
-            yield self
-        for child in self.children:
-            yield from child.leaves()
+def _out(cost: Cost) -> Shape:
+    """The output shape of a node traced (every one has one)."""
+    shape = cost.output_shape
+    assert shape is not None
+    return shape
 
 
-@dataclass
-class _Tracer:
-    batch: int
-    dtype: str
-    size: int  # bytes per element
-    seen: set[str] = field(default_factory=set)
-    places: dict[int, tuple[object, str]] = field(default_factory=dict)
+class _Tracer(Measurer):
+    """A :class:`~convcalc.model.cost.Measurer` that also knows pools, linear layers,
+    activations, gates, residual and parallel blocks and shared modules, and names the
+    spec's place of a node at fault."""
 
-    def bytes(self, shape: Shape) -> int:
-        return self.batch * prod(shape) * self.size
+    __slots__ = ("seen", "places")
 
-    def leaf(
-        self,
-        layer: Leaf,
-        shape: Shape,
-        held: int,
-        category: str | None,
-        type_name: str,
-    ) -> NodeCost:
-        try:
-            out, macs, extra = layer.cost(shape)
-        except ConvCalcError as error:
-            error.leaf = layer.name  # type: ignore[attr-defined]
-            raise
-        return NodeCost(
-            batch=self.batch,
-            dtype=self.dtype,
-            name=layer.name,
-            type=type_name,
-            input_shape=shape,
-            output_shape=out,
-            params=layer.params,
-            buffers=layer.buffers,
-            macs=self.batch * macs,
-            extra_ops=self.batch * extra,
-            bias_adds=self.batch * extra if isinstance(layer, Conv | Linear) else 0,
-            # An activation works in place, as torchvision writes its ReLUs: its output
-            # takes no memory of its own, for the forward pass or for training.
-            activation_bytes=0 if isinstance(layer, Act) else self.bytes(out),
-            peak_bytes=held
-            + self.bytes(shape)
-            + (0 if isinstance(layer, Act) else self.bytes(out)),
-            category=category,
-            layer=layer,
-        )
+    def __init__(self, *, batch: int, dtype: str, places: dict[int, tuple[object, str]]) -> None:
+        super().__init__(batch=batch, dtype=dtype)
+        self.seen: set[str] = set()
+        self.places = places
 
-    def node(self, node: Node, shape: Shape, held: int) -> NodeCost:
+    def node(self, node: Node, shape: Shape, held: int) -> Cost:
         try:
             return self._node(node, shape, held)
         except PlacedError:
@@ -567,28 +480,28 @@ class _Tracer:
                 break
         return PlacedError(f"{entry[1]}: {message}", option=error.option)
 
-    def _node(self, node: Node, shape: Shape, held: int) -> NodeCost:
+    def _node(self, node: Node, shape: Shape, held: int) -> Cost:
         if isinstance(node, Block):
             return self.block(node, shape, held)
         if isinstance(node, BatchNorm):
-            return self.leaf(node, shape, held, "BatchNorm", "batchnorm")
+            return self.leaf(node, shape, held, "batchnorm")
         if isinstance(node, Pool):
-            return self.leaf(node, shape, held, "Pooling", f"{node.kind}pool")
+            return self.leaf(node, shape, held, f"{node.kind}pool")
         if isinstance(node, Linear):
             if node.cin == 0:
                 node = replace(node, cin=prod(shape))
-            return self.leaf(node, shape, held, "Fully connected", "linear")
+            return self.leaf(node, shape, held, "linear", bias=True)
         if isinstance(node, Act):
-            return self.leaf(node, shape, held, None, "act")
+            return self.leaf(node, shape, held, "act", in_place=True)
         if isinstance(node, Flatten):
-            return self.leaf(node, shape, held, None, "flatten")
+            return self.leaf(node, shape, held, "flatten")
         if isinstance(node, Identity):
-            return self.leaf(node, shape, held, None, "identity")
+            return self.leaf(node, shape, held, "identity")
         if isinstance(node, Shuffle):
-            return self.leaf(node, shape, held, None, "shuffle")
+            return self.leaf(node, shape, held, "shuffle")
         if isinstance(node, Norm):
             norm = BatchNorm(channels=shape[0], name=node.name)
-            return self.leaf(norm, shape, held, "BatchNorm", "batchnorm")
+            return self.leaf(norm, shape, held, "batchnorm")
         if isinstance(node, Activated):
             return self.block(node.block, shape, held, node.act)
         if isinstance(node, Gate):
@@ -601,125 +514,83 @@ class _Tracer:
             return self.parallel(node, shape, held)
         return self.shared(node, shape, held)
 
-    def combine(
-        self, name: str, type_name: str, shape: Shape, out: Shape, children: list[NodeCost]
-    ) -> NodeCost:
-        return NodeCost(
-            batch=self.batch,
-            dtype=self.dtype,
-            name=name,
-            type=type_name,
-            input_shape=shape,
-            output_shape=out,
-            params=sum(c.params for c in children),
-            buffers=sum(c.buffers for c in children),
-            macs=sum(c.macs for c in children),
-            extra_ops=sum(c.extra_ops for c in children),
-            bias_adds=sum(c.bias_adds for c in children),
-            activation_bytes=sum(c.activation_bytes for c in children),
-            peak_bytes=max((c.peak_bytes for c in children), default=0),
-            children=tuple(children),
-        )
-
-    def chain(self, nodes: tuple[Node, ...], shape: Shape, held: int) -> list[NodeCost]:
+    def chain(self, nodes: tuple[Node, ...], shape: Shape, held: int) -> list[Cost]:
         costs = []
         for node in nodes:
             cost = self.node(node, shape, held)
             costs.append(cost)
-            shape = cost.output_shape
+            shape = _out(cost)
         return costs
 
-    def seq(self, seq: Seq, shape: Shape, held: int) -> NodeCost:
+    def seq(self, seq: Seq, shape: Shape, held: int) -> Cost:
         try:
             children = self.chain(seq.children, shape, held)
         except PlacedError:
             raise
         except ConvCalcError as error:
             raise self.placed(error, seq) from None
-        out = children[-1].output_shape if children else shape
+        out = _out(children[-1]) if children else shape
         return self.combine(seq.name, seq.kind, shape, out, children)
 
-    def block(self, block: Block, shape: Shape, held: int, act: Act | None = None) -> NodeCost:
-        children = []
-        for layer in block.layers:
-            if isinstance(layer, BatchNorm):
-                category, type_name = "BatchNorm", "batchnorm"
-            elif layer.kind == "pointwise":
-                category, type_name = "Conv 1×1", "pointwise"
-            elif layer.kind == "depthwise":
-                category, type_name = "Conv DW", "depthwise"
-            else:
-                category, type_name = "Conv K×K", "conv"
-            cost = self.leaf(layer, shape, held, category, type_name)
-            children.append(cost)
-            shape = cost.output_shape
-            # The activation follows each BatchNorm, as MobileNet's separable block has
-            # a ReLU after each half; a block without BatchNorm has it at its end.
-            if act is not None and isinstance(layer, BatchNorm):
-                children.append(self.leaf(act, shape, held, None, "act"))
-        if act is not None and not block.bn:
-            children.append(self.leaf(act, shape, held, None, "act"))
-        return self.combine(
-            block.name or block.variant, block.variant, children[0].input_shape, shape, children
-        )
-
-    def gate(self, gate: Gate, shape: Shape, held: int) -> NodeCost:
+    def gate(self, gate: Gate, shape: Shape, held: int) -> Cost:
         if shape[0] != gate.channels:
             raise ConvCalcError(
                 f"{gate.name}: expects {gate.channels} channels, got {shape[0]}", option="cin"
             )
         # The input stays alive until it is scaled by the gate's output.
         inner = held + self.bytes(shape)
-        pooled = self.leaf(Pool(kind="avg", name="pool"), shape, inner, "Pooling", "avgpool")
+        pooled = self.leaf(Pool(kind="avg", name="pool"), shape, inner, "avgpool")
         fc1, fc2 = gate.convs
-        a = self.leaf(fc1, pooled.output_shape, inner, "Conv 1×1", "pointwise")
-        b = self.leaf(fc2, a.output_shape, inner, "Conv 1×1", "pointwise")
-        cost = self.combine(gate.name, "gate", shape, shape, [pooled, a, b])
-        cost = replace(cost, node=gate)
+        a = self.leaf(fc1, _out(pooled), inner, "pointwise", bias=True)
+        b = self.leaf(fc2, _out(a), inner, "pointwise", bias=True)
         # Scaling the input: one multiply per element, outside the MACs.
-        return replace(
-            cost,
-            extra_ops=cost.extra_ops + self.batch * prod(shape),
-            activation_bytes=cost.activation_bytes + self.bytes(shape),
-            peak_bytes=max(cost.peak_bytes, held + 2 * self.bytes(shape)),
+        return self.combine(
+            gate.name,
+            "gate",
+            shape,
+            shape,
+            [pooled, a, b],
+            gate,
+            extra_ops=self.batch * prod(shape),
+            written=self.bytes(shape),
+            peak=held + 2 * self.bytes(shape),
         )
 
-    def residual(self, node: Residual, shape: Shape, held: int) -> NodeCost:
+    def residual(self, node: Residual, shape: Shape, held: int) -> Cost:
         # The block's input is held for the shortcut while the body runs.
         body = self.seq(node.body, shape, held + self.bytes(shape))
-        children = [replace(body, name="body")]
+        children = [body.replace(name="body")]
         if node.shortcut is not None:
-            short = self.seq(node.shortcut, shape, held + self.bytes(body.output_shape))
-            children.append(replace(short, name="shortcut"))
-            out = short.output_shape
+            short = self.seq(node.shortcut, shape, held + self.bytes(_out(body)))
+            children.append(short.replace(name="shortcut"))
+            out = _out(short)
         else:
             out = shape
         if out != body.output_shape:
             raise ConvCalcError(
-                f"{node.name}: the body gives {size_text(body.output_shape)} but the shortcut "
+                f"{node.name}: the body gives {size_text(_out(body))} but the shortcut "
                 f"gives {size_text(out)}: they must match to be added",
                 option="shortcut",
             )
-        cost = self.combine(node.name, "residual", shape, out, children)
-        return replace(cost, extra_ops=cost.extra_ops + self.batch * prod(out), node=node)
+        # The sum: one addition per element.
+        return self.combine(
+            node.name, "residual", shape, out, children, node, extra_ops=self.batch * prod(out)
+        )
 
-    def parallel(self, node: Parallel, shape: Shape, held: int) -> NodeCost:
-        children: list[NodeCost] = []
+    def parallel(self, node: Parallel, shape: Shape, held: int) -> Cost:
+        children: list[Cost] = []
         merged: Shape | None = None
         parts = self._split(node, shape)
         for index, stream in enumerate(node.streams):
             # Held: the input (for the streams still to run) and the merged result so far.
             accumulated = self.bytes(merged) if merged is not None else 0
             cost = self.seq(stream, parts[index], held + self.bytes(shape) + accumulated)
-            children.append(replace(cost, name=stream.name or f"stream{index + 1}"))
-            merged = self._merge(node, merged, cost.output_shape)
+            children.append(cost.replace(name=stream.name or f"stream{index + 1}"))
+            merged = self._merge(node, merged, _out(cost))
         assert merged is not None
         kind = "parallel" if node.split is None else "split"
-        cost = replace(self.combine(node.name, kind, shape, merged, children), node=node)
-        if node.merge == "sum":
-            adds = self.batch * prod(merged) * (len(node.streams) - 1)
-            cost = replace(cost, extra_ops=cost.extra_ops + adds)
-        return cost
+        adds = self.batch * prod(merged) * (len(node.streams) - 1) if node.merge == "sum" else 0
+        return self.combine(node.name, kind, shape, merged, children, node, extra_ops=adds)
 
     def _split(self, node: Parallel, shape: Shape) -> list[Shape]:
         """The input each stream sees: the whole of it, or its share of the channels."""
@@ -752,7 +623,7 @@ class _Tracer:
             )
         return (merged[0] + out[0], *merged[1:])
 
-    def shared(self, node: Shared, shape: Shape, held: int) -> NodeCost:
+    def shared(self, node: Shared, shape: Shape, held: int) -> Cost:
         cost = self.node(node.node, shape, held)
         if node.key not in self.seen:
             self.seen.add(node.key)
@@ -760,9 +631,8 @@ class _Tracer:
         return _zero_params(cost)
 
 
-def _zero_params(cost: NodeCost) -> NodeCost:
-    return replace(
-        cost,
+def _zero_params(cost: Cost) -> Cost:
+    return cost.replace(
         params=0,
         buffers=0,
         shared=True,
@@ -770,7 +640,7 @@ def _zero_params(cost: NodeCost) -> NodeCost:
     )
 
 
-def trace(network: Network, *, batch: int = 1, dtype: str | None = None) -> NodeCost:
+def trace(network: Network, *, batch: int = 1, dtype: str | None = None) -> Cost:
     """Every node's shapes, parameters, MACs and memory, for a batch.
 
     >>> from convcalc.model.core import standard
@@ -780,24 +650,19 @@ def trace(network: Network, *, batch: int = 1, dtype: str | None = None) -> Node
     >>> cost.params, cost.macs, cost.output_shape
     (224, 221184, (8, 1, 1))
     """
-    dtype = dtype or network.dtype
-    if dtype not in DTYPES:
-        raise ConvCalcError(
-            f"unknown dtype {dtype!r}: use one of {', '.join(DTYPES)}", option="dtype"
-        )
-    tracer = _Tracer(batch=batch, dtype=dtype, size=DTYPES[dtype], places=network.places)
+    tracer = _Tracer(batch=batch, dtype=dtype or network.dtype, places=network.places)
     cost = tracer.seq(network.body, network.input_shape, 0)
-    return replace(cost, name=network.name, type="network")
+    return cost.replace(name=network.name, type="network")
 
 
-def breakdown(cost: NodeCost) -> dict[str, tuple[int, int]]:
+def breakdown(cost: Cost) -> dict[str, tuple[int, int]]:
     """(params, MACs) per layer type, in :data:`CATEGORIES` order; a type with neither
     (no such layer, or one that counts nothing) is left out."""
     totals = {category: [0, 0] for category in CATEGORIES}
     for leaf in cost.leaves():
         if leaf.category is not None:
             totals[leaf.category][0] += leaf.params
-            totals[leaf.category][1] += leaf.macs
+            totals[leaf.category][1] += leaf.macs or 0
     return {k: (v[0], v[1]) for k, v in totals.items() if v != [0, 0]}
 
 

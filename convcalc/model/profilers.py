@@ -9,9 +9,10 @@ a note accounts for every difference it sits beside. The rules were read from ea
 tool's source (the versions named in :data:`TOOLS`) and are checked against the
 installed tools by ``benchmarks/profilers.py``; nothing here imports them.
 
-:func:`network_reported_by` does the same for a whole traced network, with each
-tool's rules for pooling, linear layers and activations besides, read from the
-network as PyTorch code usually writes it (see :class:`Tool`).
+:func:`reported_by` reads a block's cost or a whole traced network's alike (one
+:class:`~convcalc.model.cost.Cost` tree), with each tool's rules for pooling, linear
+layers and activations besides, read from the network as PyTorch code usually writes
+it (see :class:`Tool`).
 
 All counts are for the whole batch: per-sample counts times the batch.
 """
@@ -25,12 +26,12 @@ from math import prod
 from typing import TYPE_CHECKING, Literal
 
 from .core import BatchNorm, Conv, Shape, fmt
-from .cost import BlockCost, LayerCost
 
 if TYPE_CHECKING:
-    from .network import Gate, Linear, NodeCost, Pool
+    from .cost import Cost
+    from .network import Gate, Linear, Pool
 
-__all__ = ["TOOLS", "Report", "Term", "Tool", "network_reported_by", "reported_by"]
+__all__ = ["TOOLS", "Report", "Term", "Tool", "reported_by"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -487,39 +488,6 @@ TOOLS: dict[str, Tool] = {
 """The tools whose figures convcalc derives, with the versions their rules come from."""
 
 
-def keras_params(cost: BlockCost) -> tuple[int, int]:
-    """(trainable, non-trainable) as Keras counts the block: built as Keras builds it
-    (:func:`convcalc.model.conventions.keras_block`), with BatchNorm's moving mean and
-    variance as non-trainable parameters."""
-    from .conventions import keras_block
-
-    return keras_block(cost.block).params, cost.buffers
-
-
-def _keras_terms(cost: BlockCost) -> list[Term]:
-    trainable, non_trainable = keras_params(cost)
-    terms = [
-        Term(
-            figure="params",
-            amount=trainable - cost.params,
-            reason="Keras' separable convolution has one bias, not two (none depthwise)",
-        ),
-        Term(
-            figure="params",
-            amount=non_trainable,
-            reason="BatchNorm's moving mean and variance, which Keras counts (non-trainable)",
-        ),
-    ]
-    return [term for term in terms if term.amount]
-
-
-def _compute_terms(tool: Tool, cost: BlockCost) -> tuple[int, list[Term]]:
-    """The tool's compute figure for the batch, and the terms that make it differ
-    from convcalc's MACs: each layer's terms, added up by reason."""
-    assert cost.macs is not None
-    return _figure(tool, (_rule(tool, layer) for layer in cost.layers), cost.macs, cost.batch)
-
-
 def _figure(tool: Tool, terms: Iterable[Terms], macs: int, batch: int) -> tuple[int, list[Term]]:
     """The tool's compute figure from convcalc's MACs for the batch and each layer's
     terms for one sample, with the terms added up by reason and scaled to the batch
@@ -557,9 +525,11 @@ def _note(tool: Tool, terms: list[Term], has_input: bool) -> str:
     return "; ".join(parts)
 
 
-def reported_by(cost: BlockCost, tools: Iterable[str]) -> dict[str, Report]:
-    """Each named tool's figures for a measured block (with an input, for compute),
-    each with the terms by which it differs from convcalc's.
+def reported_by(cost: Cost, tools: Iterable[str]) -> dict[str, Report]:
+    """Each named tool's figures for a measured block or a traced network (with an
+    input, for compute), each with the terms by which it differs from convcalc's:
+    every layer's terms (convolutions, BatchNorm, pooling, linear layers, activations,
+    a gate's own activations) added up by reason.
 
     >>> from convcalc.model.core import standard
     >>> from convcalc.model.cost import measure
@@ -568,6 +538,19 @@ def reported_by(cost: BlockCost, tools: Iterable[str]) -> dict[str, Report]:
     {'torchinfo': 231612416, 'fvcore': 231211008}
     >>> reported_by(cost, ["torchinfo"])["torchinfo"].note
     '+ 401,408 bias additions (one per output element)'
+    >>> from convcalc.model.network import Linear, Network, Pool, Seq, trace
+    >>> net = Network(name="tiny", input_shape=(3, 32, 32), body=Seq(children=(
+    ...     standard(cin=3, cout=8, bn=True, bias=False), Pool(kind="avg"),
+    ...     Linear(cin=8, cout=10))))
+    >>> cost = trace(net)
+    >>> cost.macs, reported_by(cost, ["ptflops"])["ptflops"].compute
+    (221264, 254042)
+    >>> for term in reported_by(cost, ["ptflops"])["ptflops"].terms:
+    ...     print(term.amount, term.reason.split(" (")[0])
+    10 bias additions
+    16384 for BatchNorm: 2 operations per element
+    8192 for pooling: 1 operation per input element
+    8192 for pooling: 1 operation per input element again
     """
     reports = {}
     for name in tools:
@@ -576,11 +559,16 @@ def reported_by(cost: BlockCost, tools: Iterable[str]) -> dict[str, Report]:
         terms: list[Term] = []
         if tool.conv is None:
             terms = _keras_terms(cost)
-        elif cost.has_input:
-            compute, terms = _compute_terms(tool, cost)
-        reports[name] = _report(
-            tool, cost.params, compute, terms, _note(tool, terms, cost.has_input)
-        )
+        elif cost.macs is not None:
+            compute, terms = _figure(tool, _terms(tool, cost), cost.macs, cost.batch)
+        note = _note(tool, terms, cost.has_input)
+        missing = _unsupported(tool, cost)
+        if missing:
+            note += (
+                f"; prints its total as “known” (a partial sum): it has no formula for "
+                f"{', '.join(_MODULES[fn] for fn in missing)}, which it counts as 0"
+            )
+        reports[name] = _report(tool, cost.params, compute, terms, note)
     return reports
 
 
@@ -596,55 +584,6 @@ def _report(tool: Tool, params: int, compute: int | None, terms: list[Term], not
     )
 
 
-def _rule(tool: Tool, layer: LayerCost) -> Terms:
-    assert layer.input_shape is not None and layer.output_shape is not None
-    rule = tool.conv if isinstance(layer.layer, Conv) else tool.bn
-    return [] if rule is None else rule(layer.layer, layer.input_shape, layer.output_shape)
-
-
-# --- whole networks --------------------------------------------------------------
-
-
-def network_reported_by(cost: NodeCost, tools: Iterable[str]) -> dict[str, Report]:
-    """Each named tool's figures for a traced network, each with the terms by which
-    it differs from convcalc's: every layer's terms (convolutions, BatchNorm, pooling,
-    linear layers, activations, a gate's own activations) added up by reason.
-
-    >>> from convcalc.model.core import standard
-    >>> from convcalc.model.network import Linear, Network, Pool, Seq, trace
-    >>> net = Network(name="tiny", input_shape=(3, 32, 32), body=Seq(children=(
-    ...     standard(cin=3, cout=8, bn=True, bias=False), Pool(kind="avg"),
-    ...     Linear(cin=8, cout=10))))
-    >>> cost = trace(net)
-    >>> cost.macs, network_reported_by(cost, ["ptflops"])["ptflops"].compute
-    (221264, 254042)
-    >>> for term in network_reported_by(cost, ["ptflops"])["ptflops"].terms:
-    ...     print(term.amount, term.reason.split(" (")[0])
-    10 bias additions
-    16384 for BatchNorm: 2 operations per element
-    8192 for pooling: 1 operation per input element
-    8192 for pooling: 1 operation per input element again
-    """
-    reports = {}
-    for name in tools:
-        tool = TOOLS[name]
-        compute: int | None = None
-        terms: list[Term] = []
-        if tool.conv is None:
-            terms = _keras_network_terms(cost)
-        else:
-            compute, terms = _figure(tool, _network_terms(tool, cost), cost.macs, cost.batch)
-        note = _note(tool, terms, True)
-        missing = _unsupported(tool, cost)
-        if missing:
-            note += (
-                f"; prints its total as “known” (a partial sum): it has no formula for "
-                f"{', '.join(_MODULES[fn] for fn in missing)}, which it counts as 0"
-            )
-        reports[name] = _report(tool, cost.params, compute, terms, note)
-    return reports
-
-
 _MODULES = {
     "relu": "nn.ReLU",
     "relu6": "nn.ReLU6",
@@ -658,7 +597,7 @@ _MODULES = {
 """The PyTorch module of each activation a spec names."""
 
 
-def _unsupported(tool: Tool, cost: NodeCost) -> list[str]:
+def _unsupported(tool: Tool, cost: Cost) -> list[str]:
     """The activations in the network (a gate's two included) that the tool does
     not support, in the order they first run."""
     from .network import Act, Gate
@@ -672,13 +611,14 @@ def _unsupported(tool: Tool, cost: NodeCost) -> list[str]:
     return [fn for fn in found if fn in tool.unsupported]
 
 
-def _network_terms(tool: Tool, cost: NodeCost) -> Iterator[Terms]:
+def _terms(tool: Tool, cost: Cost) -> Iterator[Terms]:
     """Each node's terms for one sample, in forward order."""
     from .network import Act, Gate, Linear, Pool
 
     for _, node in cost.walk():
         layer = node.layer
         x, y = node.input_shape, node.output_shape
+        assert x is not None and y is not None  # measured on an input, for compute
         if isinstance(layer, Conv):
             assert tool.conv is not None
             yield tool.conv(layer, x, y)
@@ -700,17 +640,18 @@ def _act(tool: Tool, fn: str, elements: int) -> Terms:
     return [(per_element * elements, reason) for per_element, reason in tool.act.get(fn, [])]
 
 
-def _gate_acts(tool: Tool, cost: NodeCost, gate: Gate) -> Iterator[Terms]:
+def _gate_acts(tool: Tool, cost: Cost, gate: Gate) -> Iterator[Terms]:
     """The activation after a gate's first 1×1 convolution and the one after its
     second (sigmoid or hard sigmoid); the product with the input, ``x * g``, is
     counted by none of the tools."""
-    convs = [c for c in cost.children if isinstance(c.layer, Conv)]
-    yield _act(tool, gate.act, prod(convs[0].output_shape))
-    yield _act(tool, gate.gate, prod(convs[1].output_shape))
+    first, second = [c.output_shape for c in cost.children if isinstance(c.layer, Conv)]
+    assert first is not None and second is not None
+    yield _act(tool, gate.act, prod(first))
+    yield _act(tool, gate.gate, prod(second))
 
 
-def _keras_network_terms(cost: NodeCost) -> list[Term]:
-    """Keras' parameters for a network: BatchNorm's moving statistics, and one bias
+def _keras_terms(cost: Cost) -> list[Term]:
+    """Keras' parameters for a block or a network: BatchNorm's moving statistics, and one bias
     less for each separable block built as a SeparableConv2D."""
     dropped = 0
     for _, node in cost.walk():

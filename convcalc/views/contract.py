@@ -18,8 +18,8 @@ from .text import Ratio, formula, layer_formula, ratio, ratio_number, reduction
 if TYPE_CHECKING:
     from ..model.comparison import Comparison
     from ..model.conventions import Training
-    from ..model.cost import BlockCost, LayerCost
-    from ..model.network import Kept, NodeCost
+    from ..model.cost import Cost
+    from ..model.network import Kept
     from ..model.profilers import Report
 
 __all__ = [
@@ -49,7 +49,7 @@ def layer_type(layer: Layer) -> str:
 _CONV_TYPES = {"standard": "conv", "depthwise": "depthwise", "pointwise": "pointwise"}
 
 
-def node_type(node: NodeCost) -> str:
+def node_type(node: Cost) -> str:
     """A network node's type, in the vocabulary of :func:`layer_type` for its layers
     (a transposed convolution is ``conv_transpose`` in every JSON)."""
     if isinstance(node.layer, Conv | BatchNorm):
@@ -57,7 +57,7 @@ def node_type(node: NodeCost) -> str:
     return node.type
 
 
-def framework_params(cost: LayerCost | BlockCost, framework: str) -> int:
+def framework_params(cost: Cost, framework: str) -> int:
     """The parameters as ``framework`` counts them: Keras counts BatchNorm's moving
     mean and variance as (non-trainable) parameters, PyTorch as buffers."""
     return cost.params + cost.buffers if framework == "keras" else cost.params
@@ -81,7 +81,7 @@ def as_list(shape: Sequence[int] | None) -> list[int] | None:
 # cost records, and the keys are written in one dict display, in the contract's order.
 
 
-def _layer_json(cost: LayerCost, convention: str, framework: str) -> dict[str, Any]:
+def _layer_json(cost: Cost, convention: str, framework: str) -> dict[str, Any]:
     layer = cost.layer
     macs = cost.macs
     data: dict[str, Any]
@@ -116,7 +116,7 @@ def _layer_json(cost: LayerCost, convention: str, framework: str) -> dict[str, A
 
 
 def block_json(
-    cost: BlockCost, *, convention: str = "macs", framework: str = "pytorch", layers: bool = True
+    cost: Cost, *, convention: str = "macs", framework: str = "pytorch", layers: bool = True
 ) -> dict[str, Any]:
     """The JSON object of a variant command (the documented contract).
 
@@ -160,11 +160,11 @@ def block_json(
         "compute": cost.compute(convention),
         "extra_ops": cost.extra_ops,
         "activation_bytes": cost.activation_bytes,
-        "peak_activation_bytes": cost.peak_activation_bytes,
+        "peak_activation_bytes": cost.peak_bytes,
         "intensity": _intensity(macs, cost.bytes_moved),
     }
     if layers:
-        data["layers"] = [_layer_json(layer, convention, framework) for layer in cost.layers]
+        data["layers"] = [_layer_json(layer, convention, framework) for layer in cost.children]
     if framework == "keras":
         data["trainable_params"] = cost.params
         data["non_trainable_params"] = cost.buffers
@@ -193,12 +193,12 @@ def reported_json(reports: dict[str, Report]) -> dict[str, dict[str, Any]]:
 # --- networks -----------------------------------------------------------------------
 
 
-def _node_json(node: NodeCost) -> dict[str, Any]:
+def _node_json(node: Cost) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": node.name,
         "type": node_type(node),
-        "input_shape": list(node.input_shape),
-        "output_shape": list(node.output_shape),
+        "input_shape": as_list(node.input_shape),
+        "output_shape": as_list(node.output_shape),
         "params": node.params,
         "buffers": node.buffers,
         "macs": node.macs,
@@ -216,7 +216,7 @@ def _node_json(node: NodeCost) -> dict[str, Any]:
     return data
 
 
-def _details(node: NodeCost) -> dict[str, Any]:
+def _details(node: Cost) -> dict[str, Any]:
     """What a node of a kind the spec language added says besides its figures (none for
     the kinds that were there before it, whose JSON stays as it was)."""
     from ..model.network import Act, Parallel, Pool, Shuffle
@@ -241,7 +241,7 @@ def _details(node: NodeCost) -> dict[str, Any]:
 
 
 def network_json(
-    cost: NodeCost,
+    cost: Cost,
     *,
     dtype: str,
     batch: int,
@@ -256,8 +256,8 @@ def network_json(
 
     data: dict[str, Any] = {
         "name": cost.name,
-        "input_shape": list(cost.input_shape),
-        "output_shape": list(cost.output_shape),
+        "input_shape": as_list(cost.input_shape),
+        "output_shape": as_list(cost.output_shape),
         "batch": batch,
         "dtype": dtype,
         "params": cost.params,
@@ -290,8 +290,8 @@ def network_json(
 
 
 def swap_json(
-    a: NodeCost,
-    b: NodeCost,
+    a: Cost,
+    b: Cost,
     variant: str,
     *,
     dtype: str,
@@ -324,7 +324,7 @@ def swap_json(
 
 
 def sweep_records(
-    results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+    results: Sequence[tuple[int, int, tuple[int, ...], list[Cost]]],
     convention: str = "macs",
 ) -> list[dict[str, Any]]:
     """One record per (cin, cout, kernel, variant): the long form for CSV and JSON."""
@@ -387,7 +387,7 @@ if TYPE_CHECKING:
 
 
 def block_result_json(
-    cost: BlockCost,
+    cost: Cost,
     *,
     convention: str = "macs",
     framework: str = "pytorch",
@@ -411,7 +411,7 @@ def _budget_json(budget: Budget) -> dict[str, int | None]:
 
 
 def fit_json(
-    fits: Sequence[tuple[str, tuple[int, BlockCost] | None]], budget: Budget, convention: str
+    fits: Sequence[tuple[str, tuple[int, Cost] | None]], budget: Budget, convention: str
 ) -> dict[str, Any]:
     """The JSON object of ``fit`` for layers: each variant's largest cout, as a block."""
     return {

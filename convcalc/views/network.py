@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..model.cost import DTYPES
-from ..model.network import Kept, NodeCost, breakdown
+from ..model.cost import DTYPES, Cost
+from ..model.network import Kept, breakdown
 from . import tables
 from .contract import node_type
 from .tables import REDUNDANT, USEFUL, Column, Table
@@ -23,13 +23,13 @@ __all__ = [
 ]
 
 
-def layer_rows(cost: NodeCost, depth: int) -> Iterator[tuple[str, int, NodeCost]]:
+def layer_rows(cost: Cost, depth: int) -> Iterator[tuple[str, int, Cost]]:
     """(index, level, node) for every node down to ``depth`` levels, in forward order.
 
     Indices are dotted paths: ``3`` is the third top-level layer, ``3.2`` its second part.
     """
 
-    def visit(node: NodeCost, prefix: str, level: int) -> Iterator[tuple[str, int, NodeCost]]:
+    def visit(node: Cost, prefix: str, level: int) -> Iterator[tuple[str, int, Cost]]:
         for number, child in enumerate(node.children, start=1):
             index = f"{prefix}{number}"
             yield index, level, child
@@ -68,7 +68,7 @@ NETWORK_MACHINE_COLUMNS: tuple[Column, ...] = (
 
 
 def _row(
-    index: str, level: int, node: NodeCost, total: NodeCost, convention: str = "macs"
+    index: str, level: int, node: Cost, total: Cost, convention: str = "macs"
 ) -> dict[str, Any]:
     indent = "  " * (level - 1)
     return {
@@ -88,7 +88,7 @@ def _row(
     }
 
 
-def _totals(cost: NodeCost, convention: str = "macs") -> dict[str, Any]:
+def _totals(cost: Cost, convention: str = "macs") -> dict[str, Any]:
     return {
         "index": "",
         "name": "total",
@@ -104,22 +104,24 @@ def _totals(cost: NodeCost, convention: str = "macs") -> dict[str, Any]:
     }
 
 
-def network_notes(cost: NodeCost, dtype: str, batch: int) -> list[str]:
+def network_notes(cost: Cost, dtype: str, batch: int) -> list[str]:
     """Summary lines under a network's table."""
     size = DTYPES[dtype]
     per_batch = f" for a batch of {batch}" if batch > 1 else ""
+    macs, written, peak = cost.macs, cost.activation_bytes, cost.peak_bytes
+    assert macs is not None and written is not None and peak is not None  # traced
     return [
         f"{fmt(cost.params)} parameters ({millions(cost.params)}), "
-        f"{fmt(cost.buffers)} BatchNorm buffers; {fmt(cost.macs)} MACs "
-        f"({millions(cost.macs)} Mult-Adds){per_batch}, FLOPs = 2 × MACs.",
+        f"{fmt(cost.buffers)} BatchNorm buffers; {fmt(macs)} MACs "
+        f"({millions(macs)} Mult-Adds){per_batch}, FLOPs = 2 × MACs.",
         f"Memory ({dtype}): weights {human_bytes((cost.params + cost.buffers) * size)}, "
-        f"activations {human_bytes(cost.activation_bytes)}, peak {human_bytes(cost.peak_bytes)}. "
+        f"activations {human_bytes(written)}, peak {human_bytes(peak)}. "
         "MACs exclude bias, BatchNorm, pooling and activations.",
     ]
 
 
 def network_table(
-    cost: NodeCost, *, depth: int, dtype: str, batch: int, convention: str = "macs"
+    cost: Cost, *, depth: int, dtype: str, batch: int, convention: str = "macs"
 ) -> Table:
     """The per-layer table of a network down to ``depth`` levels, with totals; the
     compute columns are stated in ``convention``."""
@@ -153,7 +155,7 @@ BREAKDOWN_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def breakdown_rows(cost: NodeCost) -> list[dict[str, Any]]:
+def breakdown_rows(cost: Cost) -> list[dict[str, Any]]:
     """One row per layer type present."""
     return [
         {
@@ -167,7 +169,7 @@ def breakdown_rows(cost: NodeCost) -> list[dict[str, Any]]:
     ]
 
 
-def breakdown_table(cost: NodeCost) -> Table:
+def breakdown_table(cost: Cost) -> Table:
     """Resources per layer type, as in the MobileNet paper's table."""
     return Table(
         title="Resources per layer type",
@@ -179,13 +181,11 @@ def breakdown_table(cost: NodeCost) -> Table:
 # --- side by side -------------------------------------------------------------
 
 
-def _pairs(a: NodeCost, b: NodeCost, depth: int) -> Iterator[tuple[str, int, NodeCost, NodeCost]]:
+def _pairs(a: Cost, b: Cost, depth: int) -> Iterator[tuple[str, int, Cost, Cost]]:
     """Corresponding nodes of a network and its swapped twin; blocks are not opened,
     since a swapped block has other layers inside."""
 
-    def visit(
-        x: NodeCost, y: NodeCost, prefix: str, level: int
-    ) -> Iterator[tuple[str, int, NodeCost, NodeCost]]:
+    def visit(x: Cost, y: Cost, prefix: str, level: int) -> Iterator[tuple[str, int, Cost, Cost]]:
         for number, (cx, cy) in enumerate(zip(x.children, y.children, strict=True), start=1):
             index = f"{prefix}{number}"
             yield index, level, cx, cy
@@ -212,9 +212,7 @@ def kept_note(kept: Sequence[Kept], variant: str, *, most: int = 5) -> str:
     return f"{verb}, as no {variant} block computes the same: {shown}{more}."
 
 
-def swap_table(
-    a: NodeCost, b: NodeCost, variant: str, *, depth: int, kept: Sequence[Kept] = ()
-) -> Table:
+def swap_table(a: Cost, b: Cost, variant: str, *, depth: int, kept: Sequence[Kept] = ()) -> Table:
     """The network and its ``--as`` twin side by side; a block ``--as`` cannot
     express is marked ``(kept)`` and named under the table."""
     columns = (
@@ -268,11 +266,13 @@ def swap_table(
         "macs_ratio": ratio(b.macs, a.macs),
         "macs_change": (a.macs, b.macs) if a.macs and b.macs else None,
     }
+    macs, as_macs = a.macs, b.macs
+    assert macs is not None and as_macs is not None  # traced
     notes = (
         f"As {variant}: {fmt(b.params)} parameters ({millions(b.params)}) against "
         f"{fmt(a.params)} ({millions(a.params)}), {_times(b.params, a.params)}; "
-        f"{fmt(b.macs)} MACs ({millions(b.macs)}) against {fmt(a.macs)} "
-        f"({millions(a.macs)}), {_times(b.macs, a.macs)}.",
+        f"{fmt(as_macs)} MACs ({millions(as_macs)}) against {fmt(macs)} "
+        f"({millions(macs)}), {_times(as_macs, macs)}.",
         *([kept_note(kept, variant)] if kept else []),
     )
     return Table(
@@ -288,7 +288,7 @@ def swap_table(
 # --- as other tools report it (model --reported-by) ---------------------------------
 
 
-def reported_table(reports: dict[str, Any], cost: NodeCost, title: str = "") -> Table:
+def reported_table(reports: dict[str, Any], cost: Cost, title: str = "") -> Table:
     """What each profiler would print for the whole network, beside convcalc's own
     figures, with the terms that make up each difference."""
     notes: tuple[str, ...] = (

@@ -31,7 +31,7 @@ from .text import (
 
 if TYPE_CHECKING:
     from ..model.comparison import Comparison
-    from ..model.cost import BlockCost, LayerCost
+    from ..model.cost import Cost
 
 __all__ = [
     "Column",
@@ -339,7 +339,7 @@ def block_title(block: Block) -> str:
     return f"{title}{kernel}, {block.cin} → {block.cout} channels"
 
 
-def _layer_row(cost: LayerCost, variant: str, convention: str, framework: str) -> dict[str, Any]:
+def _layer_row(cost: Cost, variant: str, convention: str, framework: str) -> dict[str, Any]:
     layer = cost.layer
     return {
         "variant": variant,
@@ -351,7 +351,7 @@ def _layer_row(cost: LayerCost, variant: str, convention: str, framework: str) -
     }
 
 
-def _figures(cost: LayerCost | BlockCost, convention: str, framework: str) -> dict[str, Any]:
+def _figures(cost: Cost, convention: str, framework: str) -> dict[str, Any]:
     """The figures a layer row and a totals row share."""
     return {
         "params": framework_params(cost, framework),
@@ -381,7 +381,7 @@ BLOCK_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def block_table(cost: BlockCost, *, convention: str = "macs", framework: str = "pytorch") -> Table:
+def block_table(cost: Cost, *, convention: str = "macs", framework: str = "pytorch") -> Table:
     """The per-layer table of a variant command, with a totals row.
 
     The compute column is headed and filled by the ``convention``; with
@@ -418,7 +418,7 @@ def block_table(cost: BlockCost, *, convention: str = "macs", framework: str = "
         **_figures(cost, convention, framework),
     }
     rows = tuple(
-        _layer_row(layer, cost.block.variant, convention, framework) for layer in cost.layers
+        _layer_row(layer, cost.block.variant, convention, framework) for layer in cost.children
     )
     return Table(
         title=title,
@@ -431,20 +431,18 @@ def block_table(cost: BlockCost, *, convention: str = "macs", framework: str = "
     )
 
 
-def _input_text(cost: BlockCost) -> str:
+def _input_text(cost: Cost) -> str:
     batch = f", batch {cost.batch}" if cost.batch > 1 else ""
     return f"input {shape_text(cost.input_shape)}{batch}, {cost.dtype}"
 
 
-def block_notes(
-    cost: BlockCost, *, convention: str = "macs", framework: str = "pytorch"
-) -> list[str]:
+def block_notes(cost: Cost, *, convention: str = "macs", framework: str = "pytorch") -> list[str]:
     """Summary lines under a block's table."""
     notes = []
-    if len(cost.layers) == 1:
-        working = f"{formula(cost.layers[0].layer)} = {fmt(cost.params)} parameters"
+    if len(cost.children) == 1:
+        working = f"{formula(cost.children[0].layer)} = {fmt(cost.params)} parameters"
     else:
-        terms = " + ".join(fmt(layer.params) for layer in cost.layers)
+        terms = " + ".join(fmt(layer.params) for layer in cost.children)
         working = f"Total: {terms} = {fmt(cost.params)} parameters"
     if cost.buffers and framework == "keras":
         working += (
@@ -470,7 +468,7 @@ def block_notes(
         notes.append(
             f"Memory ({cost.dtype}): weights {human_bytes(cost.weight_bytes)}, "
             f"activations {human_bytes(cost.activation_bytes or 0)}, "
-            f"peak {human_bytes(cost.peak_activation_bytes or 0)}"
+            f"peak {human_bytes(cost.peak_bytes or 0)}"
         )
     return notes
 
@@ -500,7 +498,7 @@ def _compare_row(row: Comparison, convention: str = "macs") -> dict[str, Any]:
         "paper_ratio": row.paper_quotient,
         "weight_bytes": cost.weight_bytes,
         "activation_bytes": cost.activation_bytes,
-        "peak_activation_bytes": cost.peak_activation_bytes,
+        "peak_activation_bytes": cost.peak_bytes,
         "compute": cost.compute(convention),
         "intensity": ratio(cost.macs, cost.bytes_moved),
     }
@@ -673,7 +671,7 @@ def compare_charts(
 
 
 def sweep_tables(
-    results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+    results: Sequence[tuple[int, int, tuple[int, ...], list[Cost]]],
     convention: str = "macs",
 ) -> list[Table]:
     """Every variant's parameters (and MACs) for each (cin, cout, k) of a sweep."""
@@ -726,7 +724,7 @@ SWEEP_COLUMNS: tuple[Column, ...] = (
 
 
 def sweep_csv_table(
-    results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+    results: Sequence[tuple[int, int, tuple[int, ...], list[Cost]]],
     convention: str = "macs",
 ) -> Table:
     """The long form as a table, for CSV."""
@@ -736,7 +734,7 @@ def sweep_csv_table(
 
 
 def sweep_charts(
-    results: Sequence[tuple[int, int, tuple[int, ...], list[BlockCost]]],
+    results: Sequence[tuple[int, int, tuple[int, ...], list[Cost]]],
     *,
     log: bool | None = None,
 ) -> list[Chart]:
@@ -858,7 +856,7 @@ if TYPE_CHECKING:
 
 
 def block_tables(
-    cost: BlockCost,
+    cost: Cost,
     *,
     convention: str = "macs",
     framework: str = "pytorch",
@@ -890,7 +888,7 @@ def _budget_text(budget: Budget) -> str:
 
 
 def fit_table(
-    fits: Sequence[tuple[str, tuple[int, BlockCost] | None]], budget: Budget, convention: str
+    fits: Sequence[tuple[str, tuple[int, Cost] | None]], budget: Budget, convention: str
 ) -> Table:
     """``fit``'s answer for layers: each variant's largest cout and its cost."""
     return Table(

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from ..model.core import BatchNorm, Conv
 
 if TYPE_CHECKING:
-    from ..model.network import Linear, NodeCost
+    from ..model.cost import Cost
+    from ..model.network import Linear
 
 __all__ = [
     "UNITS",
@@ -227,7 +228,7 @@ def formula(layer: Conv | BatchNorm | Linear) -> str:
     return f"{inner} × {last}"
 
 
-def layer_formula(node: NodeCost) -> str | None:
+def layer_formula(node: Cost) -> str | None:
     """The formula of a traced network's leaf layer (None for layers without weights,
     such as pooling, and for nodes made of other nodes), written only when a view
     shows it."""
