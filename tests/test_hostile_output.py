@@ -729,6 +729,27 @@ def test_json_and_csv_keep_names_exactly(hostile_spec: Path) -> None:
     assert "wipe\x1b[2J[bold]x[/bold]" in text
 
 
+def test_csv_names_read_back_exactly_and_escaping_would_merge_two(tmp_path: Path) -> None:
+    """Why CSV is not escaped as the tables are: read with the csv module, every name
+    comes back as written (newlines and returns quoted, other controls as they are),
+    so rows join back to the spec or the ONNX graph by name. ``visible`` leaves a
+    backslash as it is, so escaping would write an ESC and the four characters
+    ``\\x1b`` the same: two layers, one name."""
+    import csv
+
+    from conftest import ok
+
+    from convcalc.views.text import visible
+
+    names = ["esc\x1b[2Jx", "esc\\x1b[2Jx", "two\nlines\r", "c1\x9b bidi\u202e"]
+    assert visible(names[0]) == visible(names[1])  # what escaping would write for both
+    layers = [{"type": "pointwise", "cout": 4, "name": name} for name in names]
+    spec = tmp_path / "names.json"
+    spec.write_text(json.dumps({"name": "n", "input": [3, 8, 8], "layers": layers}))
+    rows = list(csv.DictReader(io.StringIO(ok("model", str(spec), "--format", "csv").stdout)))
+    assert [row["name"] for row in rows] == [*names, "total"]
+
+
 @pytest.mark.parametrize("exists", [False, True])
 def test_error_lines_show_escape_sequences_escaped(tmp_path: Path, exists: bool) -> None:
     spec = tmp_path / "x\x1b[2J\x1b]0;t\x07.toml"

@@ -99,3 +99,46 @@ def test_a_good_default_padding_still_applies() -> None:
     assert net(
         [{"type": "standard", "cout": 2}], [3, 8, 8], defaults={"padding": "same"}
     ).output_shape == (2, 8, 8)
+
+
+POINTWISE = [{"type": "pointwise", "cout": 8}]
+UNKNOWN_KEYS = [
+    pytest.param(
+        {"layres": []},
+        "test.toml: layres: unknown key (did you mean 'layers'?): use about, args, defaults, "
+        "divisor, input, layers, min_channels, name, rounding, templates, widths",
+        id="top",
+    ),
+    pytest.param(
+        {"defaults": {"bais": False}},
+        "test.toml: defaults.bais: unknown key (did you mean 'bias'?): use bias, bn, dtype, "
+        "padding",
+        id="defaults",
+    ),
+    pytest.param(
+        {"templates": {"fire": {"layers": POINTWISE, "arg": []}}},
+        "test.toml: templates.fire.arg: unknown key (did you mean 'args'?): use about, args, "
+        "layers",
+        id="template",
+    ),
+    pytest.param(
+        {"layers": [*POINTWISE, {"type": "pool", "kind": "max", "kernal": 2}]},
+        "test.toml: layers[1].kernal: unknown key (did you mean 'kernel'?): use ceil_mode, cin, "
+        "dilation, global, kernel, kind, name, output, padding, repeat, stride, type",
+        id="layer",
+    ),
+    pytest.param(
+        {"layers": [{"type": "residual", "layers": [{"type": "pointwise", "cout": 3, "zz": 1}]}]},
+        "test.toml: layers[0].layers[0].zz: unknown key: use act, bias, bn, cin, cout, groups, "
+        "name, repeat, stride, type",
+        id="nested-layer-no-suggestion",
+    ),
+]
+
+
+@pytest.mark.parametrize(("top", "message"), UNKNOWN_KEYS)
+def test_an_unknown_key_is_said_one_way_wherever_it_is(top: dict[str, Any], message: str) -> None:
+    # Each table of a spec: its place and the key, the key perhaps meant, the keys allowed.
+    with pytest.raises(ConvCalcError) as error:
+        build({"input": [3, 8, 8], "layers": POINTWISE, **top}, "test.toml")
+    assert str(error.value) == message

@@ -72,6 +72,40 @@ def test_what_is_left_out_is_said_and_wide_shows_it(width: int) -> None:
     assert "462,422,016" in wide and "Not shown" not in wide
 
 
+EXPLAINED = {  # a column's headers (full, abbreviated) -> what the note says of it only
+    ("FLOPs",): "FLOPs = 2 × MACs",
+    ("Ratio",): "Ratio is MACs / standard's",
+    ("1/N + 1/K²", ABBREVIATIONS["1/N + 1/K²"]): "1/N + 1/K² is the MobileNet paper's",
+    ("MACs/byte", ABBREVIATIONS["MACs/byte"]): "MACs/byte: MACs per byte",
+}
+
+
+@pytest.mark.parametrize("convention", ["macs", "flops"])
+@pytest.mark.parametrize("width", [80, 60, 0])
+def test_notes_speak_only_of_the_columns_shown(width: int, convention: str) -> None:
+    """A column left out to fit the width is not explained under the table (at 60 and
+    80 columns compare leaves out Ratio); with --wide (0 here) every column is."""
+    args = ["compare", "--cin", "64", "--cout", "128", "-k", "3", "--input", "56"]
+    args += ["--convention", convention]
+    text = at([*args, "--wide"] if width == 0 else args, width or 80).stdout
+    lines = text.splitlines()
+    headers = {  # the header cells of every table drawn
+        cell.strip()
+        for line in lines
+        if line.lstrip("|│ ").startswith("Variant ")
+        for cell in re.split("[|│]", line)
+    }
+    last_rule = max(i for i, line in enumerate(lines) if line[:1] in "+╰")
+    notes = " ".join(" ".join(lines[last_rule + 1 :]).split())
+    assert "MACs exclude bias and BatchNorm" in notes
+    for names, sentence in EXPLAINED.items():
+        assert bool(headers & set(names)) == (sentence in notes), (names, headers, notes)
+    if width:  # the case at hand: not vacuous
+        assert "Ratio" not in headers
+    else:
+        assert {"FLOPs", "Ratio", "MACs/byte"} <= headers
+
+
 @pytest.mark.parametrize("args", [RUNS[0], RUNS[1]], ids=lambda a: a[0])
 @pytest.mark.parametrize("width", [80, 60, 40, 24])
 def test_every_params_and_macs_figure_is_shown(args: list[str], width: int) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..model.core import ConvCalcError, make_block
+from ..model.core import ConvCalcError
 from ..model.limits import MAX_ROWS, shown
 from ..model.names import ALIASES, VARIANTS, canonical
 from .errors import fail
@@ -101,6 +101,7 @@ def sweep_cmd(
     Ranges are lists (16,32,64), doubling ranges (32:512:x2) or stepped ranges
     (8:64:8). Depthwise rows keep cout = cin, as a depthwise layer does.
     """
+    from ..model.comparison import variant_block
     from ..model.cost import measure
 
     allowed = ", ".join([*VARIANTS, *ALIASES])
@@ -126,14 +127,8 @@ def sweep_cmd(
                     rank = dims or implied_dims({"kernel": k, "input": input})
                     costs = [
                         measure(
-                            make_block(
-                                name,
-                                cin=c_in,
-                                cout=None if name == "depthwise" else c_out,
-                                k=None if name == "pointwise" else k,
-                                bias=bias,
-                                bn=bn,
-                                dims=rank,
+                            variant_block(
+                                name, cin=c_in, cout=c_out, k=k, bias=bias, bn=bn, dims=rank
                             ),
                             input=input,
                             batch=batch,

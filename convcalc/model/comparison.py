@@ -8,12 +8,16 @@ from typing import TYPE_CHECKING
 from .core import make_block
 from .cost import Cost, measure
 from .evaluate import as_built, rank_of
+from .names import ALIASES
 from .records import Record, init
+from .schema import options_for
 
 if TYPE_CHECKING:
     from fractions import Fraction
 
-__all__ = ["COMPARE_ROWS", "Comparison", "compare"]
+    from .core import Block, PaddingArg, SizeArg
+
+__all__ = ["COMPARE_ROWS", "Comparison", "compare", "variant_block"]
 
 
 class Comparison(Record):
@@ -103,6 +107,44 @@ COMPARE_ROWS: dict[str, str] = {
 """Row labels of ``compare``, in the post's order; the last two come with ``--all``."""
 
 
+def variant_block(
+    variant: str,
+    *,
+    cin: int,
+    cout: int,
+    k: SizeArg = 3,
+    bias: bool = True,
+    bn: bool = False,
+    stride: SizeArg = 1,
+    padding: PaddingArg = None,
+    dilation: SizeArg = 1,
+    dims: int | None = None,
+) -> Block:
+    """One variant's block from the figures every variant of a comparison or a sweep
+    shares, each given only what it takes: a depthwise block keeps cout = cin (its
+    cout is not free), and a variant without a K×K convolution (pointwise) takes no
+    kernel, padding or dilation (the schema says which).
+
+    >>> [variant_block(name, cin=64, cout=128).cout for name in ("depthwise", "pointwise")]
+    [64, 128]
+    """
+    name = ALIASES.get(variant, variant)
+    # The kernel, padding and dilation go together: the options of a K×K convolution.
+    windowed = any(option.name == "kernel" for option in options_for(name))
+    return make_block(
+        name,
+        cin=cin,
+        cout=None if name == "depthwise" else cout,
+        k=k if windowed else None,
+        bias=bias,
+        bn=bn,
+        stride=stride,
+        padding=padding if windowed else None,
+        dilation=dilation if windowed else 1,
+        dims=dims,
+    )
+
+
 def compare(
     *,
     cin: int,
@@ -143,21 +185,18 @@ def compare(
     names = list(COMPARE_ROWS) if include_all else list(COMPARE_ROWS)[:3]
     costs = []
     for name in names:
-        if name == "pointwise":
-            block = make_block(name, cin=cin, cout=cout, bias=bias, bn=bn, stride=stride, dims=rank)
-        else:
-            block = make_block(
-                name,
-                cin=cin,
-                cout=None if name == "depthwise" else cout,
-                k=k,
-                bias=bias,
-                bn=bn,
-                stride=stride,
-                padding=padding,
-                dilation=dilation,
-                dims=rank,
-            )
+        block = variant_block(
+            name,
+            cin=cin,
+            cout=cout,
+            k=k,
+            bias=bias,
+            bn=bn,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            dims=rank,
+        )
         block = as_built(block, fold_bn=fold_bn, framework=framework)
         costs.append(measure(block, input=input, batch=batch, dtype=dtype))
     return [

@@ -14,7 +14,7 @@ import json
 import os
 import stat
 import tomllib
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Collection, Generator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 from .core import VARIANTS, BatchNorm, ConvCalcError, make_block
 from .cost import DTYPES
+from .errors import did_you_mean
 from .expressions import IN, Expression, Value, divisible, evaluate, is_expression
 from .expressions import parse as parse_expression
 from .limits import (
@@ -797,12 +798,7 @@ class _Builder:
             got = "no type" if kind is None else _brief(kind)
             raise self.fail(f"{where}.type", f"{got}: use one of {allowed}")
         allowed_keys = COMMON_KEYS | CONV_KEYS.get(kind, set()) | OTHER_KEYS.get(kind, set())
-        for key in item:
-            if key not in allowed_keys:
-                raise self.fail(
-                    f"{where}.{_key(key)}",
-                    f"unknown option for a {kind} layer: use {', '.join(sorted(allowed_keys))}",
-                )
+        _check_keys(item, allowed_keys, f"{self.source}: {where}.")
         item = self.resolve(item, where, cin)
         # A declared cin is written at width 1, as every channel count in the spec is.
         # After a flatten the features are known only once the network is traced: a
@@ -1249,6 +1245,24 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 60 else f"{text[:57]}..."
 
 
+def _check_keys(table: dict[str, Any], allowed: Collection[str], at: str) -> None:
+    """Refuse a key of a spec's ``table`` that is not ``allowed``, in the one wording
+    of every table in a spec: its place (``at``, then the key), the key perhaps meant,
+    and the keys allowed.
+
+    >>> _check_keys({"cuot": 8}, {"cin", "cout"}, "net.toml: layers[4].")
+    Traceback (most recent call last):
+    ...
+    convcalc.model.spec.SpecError: net.toml: layers[4].cuot: unknown key (did you mean ...
+    """
+    for key in table:
+        if key not in allowed:
+            keys = sorted(allowed)
+            raise SpecError(
+                f"{at}{_key(key)}: unknown key{did_you_mean(key, keys)}: use {', '.join(keys)}"
+            )
+
+
 def _key(key: str) -> str:
     """A key as a path writes it: as it is if it is a plain name, else quoted."""
     return key if key.isidentifier() and key.isascii() and len(key) <= 60 else _brief(key)
@@ -1322,11 +1336,7 @@ def build(
     never below the spec's ``min_channels`` (TF-slim's rule); linear layers
     keep theirs. ``resolution`` replaces the input's spatial size.
     """
-    for key in data:
-        if key not in TOP_KEYS:
-            raise SpecError(
-                f"{source}: {_key(key)}: unknown key: use {', '.join(sorted(TOP_KEYS))}"
-            )
+    _check_keys(data, TOP_KEYS, f"{source}: ")
     if not isinstance(data.get("name", ""), str):
         raise SpecError(f"{source}: name: expected a string, got {_kind(data['name'])}")
     shape = data.get("input")
@@ -1350,12 +1360,7 @@ def build(
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise SpecError(f"{source}: defaults: expected a table")
-    for key in defaults:
-        if key not in DEFAULT_KEYS:
-            raise SpecError(
-                f"{source}: defaults.{_key(key)}: unknown default: "
-                f"use {', '.join(sorted(DEFAULT_KEYS))}"
-            )
+    _check_keys(defaults, DEFAULT_KEYS, f"{source}: defaults.")
     for key in ("bias", "bn"):
         if key in defaults and not isinstance(defaults[key], bool):
             raise SpecError(f"{source}: defaults.{key}: expected true or false")
@@ -1488,11 +1493,7 @@ def _templates(given: Any, source: str) -> dict[str, _Template]:
         where = f"{source}: templates.{_key(name)}"
         if not isinstance(spec, dict):
             raise SpecError(f"{where}: expected a table with layers and args")
-        for key in spec:
-            if key not in TEMPLATE_KEYS:
-                raise SpecError(
-                    f"{where}.{_key(key)}: unknown key: use {', '.join(sorted(TEMPLATE_KEYS))}"
-                )
+        _check_keys(spec, TEMPLATE_KEYS, f"{where}.")
         layers = spec.get("layers")
         if not isinstance(layers, list) or not layers:
             raise SpecError(f"{where}.layers: expected a non-empty list of layers")

@@ -9,7 +9,7 @@ Nothing here imports Rich.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..model.core import Block, Conv
@@ -35,10 +35,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Column",
+    "Note",
     "Table",
     "block_table",
     "compare_tables",
     "compute_column",
+    "note_text",
     "to_csv",
     "to_markdown",
 ]
@@ -142,7 +144,7 @@ class Table(Record):
         columns: tuple[Column, ...],
         rows: tuple[dict[str, Any], ...],
         total: dict[str, Any] | None = None,
-        notes: tuple[str, ...] = (),
+        notes: tuple[str | Note, ...] = (),
         machine_columns: tuple[Column, ...] = (),
         parts: tuple[tuple[str, tuple[str, ...]], ...] = (),
     ) -> None:
@@ -161,7 +163,8 @@ class Table(Record):
     columns: tuple[Column, ...]
     rows: tuple[dict[str, Any], ...]
     total: dict[str, Any] | None
-    notes: tuple[str, ...]
+    notes: tuple[str | Note, ...]
+    """Said under the table; a :class:`Note` only as far as its columns are shown."""
     machine_columns: tuple[Column, ...]
     """Columns for CSV, the same whatever the options, so scripts can rely on them;
     empty means :attr:`columns`."""
@@ -175,6 +178,37 @@ class Table(Record):
             return [(self.title, self.columns)]
         by_key = {c.key: c for c in self.columns}
         return [(heading, tuple(by_key[k] for k in keys)) for heading, keys in self.parts]
+
+
+class Note(Record):
+    """A note under a table whose sentences each speak of some columns: a sentence is
+    said only where one of its columns is drawn, so that a table narrowed to fit its
+    width never explains a column it left out.
+
+    >>> note = Note(sentences=(("MACs exclude bias.", ("macs",)), ("Ratio is exact.", ("ratio",))))
+    >>> note_text(note, shown={"macs"})
+    'MACs exclude bias.'
+    """
+
+    __slots__ = ("sentences",)
+
+    def __init__(self, *, sentences: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+        init(self, sentences=sentences)
+
+    sentences: tuple[tuple[str, tuple[str, ...]], ...]
+    """(sentence, keys of the columns it speaks of, said if any is shown; none: always)."""
+
+
+def note_text(note: str | Note, shown: Collection[str] | None = None) -> str:
+    """A note as said under a table whose ``shown`` columns (keys; None: every one)
+    are drawn: empty if it speaks only of columns left out."""
+    if isinstance(note, str):
+        return note
+    return " ".join(
+        sentence
+        for sentence, keys in note.sentences
+        if shown is None or not keys or any(key in shown for key in keys)
+    )
 
 
 class Chart(Record):
@@ -310,7 +344,7 @@ def to_markdown(tables: Iterable[Table | Chart]) -> str:
                     cells = [f"**{cell}**" if cell != "--" else "" for cell in cells]
                 lines.append("| " + " | ".join(cells) + " |")
             parts.append("\n".join(lines))
-        parts.extend(visible(note) for note in table.notes)
+        parts.extend(visible(note_text(note)) for note in table.notes)
     return "\n\n".join(parts) + "\n"
 
 
@@ -549,6 +583,21 @@ INTENSITY_NOTE = (
     "A depthwise layer does only K² MACs per output element while moving whole "
     "activation maps, so it is bound by memory bandwidth, not arithmetic."
 )
+COMPARE_INPUT_NOTES = (
+    Note(
+        sentences=(
+            ("MACs exclude bias and BatchNorm.", ("macs", "flops")),
+            ("FLOPs = 2 × MACs.", ("flops",)),
+            ("Ratio is MACs / standard's, exact.", ("macs_ratio",)),
+            (
+                "1/N + 1/K² is the MobileNet paper's approximation for the separable block.",
+                ("paper_ratio",),
+            ),
+        )
+    ),
+    Note(sentences=((INTENSITY_NOTE, ("intensity",)),)),
+)
+"""The notes under a compare table with an input, each sentence about its columns."""
 
 
 COMPARE_MACHINE_COLUMNS: tuple[Column, ...] = (
@@ -591,7 +640,7 @@ def compare_tables(
         )
         columns = COMPARE_COLUMNS
         parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
-        notes = [VARIANT_NOTE]
+        notes: list[str | Note] = [VARIANT_NOTE]
         if has_input:
             columns = (*COMPARE_COLUMNS, *COMPARE_INPUT_COLUMNS)
             if convention == "flops":  # FLOPs are the figure asked for; MACs, half of it
@@ -612,11 +661,7 @@ def compare_tables(
                 (f"{compute[0]} ({CONVENTIONS[convention][2]}), {_input_text(base)}", compute[1]),
                 memory,
             )
-            notes.append(
-                "MACs exclude bias and BatchNorm; FLOPs = 2 × MACs. Ratio is MACs / standard's, "
-                "exact; 1/N + 1/K² is the MobileNet paper's approximation for the separable block."
-            )
-            notes.append(INTENSITY_NOTE)
+            notes.extend(COMPARE_INPUT_NOTES)
         else:
             notes.append(INPUT_HINT)
         last = rows is groups[-1]  # notes are said once, under the last table

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .tables import Chart, Column, Table, cell_text
+from .tables import Chart, Column, Table, cell_text, note_text
 from .text import compact, fmt, visible
 
 if TYPE_CHECKING:
@@ -112,15 +112,22 @@ def print_tables(
         rows = [*table.rows, *([table.total] if table.total is not None else [])]
         totals = [row is table.total for row in rows]
         drawn = 0
+        shown: set[str] = set()  # the keys of the columns drawn, which the notes may explain
         for heading, columns in table.views():
             if not first:
                 console.print()
             first = False
             print_text(console, visible(heading), console.width, style="bold")
-            drawn = max(drawn, _print_view(console, columns, rows, totals, wide, units, fitted_to))
+            view_width, view_shown = _print_view(
+                console, columns, rows, totals, wide, units, fitted_to
+            )
+            drawn = max(drawn, view_width)
+            shown.update(view_shown)
         width = console.width if wide else min(console.width, max(drawn, NOTE_WIDTH))
         for note in table.notes:
-            print_text(console, visible(note), width)
+            text = note_text(note, shown)
+            if text:
+                print_text(console, visible(text), width)
 
 
 def _pairs(one: Table | Chart, other: Chart) -> bool:
@@ -338,8 +345,8 @@ def _print_view(
     wide: bool,
     units: str,
     fitted_to: int | None = None,
-) -> int:
-    """Draw one (sub-)table; its width."""
+) -> tuple[int, list[str]]:
+    """Draw one (sub-)table; its width and the keys of the columns drawn."""
     from rich.segment import Segment, Segments
 
     found = fit(columns, rows, totals, console.width, wide=wide, units=units)
@@ -348,14 +355,14 @@ def _print_view(
             _cells(row, columns, total, units) for row, total in zip(rows, totals, strict=True)
         ]
         _print_records(console, columns, texts)
-        return console.width
+        return console.width, [c.key for c in columns]
     lines = _grid(console, found, totals)
     drawn = [part for line in lines for part in (*line, Segment.line())]
     console.print(Segments(drawn), crop=False, soft_wrap=True)
     note = _left_out_note(found, units, fitted_to or console.width)
     if note:
         print_text(console, note, min(console.width, max(found.width, NOTE_WIDTH)), style="dim")
-    return found.width
+    return found.width, [c.key for c in found.columns]
 
 
 def _cells(row: dict[str, Any], columns: tuple[Column, ...], total: bool, units: str) -> list[str]:

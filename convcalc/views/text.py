@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..model.core import BatchNorm, Conv
+from ..model.errors import did_you_mean  # said here too: the views suggest names as well
 
 if TYPE_CHECKING:
     from ..model.cost import Cost
@@ -239,20 +240,6 @@ def layer_formula(node: Cost) -> str | None:
 
 
 # --- names ---------------------------------------------------------------------
-
-
-def did_you_mean(word: object, choices: Sequence[str]) -> str:
-    """`` (did you mean 'compare'?)`` for a close enough misspelling, else nothing.
-
-    >>> did_you_mean("comapre", ["compare", "model"]), did_you_mean("xyz", ["model"])
-    (" (did you mean 'compare'?)", '')
-    """
-    import difflib
-
-    if not isinstance(word, str) or len(word) > 100:
-        return ""
-    close = difflib.get_close_matches(word.strip().lower(), list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
