@@ -11,7 +11,7 @@ from conftest import run
 
 onnx = pytest.importorskip("onnx")
 import numpy as np  # noqa: E402
-from test_onnx import G  # noqa: E402
+from test_onnx import G, quiet_json  # noqa: E402
 
 
 def tiny(tmp_path: Path) -> str:
@@ -134,3 +134,24 @@ def test_places_inside_blocks_are_named_by_their_node() -> None:
     assert said == "f.onnx: node 's2' (layers[2].streams[1][1] of the spec).cout: no"
     # A place that is not in the spec is left as it is.
     assert in_graph_terms(spec, "layers[9]: no") == "layers[9]: no"
+
+
+# --- operators passed over only where they keep the shape ----------------------------
+
+
+def conv_3_to_8(g: G, x: str) -> str:
+    # 3×3, padding 1, 3 → 8 with bias: 8 · 3 · 9 + 8 = 224 params.
+    return g.conv(x, 3, 8, name="c")
+
+
+def test_a_scale_and_shift_by_constants_is_passed_over(tmp_path: Path) -> None:
+    # x · s + b with per-channel constants (a Keras Normalization layer before the first
+    # convolution): each is counted 0 and listed. It was refused as "inputs from
+    # different branches", though the node has one. The Conv: 8·8 · 8 · 3·9 = 13,824 MACs.
+    g = G([1, 3, 8, 8])
+    y = g.op("Mul", ["x", g.weight([1, 3, 1, 1])], "scale")
+    y = g.op("Add", [y, g.weight([1, 3, 1, 1])], "shift")
+    data = quiet_json(g.save(conv_3_to_8(g, y), tmp_path / "n.onnx"))
+    assert data["unsupported"] == {"Add (by a constant tensor)": 1, "Mul (by a constant tensor)": 1}
+    assert data["macs"] == 13_824 and data["params"] == 224
+    assert [layer["type"] for layer in data["layers"]] == ["identity", "identity", "standard"]

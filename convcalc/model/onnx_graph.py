@@ -1672,7 +1672,7 @@ class _Structure:
             if not users:
                 raise self.fail(self.producer.get(tensor), "its output leads nowhere")
             node = users[0]
-            if len(users) == 1 and node.role == "layer":
+            if len(users) == 1 and node.role in ("layer", "elementwise"):
                 layers.extend(_layers_of(node))
                 tensor = node.outputs[0]
             elif len(users) == 1 and node.role == "split":
