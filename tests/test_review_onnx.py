@@ -11,6 +11,7 @@ from conftest import run
 
 onnx = pytest.importorskip("onnx")
 import numpy as np  # noqa: E402
+from onnx import helper  # noqa: E402
 from test_onnx import G, quiet_json  # noqa: E402
 
 
@@ -142,6 +143,83 @@ def test_places_inside_blocks_are_named_by_their_node() -> None:
 def conv_3_to_8(g: G, x: str) -> str:
     # 3×3, padding 1, 3 → 8 with bias: 8 · 3 · 9 + 8 = 224 params.
     return g.conv(x, 3, 8, name="c")
+
+
+def test_an_expand_that_changes_the_shape_is_refused(tmp_path: Path) -> None:
+    # Expand 1×3×8×8 to [1, 3, 16, 16]: numpy's broadcasting stretches only sizes of 1,
+    # so 8 cannot become 16 (ONNX Runtime refuses the graph). It was passed over as an
+    # identity and the Conv counted at 8×8: 8·8 · 8·3·9 = 13,824 MACs, not 16×16's 55,296.
+    g = G([1, 3, 8, 8])
+    y = g.op("Expand", ["x", g.weight([4], np.int64, [1, 3, 16, 16])], "ex")
+    message = one_line_error("model", g.save(conv_3_to_8(g, y), tmp_path / "e.onnx"))
+    assert "node 'ex' (Expand)" in message and "3×8×8" in message and "16×16" in message
+    # A valid broadcast that changes the shape, 1×8×8 to 3×8×8, is refused too: convcalc
+    # has no layer that copies channels.
+    g = G([1, 1, 8, 8])
+    y = g.op("Expand", ["x", g.weight([4], np.int64, [1, 3, 8, 8])], "ex")
+    message = one_line_error("model", g.save(conv_3_to_8(g, y), tmp_path / "e.onnx"))
+    assert "node 'ex' (Expand)" in message and "1×8×8 to 3×8×8" in message
+
+
+def test_an_expand_that_keeps_the_shape_is_nothing(tmp_path: Path) -> None:
+    # [3, 1, 1] against 1×3×8×8: right-aligned, 8 against 1 and 3 against 3 give
+    # 1×3×8×8 again. The Conv then costs 8·8 (outputs) · 8 · 3·9 = 13,824 MACs.
+    g = G([1, 3, 8, 8])
+    y = g.op("Expand", ["x", g.weight([3], np.int64, [3, 1, 1])], "ex")
+    result = run("model", g.save(conv_3_to_8(g, y), tmp_path / "e.onnx"), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["macs"] == 8 * 8 * 8 * 3 * 9 == 13_824
+    assert data["params"] == 224 and data["unsupported"] == {}
+
+
+def test_arithmetic_with_a_constant_that_broadcasts_the_map_is_refused(tmp_path: Path) -> None:
+    # 1×1×8×8 + a 1×3×8×8 constant is 1×3×8×8: it was passed over as 1×1×8×8.
+    g = G([1, 1, 8, 8])
+    y = g.op("Add", ["x", g.weight([1, 3, 8, 8])], "plus")
+    message = one_line_error("model", g.save(y, tmp_path / "a.onnx"))
+    assert "node 'plus' (Add)" in message and "1×8×8 to 3×8×8" in message
+    # A per-channel constant (3×1×1) keeps 3×8×8: still passed over, counted 0.
+    g = G([1, 3, 8, 8])
+    y = g.op("Add", ["x", g.weight([3, 1, 1])], "plus")
+    result = run("model", g.save(conv_3_to_8(g, y), tmp_path / "a.onnx"), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["unsupported"] == {"Add (by a constant tensor)": 1}
+
+
+def test_a_mean_over_the_channels_is_refused(tmp_path: Path) -> None:
+    # ReduceMean over axis 1 with keepdims: 1×3×8×8 → 1×1×8×8. Every operator being
+    # known, ONNX's shape inference was not run and it was passed over as 3×8×8.
+    g = G([1, 3, 8, 8])
+    y = g.op("ReduceMean", ["x"], "mean", axes=[1], keepdims=1)
+    message = one_line_error("model", g.save(y, tmp_path / "m.onnx", opset=13))
+    assert "node 'mean' (ReduceMean)" in message and "3×8×8 to 1×8×8" in message
+
+
+def test_an_unknown_operator_whose_shape_is_unknown_is_refused(tmp_path: Path) -> None:
+    # An operator of a domain ONNX's shape inference does not know: its output shape
+    # cannot be known, so it cannot be passed over as keeping its input's.
+    g = G([1, 3, 8, 8])
+    g.nodes.append(helper.make_node("Mystery", ["x"], ["m"], name="odd", domain="com.example"))
+    model = g.model("m")
+    model.opset_import.append(helper.make_opsetid("com.example", 1))
+    path = tmp_path / "u.onnx"
+    onnx.save_model(model, str(path))
+    message = one_line_error("model", str(path))
+    assert "node 'odd' (com.example.Mystery)" in message and "shape" in message
+
+
+def test_operators_that_keep_the_shape_are_still_passed_over(tmp_path: Path) -> None:
+    # Clip to [-1, 1] (not a ReLU) and LRN keep 3×8×8: each is counted 0 and listed.
+    g = G([1, 3, 8, 8])
+    low, high = g.weight([], values=-1.0), g.weight([], values=1.0)
+    y = g.op("Clip", ["x", low, high], "clip")
+    y = g.op("LRN", [y], "norm", size=3)
+    result = run("model", g.save(conv_3_to_8(g, y), tmp_path / "k.onnx"), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["unsupported"] == {"Clip": 1, "LRN": 1}
+    assert data["macs"] == 8 * 8 * 8 * 3 * 9
 
 
 def test_a_scale_and_shift_by_constants_is_passed_over(tmp_path: Path) -> None:

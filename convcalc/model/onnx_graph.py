@@ -325,6 +325,11 @@ is silu; x·hardsigmoid(x) is hardswish)."""
 PASS_THROUGH = {"Identity", "Dropout"}
 """Operators that leave their input as it is at inference."""
 
+KEEPS_SHAPE = {"Cast", "Floor", "Ceil", "Neg"}
+"""Operators worked out here on constants that, on the data path, are counted 0 and
+passed over: they keep their input's shape (ONNX's shape inference, which tells for an
+unknown operator, is not run for them)."""
+
 CONST_OPS = {
     "Constant",
     "Shape",
@@ -600,17 +605,38 @@ class _Converter:
                 "it cannot be passed over",
             )
         shape = self.shapes[data[0]]
+        if op.op in KEEPS_SHAPE:
+            self.add(op, inputs, {"type": "identity"}, shape)
+            return
         inferred = self.graph.shapes.get(op.outputs[0])
-        if inferred is not None and (
-            len(inferred) != len(shape)
-            or any(d is not None and d != s for d, s in zip(inferred[1:], shape[1:], strict=False))
+        if inferred is None:
+            raise self.fail(
+                op,
+                "convcalc does not know this operator and ONNX's shape inference does not "
+                "give its output's shape: it cannot be passed over",
+            )
+        if len(inferred) != len(shape) or any(
+            d is not None and d != s for d, s in zip(inferred[1:], shape[1:], strict=False)
         ):
             raise self.fail(
                 op,
                 f"convcalc does not know this operator and it changes the shape "
-                f"({_text(shape[1:])} to {_text(inferred[1:])}): it cannot be passed over",
+                f"({_change(shape, inferred)}): it cannot be passed over",
             )
         self.add(op, inputs, {"type": "identity"}, shape)
+
+    def kept(self, op: Op, inputs: list[str], out: _Shape, what: str) -> str:
+        """The data input of an operator passed over as nothing, which must give its
+        input's shape: ``out`` (``what`` says which operation it is)."""
+        data = self.data_inputs(op, inputs)[0]
+        shape = self.shapes[data]
+        if out != shape:
+            raise self.fail(
+                op,
+                f"{what}, which changes the shape ({_change(shape, out)}): convcalc has no "
+                "layer for that and cannot pass it over",
+            )
+        return data
 
     # -- operators --
 
@@ -852,8 +878,8 @@ class _Converter:
             self.activation(op, inputs, "relu6")
         elif low == 0 and high is None:
             self.activation(op, inputs, "relu")
-        else:
-            self.unknown(op, inputs)
+        else:  # another clip keeps the shape: counted 0 and listed
+            self.add(op, inputs, {"type": "identity"}, self.shape_of(op, inputs))
 
     def activation(self, op: Op, inputs: list[str], fn: str) -> None:
         shape = self.shape_of(op, inputs)
@@ -923,10 +949,19 @@ class _Converter:
             axes = list(given.values or ())
         rank = len(shape)
         spatial = set(range(2, rank))
-        if axes is None or {a % rank for a in axes} != spatial or not spatial:
-            self.unknown(op, inputs)
-            return
         keep = bool(op.attrs.get("keepdims", 1))
+        if not axes and op.attrs.get("noop_with_empty_axes", 0):
+            axes = []
+        elif not axes:
+            axes = list(range(rank))  # ONNX's default: every axis
+        if {a % rank for a in axes} != spatial or not spatial:
+            reduced = {a % rank for a in axes}
+            out = tuple(
+                1 if i in reduced else d for i, d in enumerate(shape) if keep or i not in reduced
+            )
+            self.kept(op, inputs, out, f"it reduces over axes {sorted(reduced)}")
+            self.add(op, inputs, {"type": "identity"}, shape)  # counted 0 and listed
+            return
         layer = {"type": "pool", "kind": kind, "global": True}
         if keep:
             self.add(op, inputs, layer, (*shape[:2], *(1 for _ in shape[2:])))
@@ -1054,6 +1089,16 @@ class _Converter:
         if len(data) != 1:
             raise self.fail(op, "no data input")
         others = [self.consts[i] for i in inputs if i and i in self.consts]
+        shape = self.shapes[data[0]]
+        wide: _Shape | None = shape
+        for other in others:
+            wide = _numpy_broadcast(wide, other.dims) if wide is not None else None
+        if wide is None:
+            shapes = [shape, *(c.dims for c in others)]
+            raise self.fail(op, f"{op.op} of tensors shaped {', '.join(_text(s) for s in shapes)}")
+        if others:
+            constant = _text(others[0].dims) or "()"
+            self.kept(op, inputs, wide, f"it broadcasts the map with a constant shaped {constant}")
         if all(c.size <= 1 for c in others):
             # A scalar: no weights and no MACs in convcalc's convention, as an activation.
             self.alias[op.outputs[0]] = data[0]
@@ -1068,6 +1113,23 @@ class _Converter:
         )
 
     op_Add = op_Sub = op_Mul = op_Div = op_Sum = elementwise
+
+    def op_Expand(self, op: Op, inputs: list[str]) -> None:
+        """Broadcasting to a shape: nothing where it gives the input's shape, and
+        refused where it copies the tensor (no layer of convcalc's does)."""
+        shape = self.shape_of(op, inputs)
+        target = self.const(op, inputs, 1, values=True)
+        if target is None or target.values is None:
+            raise self.fail(op, "no target shape")
+        dims = tuple(int(v) for v in target.values)
+        out = _numpy_broadcast(shape, dims)
+        if out is None:
+            raise self.fail(
+                op,
+                f"cannot expand {_text(shape)} to {_text(dims)}: broadcasting stretches "
+                "only sizes of 1",
+            )
+        self.alias[op.outputs[0]] = self.kept(op, inputs, out, "it repeats the tensor")
 
     def op_Concat(self, op: Op, inputs: list[str]) -> None:
         data = self.data_inputs(op, inputs)
@@ -1157,6 +1219,33 @@ def _broadcast(shapes: Sequence[_Shape]) -> _Shape | None:
             return None
         out.append(wide.pop() if wide else 1)
     return tuple(out)
+
+
+def _numpy_broadcast(shape: Sequence[int], other: Sequence[int]) -> _Shape | None:
+    """The shape of ``shape`` broadcast with ``other`` by numpy's rule (sizes aligned
+    from the right, each pair equal or one of them 1), or None where they do not.
+
+    >>> _numpy_broadcast((1, 3, 8, 8), (3, 1, 1)), _numpy_broadcast((1, 3, 8, 8), (16, 16))
+    ((1, 3, 8, 8), None)
+    """
+    if any(d < 0 for d in other):
+        return None
+    rank = max(len(shape), len(other))
+    a = (1,) * (rank - len(shape)) + tuple(shape)
+    b = (1,) * (rank - len(other)) + tuple(other)
+    out = []
+    for m, n in zip(a, b, strict=True):
+        if m != n and 1 not in (m, n):
+            return None
+        out.append(n if m == 1 else m)
+    return tuple(out)
+
+
+def _change(shape: Sequence[Any], out: Sequence[Any]) -> str:
+    """``3×8×8 to 3×16×16``: two shapes without the batch, unless that is what differs."""
+    if len(shape) == len(out) and shape[:1] == out[:1]:
+        return f"{_text(shape[1:])} to {_text(out[1:])}"
+    return f"{_text(shape)} to {_text(out)}"
 
 
 def _text(dims: Iterable[Any]) -> str:
