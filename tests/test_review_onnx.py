@@ -233,3 +233,20 @@ def test_a_scale_and_shift_by_constants_is_passed_over(tmp_path: Path) -> None:
     assert data["unsupported"] == {"Add (by a constant tensor)": 1, "Mul (by a constant tensor)": 1}
     assert data["macs"] == 13_824 and data["params"] == 224
     assert [layer["type"] for layer in data["layers"]] == ["identity", "identity", "standard"]
+
+
+# --- attributes and dimensions that contradict ONNX --------------------------------------
+
+
+def test_a_kernel_shape_that_contradicts_the_weight_is_refused(tmp_path: Path) -> None:
+    # kernel_shape [5, 5] on an 8×3×3×3 weight: ONNX Runtime refuses the graph; it was
+    # read as 3×3.
+    g = G([1, 3, 8, 8])
+    y = g.op("Conv", ["x", g.weight([8, 3, 3, 3])], "c", kernel_shape=[5, 5], pads=[1] * 4)
+    message = one_line_error("model", g.save(y, tmp_path / "k.onnx"))
+    assert "node 'c' (Conv)" in message and "kernel_shape 5×5" in message
+    assert "3×3" in message
+    g = G([1, 8, 8, 8])
+    y = g.op("ConvTranspose", ["x", g.weight([8, 4, 2, 2])], "t", kernel_shape=[3, 3])
+    message = one_line_error("model", g.save(y, tmp_path / "t.onnx"))
+    assert "node 't' (ConvTranspose)" in message and "kernel_shape 3×3" in message

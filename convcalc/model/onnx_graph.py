@@ -693,6 +693,7 @@ class _Converter:
         cin, sizes = shape[1], shape[2:]
         if len(kernel) != len(sizes) or not 1 <= len(kernel) <= 3:
             raise self.fail(op, f"a {len(kernel)}-D kernel on a {len(sizes)}-D input")
+        self.check_kernel(op, weight, kernel)
         if per_group * groups != cin:
             raise self.fail(
                 op,
@@ -738,6 +739,7 @@ class _Converter:
             raise self.fail(
                 op, f"the weight {_text(weight.dims)} does not fit the input {_text(shape[1:])}"
             )
+        self.check_kernel(op, weight, kernel)
         dims = len(kernel)
         stride, dilation = self.sizes(op, "strides", dims), self.sizes(op, "dilations", dims)
         extra = list(op.attrs.get("output_padding") or [0] * dims)
@@ -776,6 +778,17 @@ class _Converter:
         if not bias:
             layer["bias"] = False
         self.add(op, inputs, layer, (shape[0], per_group * groups, *out))
+
+    def check_kernel(self, op: Op, weight: Const, kernel: Sequence[int]) -> None:
+        """``kernel_shape``, where given, must be the weight's (ONNX Runtime refuses a
+        graph where they differ; convcalc would count one of the two silently)."""
+        given = op.attrs.get("kernel_shape")
+        if given and list(given) != list(kernel):
+            raise self.fail(
+                op,
+                f"kernel_shape {_text(given)} contradicts its weight {_text(weight.dims)}, "
+                f"whose kernel is {_text(kernel)}",
+            )
 
     def sizes(self, op: Op, key: str, dims: int) -> list[int]:
         value = op.attrs.get(key) or [1] * dims
