@@ -250,3 +250,22 @@ def test_a_kernel_shape_that_contradicts_the_weight_is_refused(tmp_path: Path) -
     y = g.op("ConvTranspose", ["x", g.weight([8, 4, 2, 2])], "t", kernel_shape=[3, 3])
     message = one_line_error("model", g.save(y, tmp_path / "t.onnx"))
     assert "node 't' (ConvTranspose)" in message and "kernel_shape 3×3" in message
+
+
+@pytest.mark.parametrize("size", [0, -5])
+def test_an_input_size_below_one_says_so(tmp_path: Path, size: int) -> None:
+    g = G([1, 3, size, 8])
+    path = g.save(conv_3_to_8(g, "x"), tmp_path / "d.onnx")
+    message = one_line_error("model", path)
+    assert "symbolic" not in message and "at least 1" in message and "--input" in message
+    # --input gives the sizes: 8·8 · 8 · 3·9 = 13,824 MACs.
+    assert quiet_json(path, "--input", "8")["macs"] == 13_824
+
+
+@pytest.mark.parametrize("kind", ["Conv", "ConvTranspose"])
+def test_group_zero_says_what_a_group_count_must_be(tmp_path: Path, kind: str) -> None:
+    g = G([1, 3, 8, 8])
+    y = g.op(kind, ["x", g.weight([3, 3, 3, 3])], "c", kernel_shape=[3, 3], group=0)
+    message = one_line_error("model", g.save(y, tmp_path / "g.onnx"))
+    assert f"node 'c' ({kind})" in message and "group 0" in message
+    assert "at least 1" in message and "divide" in message and "× 0 groups" not in message

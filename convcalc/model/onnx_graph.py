@@ -186,7 +186,9 @@ def read_graph(path: str) -> Graph:
             for info in (*inferred.graph.value_info, *inferred.graph.output):
                 shape = _dims(info)
                 if shape is not None:
-                    shapes[info.name] = tuple(d if isinstance(d, int) else None for d in shape)
+                    shapes[info.name] = tuple(
+                        d if isinstance(d, int) and d > 0 else None for d in shape
+                    )
         except Exception:  # a fallback only: without it, an unknown operator keeps its shape
             pass
     consts = {t.name: _const(onnx, t) for t in model.graph.initializer}
@@ -280,7 +282,7 @@ def _dims(info: Any) -> tuple[int | str | None, ...] | None:
     dims: list[int | str | None] = []
     for dim in info.type.tensor_type.shape.dim:
         which = dim.WhichOneof("value")
-        if which == "dim_value" and dim.dim_value > 0:
+        if which == "dim_value":  # one below 1 is kept, to be named where it is read
             dims.append(int(dim.dim_value))
         elif which == "dim_param":
             dims.append(dim.dim_param)
@@ -475,7 +477,13 @@ class _Converter:
                 f"the input {name!r} is {_text(dims)}: convcalc reads a batch of maps "
                 "(N, C, and 1 to 3 sizes)",
             )
-        batch = dims[0] if isinstance(dims[0], int) else 1
+        batch = dims[0] if isinstance(dims[0], int) and dims[0] > 0 else 1
+        if isinstance(dims[1], int) and dims[1] < 1:
+            raise self.fail(
+                None,
+                f"the input {name!r} is {_text(dims)}: {dims[1]} channels (a channel count "
+                "must be at least 1; a corrupted file?)",
+            )
         channels = dims[1] if isinstance(dims[1], int) else self.channels_of(name)
         sizes = list(dims[2:])
         if isinstance(size, int):
@@ -488,6 +496,13 @@ class _Converter:
                     option="input",
                 )
             sizes = list(size)
+        small = [d for d in sizes if isinstance(d, int) and d < 1]
+        if small:
+            raise self.fail(
+                None,
+                f"the input {name!r} is {_text(dims)}: a size must be at least 1, not "
+                f"{small[0]}; give the sizes with --input (224, 256x128)",
+            )
         unknown = [i for i, d in enumerate(sizes) if not isinstance(d, int)]
         if unknown or not sizes:
             raise self.fail(
@@ -689,8 +704,8 @@ class _Converter:
         weight = self.weight(op, inputs)
         bias = self.const(op, inputs, 2) is not None
         cout, per_group, *kernel = weight.dims
-        groups = int(op.attrs.get("group", 1))
         cin, sizes = shape[1], shape[2:]
+        groups = self.groups(op, cin)
         if len(kernel) != len(sizes) or not 1 <= len(kernel) <= 3:
             raise self.fail(op, f"a {len(kernel)}-D kernel on a {len(sizes)}-D input")
         self.check_kernel(op, weight, kernel)
@@ -733,8 +748,8 @@ class _Converter:
         weight = self.weight(op, inputs)
         bias = self.const(op, inputs, 2) is not None
         cin_w, per_group, *kernel = weight.dims
-        groups = int(op.attrs.get("group", 1))
         cin, sizes = shape[1], shape[2:]
+        groups = self.groups(op, cin)
         if cin_w != cin or len(kernel) != len(sizes):
             raise self.fail(
                 op, f"the weight {_text(weight.dims)} does not fit the input {_text(shape[1:])}"
@@ -778,6 +793,17 @@ class _Converter:
         if not bias:
             layer["bias"] = False
         self.add(op, inputs, layer, (shape[0], per_group * groups, *out))
+
+    def groups(self, op: Op, channels: int) -> int:
+        """The ``group`` attribute: at least 1, and a divisor of the input's channels."""
+        groups = op.attrs.get("group", 1)
+        if not isinstance(groups, int) or groups < 1 or channels % groups:
+            raise self.fail(
+                op,
+                f"group {groups}: a group count must be at least 1 and divide the input's "
+                f"{channels} channels",
+            )
+        return groups
 
     def check_kernel(self, op: Op, weight: Const, kernel: Sequence[int]) -> None:
         """``kernel_shape``, where given, must be the weight's (ONNX Runtime refuses a
