@@ -269,3 +269,18 @@ def test_group_zero_says_what_a_group_count_must_be(tmp_path: Path, kind: str) -
     message = one_line_error("model", g.save(y, tmp_path / "g.onnx"))
     assert f"node 'c' ({kind})" in message and "group 0" in message
     assert "at least 1" in message and "divide" in message and "× 0 groups" not in message
+
+
+def test_input_resizes_what_shape_inference_sees(tmp_path: Path) -> None:
+    # A file exported at 4×8×8 measured with --input 16: ONNX's shape inference ran at
+    # 8×8, so the LRN (which keeps its shape) was refused as changing 4×16×16 to 4×8×8.
+    # At 16×16 the 3×3 conv 4 → 4 costs 16·16 · 4 · 4·9 = 36,864 MACs.
+    g = G([1, 4, 8, 8])
+    y = g.op("LRN", [g.conv("x", 4, 4, name="c1")], "norm", size=3)
+    data = quiet_json(g.save(y, tmp_path / "l.onnx"), "--input", "16")
+    assert data["macs"] == 16 * 16 * 4 * 4 * 9 == 36_864 and data["unsupported"] == {"LRN": 1}
+    # A Resize ×2 is still refused, at the size measured: 4×16×16 to 4×32×32.
+    g = G([1, 4, 8, 8])
+    y = g.op("Resize", [g.conv("x", 4, 4), "", g.weight([4], values=[1, 1, 2, 2])], "up")
+    message = one_line_error("model", g.save(y, tmp_path / "r.onnx"), "--input", "16")
+    assert "node 'up' (Resize)" in message and "4×16×16 to 4×32×32" in message

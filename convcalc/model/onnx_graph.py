@@ -127,10 +127,12 @@ class Imported:
 # --- reading a file (the only code that uses the onnx package) ---------------------
 
 
-def read_graph(path: str) -> Graph:
+def read_graph(path: str, *, size: int | Sequence[int] | None = None) -> Graph:
     """Read an ONNX file into a :class:`Graph`, bounded: a file over
     :data:`~convcalc.model.limits.MAX_ONNX_BYTES` is refused before it is read, and no
-    external data is loaded (weights are only needed for their shapes)."""
+    external data is loaded (weights are only needed for their shapes). ``size``
+    (``--input``) is the input's spatial size for ONNX's shape inference, as for
+    :func:`convert`."""
     try:
         import onnx
     except ImportError:
@@ -138,14 +140,14 @@ def read_graph(path: str) -> Graph:
             f"{path}: reading ONNX files needs the onnx package: {INSTALL}", option="spec"
         ) from None
     try:
-        size = os.stat(path).st_size
+        nbytes = os.stat(path).st_size
     except OSError as error:
         raise OnnxError(
             f"{path}: cannot read it: {error.strerror or error}", option="spec"
         ) from None
-    if size > MAX_ONNX_BYTES:
+    if nbytes > MAX_ONNX_BYTES:
         raise OnnxError(
-            f"{path}: the file is {size:,} bytes: the limit is {MAX_ONNX_BYTES:,} bytes "
+            f"{path}: the file is {nbytes:,} bytes: the limit is {MAX_ONNX_BYTES:,} bytes "
             "(save the weights as external data, which convcalc does not need)",
             option="spec",
         )
@@ -173,6 +175,8 @@ def read_graph(path: str) -> Graph:
         )
     _check_external(model, path)
     _drop_weight_data(model)
+    if size is not None:
+        _resize_input(onnx, model, size)
     shapes: dict[str, tuple[int | None, ...]] = {}
     if any(
         node.op_type not in KNOWN or node.domain not in ("", "ai.onnx") for node in model.graph.node
@@ -258,6 +262,36 @@ def _drop_weight_data(model: Any) -> None:
                 tensor.ClearField(name)
             tensor.ClearField("external_data")
             tensor.data_location = 0
+
+
+def _resize_input(onnx: Any, model: Any, size: int | Sequence[int]) -> None:
+    """Write ``--input``'s sizes into the file's input, so that ONNX's shape inference
+    (what tells whether an unknown operator keeps its shape) works at the size measured,
+    not at the one the file was exported at. Sizes that do not fit are left for
+    :func:`convert` to refuse."""
+    weights = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in weights]
+    if len(inputs) != 1 or inputs[0].type.WhichOneof("value") != "tensor_type":
+        return
+    if not inputs[0].type.tensor_type.HasField("shape"):
+        return
+    dims = inputs[0].type.tensor_type.shape.dim
+    rank = len(dims)
+    readers = [n for n in model.graph.node if inputs[0].name in n.input]
+    first = 2
+    if rank >= 3 and len(readers) == 1 and readers[0].op_type == "Transpose":
+        perm = next(
+            (onnx.helper.get_attribute_value(a) for a in readers[0].attribute if a.name == "perm"),
+            None,
+        )
+        if list(perm or ()) == [0, rank - 1, *range(1, rank - 1)]:
+            first = 1  # channels-last, read as channels-first (see _Converter.run)
+    axes = range(first, first + rank - 2)
+    sizes = (size,) * len(axes) if isinstance(size, int) else tuple(size)
+    if len(sizes) != len(axes):
+        return
+    for axis, n in zip(axes, sizes, strict=True):
+        dims[axis].dim_value = int(n)
 
 
 _DTYPES = {1: "float32", 10: "float16", 16: "bfloat16", 3: "int8", 2: "uint8", 11: "float64"}
