@@ -42,7 +42,7 @@ def read_onnx(path: str, size: Any, *, strict: bool) -> Any:
     if os.path.isdir(path):
         raise click.BadParameter(f"{path!r} is a directory, not an ONNX file", param_hint="'SPEC'")
     try:
-        graph = read_graph(path)
+        graph = read_graph(path, size=size)
         imported = convert(graph, path, size=size)
     except ConvCalcError as error:
         if error.option == "input":

@@ -127,10 +127,12 @@ class Imported:
 # --- reading a file (the only code that uses the onnx package) ---------------------
 
 
-def read_graph(path: str) -> Graph:
+def read_graph(path: str, *, size: int | Sequence[int] | None = None) -> Graph:
     """Read an ONNX file into a :class:`Graph`, bounded: a file over
     :data:`~convcalc.model.limits.MAX_ONNX_BYTES` is refused before it is read, and no
-    external data is loaded (weights are only needed for their shapes)."""
+    external data is loaded (weights are only needed for their shapes). ``size``
+    (``--input``) is the input's spatial size for ONNX's shape inference, as for
+    :func:`convert`."""
     try:
         import onnx
     except ImportError:
@@ -138,14 +140,14 @@ def read_graph(path: str) -> Graph:
             f"{path}: reading ONNX files needs the onnx package: {INSTALL}", option="spec"
         ) from None
     try:
-        size = os.stat(path).st_size
+        nbytes = os.stat(path).st_size
     except OSError as error:
         raise OnnxError(
             f"{path}: cannot read it: {error.strerror or error}", option="spec"
         ) from None
-    if size > MAX_ONNX_BYTES:
+    if nbytes > MAX_ONNX_BYTES:
         raise OnnxError(
-            f"{path}: the file is {size:,} bytes: the limit is {MAX_ONNX_BYTES:,} bytes "
+            f"{path}: the file is {nbytes:,} bytes: the limit is {MAX_ONNX_BYTES:,} bytes "
             "(save the weights as external data, which convcalc does not need)",
             option="spec",
         )
@@ -173,6 +175,8 @@ def read_graph(path: str) -> Graph:
         )
     _check_external(model, path)
     _drop_weight_data(model)
+    if size is not None:
+        _resize_input(onnx, model, size)
     shapes: dict[str, tuple[int | None, ...]] = {}
     if any(
         node.op_type not in KNOWN or node.domain not in ("", "ai.onnx") for node in model.graph.node
@@ -186,7 +190,9 @@ def read_graph(path: str) -> Graph:
             for info in (*inferred.graph.value_info, *inferred.graph.output):
                 shape = _dims(info)
                 if shape is not None:
-                    shapes[info.name] = tuple(d if isinstance(d, int) else None for d in shape)
+                    shapes[info.name] = tuple(
+                        d if isinstance(d, int) and d > 0 else None for d in shape
+                    )
         except Exception:  # a fallback only: without it, an unknown operator keeps its shape
             pass
     consts = {t.name: _const(onnx, t) for t in model.graph.initializer}
@@ -258,6 +264,36 @@ def _drop_weight_data(model: Any) -> None:
             tensor.data_location = 0
 
 
+def _resize_input(onnx: Any, model: Any, size: int | Sequence[int]) -> None:
+    """Write ``--input``'s sizes into the file's input, so that ONNX's shape inference
+    (what tells whether an unknown operator keeps its shape) works at the size measured,
+    not at the one the file was exported at. Sizes that do not fit are left for
+    :func:`convert` to refuse."""
+    weights = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in weights]
+    if len(inputs) != 1 or inputs[0].type.WhichOneof("value") != "tensor_type":
+        return
+    if not inputs[0].type.tensor_type.HasField("shape"):
+        return
+    dims = inputs[0].type.tensor_type.shape.dim
+    rank = len(dims)
+    readers = [n for n in model.graph.node if inputs[0].name in n.input]
+    first = 2
+    if rank >= 3 and len(readers) == 1 and readers[0].op_type == "Transpose":
+        perm = next(
+            (onnx.helper.get_attribute_value(a) for a in readers[0].attribute if a.name == "perm"),
+            None,
+        )
+        if list(perm or ()) == [0, rank - 1, *range(1, rank - 1)]:
+            first = 1  # channels-last, read as channels-first (see _Converter.run)
+    axes = range(first, first + rank - 2)
+    sizes = (size,) * len(axes) if isinstance(size, int) else tuple(size)
+    if len(sizes) != len(axes):
+        return
+    for axis, n in zip(axes, sizes, strict=True):
+        dims[axis].dim_value = int(n)
+
+
 _DTYPES = {1: "float32", 10: "float16", 16: "bfloat16", 3: "int8", 2: "uint8", 11: "float64"}
 
 
@@ -280,7 +316,7 @@ def _dims(info: Any) -> tuple[int | str | None, ...] | None:
     dims: list[int | str | None] = []
     for dim in info.type.tensor_type.shape.dim:
         which = dim.WhichOneof("value")
-        if which == "dim_value" and dim.dim_value > 0:
+        if which == "dim_value":  # one below 1 is kept, to be named where it is read
             dims.append(int(dim.dim_value))
         elif which == "dim_param":
             dims.append(dim.dim_param)
@@ -324,6 +360,11 @@ is silu; x·hardsigmoid(x) is hardswish)."""
 
 PASS_THROUGH = {"Identity", "Dropout"}
 """Operators that leave their input as it is at inference."""
+
+KEEPS_SHAPE = {"Cast", "Floor", "Ceil", "Neg"}
+"""Operators worked out here on constants that, on the data path, are counted 0 and
+passed over: they keep their input's shape (ONNX's shape inference, which tells for an
+unknown operator, is not run for them)."""
 
 CONST_OPS = {
     "Constant",
@@ -470,7 +511,13 @@ class _Converter:
                 f"the input {name!r} is {_text(dims)}: convcalc reads a batch of maps "
                 "(N, C, and 1 to 3 sizes)",
             )
-        batch = dims[0] if isinstance(dims[0], int) else 1
+        batch = dims[0] if isinstance(dims[0], int) and dims[0] > 0 else 1
+        if isinstance(dims[1], int) and dims[1] < 1:
+            raise self.fail(
+                None,
+                f"the input {name!r} is {_text(dims)}: {dims[1]} channels (a channel count "
+                "must be at least 1; a corrupted file?)",
+            )
         channels = dims[1] if isinstance(dims[1], int) else self.channels_of(name)
         sizes = list(dims[2:])
         if isinstance(size, int):
@@ -483,6 +530,13 @@ class _Converter:
                     option="input",
                 )
             sizes = list(size)
+        small = [d for d in sizes if isinstance(d, int) and d < 1]
+        if small:
+            raise self.fail(
+                None,
+                f"the input {name!r} is {_text(dims)}: a size must be at least 1, not "
+                f"{small[0]}; give the sizes with --input (224, 256x128)",
+            )
         unknown = [i for i, d in enumerate(sizes) if not isinstance(d, int)]
         if unknown or not sizes:
             raise self.fail(
@@ -600,17 +654,38 @@ class _Converter:
                 "it cannot be passed over",
             )
         shape = self.shapes[data[0]]
+        if op.op in KEEPS_SHAPE:
+            self.add(op, inputs, {"type": "identity"}, shape)
+            return
         inferred = self.graph.shapes.get(op.outputs[0])
-        if inferred is not None and (
-            len(inferred) != len(shape)
-            or any(d is not None and d != s for d, s in zip(inferred[1:], shape[1:], strict=False))
+        if inferred is None:
+            raise self.fail(
+                op,
+                "convcalc does not know this operator and ONNX's shape inference does not "
+                "give its output's shape: it cannot be passed over",
+            )
+        if len(inferred) != len(shape) or any(
+            d is not None and d != s for d, s in zip(inferred[1:], shape[1:], strict=False)
         ):
             raise self.fail(
                 op,
                 f"convcalc does not know this operator and it changes the shape "
-                f"({_text(shape[1:])} to {_text(inferred[1:])}): it cannot be passed over",
+                f"({_change(shape, inferred)}): it cannot be passed over",
             )
         self.add(op, inputs, {"type": "identity"}, shape)
+
+    def kept(self, op: Op, inputs: list[str], out: _Shape, what: str) -> str:
+        """The data input of an operator passed over as nothing, which must give its
+        input's shape: ``out`` (``what`` says which operation it is)."""
+        data = self.data_inputs(op, inputs)[0]
+        shape = self.shapes[data]
+        if out != shape:
+            raise self.fail(
+                op,
+                f"{what}, which changes the shape ({_change(shape, out)}): convcalc has no "
+                "layer for that and cannot pass it over",
+            )
+        return data
 
     # -- operators --
 
@@ -663,10 +738,11 @@ class _Converter:
         weight = self.weight(op, inputs)
         bias = self.const(op, inputs, 2) is not None
         cout, per_group, *kernel = weight.dims
-        groups = int(op.attrs.get("group", 1))
         cin, sizes = shape[1], shape[2:]
+        groups = self.groups(op, cin)
         if len(kernel) != len(sizes) or not 1 <= len(kernel) <= 3:
             raise self.fail(op, f"a {len(kernel)}-D kernel on a {len(sizes)}-D input")
+        self.check_kernel(op, weight, kernel)
         if per_group * groups != cin:
             raise self.fail(
                 op,
@@ -706,12 +782,13 @@ class _Converter:
         weight = self.weight(op, inputs)
         bias = self.const(op, inputs, 2) is not None
         cin_w, per_group, *kernel = weight.dims
-        groups = int(op.attrs.get("group", 1))
         cin, sizes = shape[1], shape[2:]
+        groups = self.groups(op, cin)
         if cin_w != cin or len(kernel) != len(sizes):
             raise self.fail(
                 op, f"the weight {_text(weight.dims)} does not fit the input {_text(shape[1:])}"
             )
+        self.check_kernel(op, weight, kernel)
         dims = len(kernel)
         stride, dilation = self.sizes(op, "strides", dims), self.sizes(op, "dilations", dims)
         extra = list(op.attrs.get("output_padding") or [0] * dims)
@@ -750,6 +827,28 @@ class _Converter:
         if not bias:
             layer["bias"] = False
         self.add(op, inputs, layer, (shape[0], per_group * groups, *out))
+
+    def groups(self, op: Op, channels: int) -> int:
+        """The ``group`` attribute: at least 1, and a divisor of the input's channels."""
+        groups = op.attrs.get("group", 1)
+        if not isinstance(groups, int) or groups < 1 or channels % groups:
+            raise self.fail(
+                op,
+                f"group {groups}: a group count must be at least 1 and divide the input's "
+                f"{channels} channels",
+            )
+        return groups
+
+    def check_kernel(self, op: Op, weight: Const, kernel: Sequence[int]) -> None:
+        """``kernel_shape``, where given, must be the weight's (ONNX Runtime refuses a
+        graph where they differ; convcalc would count one of the two silently)."""
+        given = op.attrs.get("kernel_shape")
+        if given and list(given) != list(kernel):
+            raise self.fail(
+                op,
+                f"kernel_shape {_text(given)} contradicts its weight {_text(weight.dims)}, "
+                f"whose kernel is {_text(kernel)}",
+            )
 
     def sizes(self, op: Op, key: str, dims: int) -> list[int]:
         value = op.attrs.get(key) or [1] * dims
@@ -852,8 +951,8 @@ class _Converter:
             self.activation(op, inputs, "relu6")
         elif low == 0 and high is None:
             self.activation(op, inputs, "relu")
-        else:
-            self.unknown(op, inputs)
+        else:  # another clip keeps the shape: counted 0 and listed
+            self.add(op, inputs, {"type": "identity"}, self.shape_of(op, inputs))
 
     def activation(self, op: Op, inputs: list[str], fn: str) -> None:
         shape = self.shape_of(op, inputs)
@@ -923,10 +1022,19 @@ class _Converter:
             axes = list(given.values or ())
         rank = len(shape)
         spatial = set(range(2, rank))
-        if axes is None or {a % rank for a in axes} != spatial or not spatial:
-            self.unknown(op, inputs)
-            return
         keep = bool(op.attrs.get("keepdims", 1))
+        if not axes and op.attrs.get("noop_with_empty_axes", 0):
+            axes = []
+        elif not axes:
+            axes = list(range(rank))  # ONNX's default: every axis
+        if {a % rank for a in axes} != spatial or not spatial:
+            reduced = {a % rank for a in axes}
+            out = tuple(
+                1 if i in reduced else d for i, d in enumerate(shape) if keep or i not in reduced
+            )
+            self.kept(op, inputs, out, f"it reduces over axes {sorted(reduced)}")
+            self.add(op, inputs, {"type": "identity"}, shape)  # counted 0 and listed
+            return
         layer = {"type": "pool", "kind": kind, "global": True}
         if keep:
             self.add(op, inputs, layer, (*shape[:2], *(1 for _ in shape[2:])))
@@ -1054,6 +1162,16 @@ class _Converter:
         if len(data) != 1:
             raise self.fail(op, "no data input")
         others = [self.consts[i] for i in inputs if i and i in self.consts]
+        shape = self.shapes[data[0]]
+        wide: _Shape | None = shape
+        for other in others:
+            wide = _numpy_broadcast(wide, other.dims) if wide is not None else None
+        if wide is None:
+            shapes = [shape, *(c.dims for c in others)]
+            raise self.fail(op, f"{op.op} of tensors shaped {', '.join(_text(s) for s in shapes)}")
+        if others:
+            constant = _text(others[0].dims) or "()"
+            self.kept(op, inputs, wide, f"it broadcasts the map with a constant shaped {constant}")
         if all(c.size <= 1 for c in others):
             # A scalar: no weights and no MACs in convcalc's convention, as an activation.
             self.alias[op.outputs[0]] = data[0]
@@ -1068,6 +1186,23 @@ class _Converter:
         )
 
     op_Add = op_Sub = op_Mul = op_Div = op_Sum = elementwise
+
+    def op_Expand(self, op: Op, inputs: list[str]) -> None:
+        """Broadcasting to a shape: nothing where it gives the input's shape, and
+        refused where it copies the tensor (no layer of convcalc's does)."""
+        shape = self.shape_of(op, inputs)
+        target = self.const(op, inputs, 1, values=True)
+        if target is None or target.values is None:
+            raise self.fail(op, "no target shape")
+        dims = tuple(int(v) for v in target.values)
+        out = _numpy_broadcast(shape, dims)
+        if out is None:
+            raise self.fail(
+                op,
+                f"cannot expand {_text(shape)} to {_text(dims)}: broadcasting stretches "
+                "only sizes of 1",
+            )
+        self.alias[op.outputs[0]] = self.kept(op, inputs, out, "it repeats the tensor")
 
     def op_Concat(self, op: Op, inputs: list[str]) -> None:
         data = self.data_inputs(op, inputs)
@@ -1157,6 +1292,33 @@ def _broadcast(shapes: Sequence[_Shape]) -> _Shape | None:
             return None
         out.append(wide.pop() if wide else 1)
     return tuple(out)
+
+
+def _numpy_broadcast(shape: Sequence[int], other: Sequence[int]) -> _Shape | None:
+    """The shape of ``shape`` broadcast with ``other`` by numpy's rule (sizes aligned
+    from the right, each pair equal or one of them 1), or None where they do not.
+
+    >>> _numpy_broadcast((1, 3, 8, 8), (3, 1, 1)), _numpy_broadcast((1, 3, 8, 8), (16, 16))
+    ((1, 3, 8, 8), None)
+    """
+    if any(d < 0 for d in other):
+        return None
+    rank = max(len(shape), len(other))
+    a = (1,) * (rank - len(shape)) + tuple(shape)
+    b = (1,) * (rank - len(other)) + tuple(other)
+    out = []
+    for m, n in zip(a, b, strict=True):
+        if m != n and 1 not in (m, n):
+            return None
+        out.append(n if m == 1 else m)
+    return tuple(out)
+
+
+def _change(shape: Sequence[Any], out: Sequence[Any]) -> str:
+    """``3×8×8 to 3×16×16``: two shapes without the batch, unless that is what differs."""
+    if len(shape) == len(out) and shape[:1] == out[:1]:
+        return f"{_text(shape[1:])} to {_text(out[1:])}"
+    return f"{_text(shape)} to {_text(out)}"
 
 
 def _text(dims: Iterable[Any]) -> str:
@@ -1672,7 +1834,7 @@ class _Structure:
             if not users:
                 raise self.fail(self.producer.get(tensor), "its output leads nowhere")
             node = users[0]
-            if len(users) == 1 and node.role == "layer":
+            if len(users) == 1 and node.role in ("layer", "elementwise"):
                 layers.extend(_layers_of(node))
                 tensor = node.outputs[0]
             elif len(users) == 1 and node.role == "split":
