@@ -85,6 +85,7 @@ def fit_cmd(
     """
     from ..model.fit import Budget
 
+    _refuse_what_does_not_apply(model_spec is not None)
     if max_params is None and max_macs is None:
         raise click.UsageError("give a budget: --max-params, --max-macs or both")
     budget = Budget(max_params=max_params, max_macs=max_macs)
@@ -159,6 +160,71 @@ def fit_cmd(
         out.emit(tables, data)
     if all(found is None for _, found in fits):
         raise CheckFailed("nothing fits the budget, not even cout = 1")
+
+
+_LAYER_ONLY = (
+    "cin",
+    "kernel",
+    "groups",
+    "bias",
+    "bn",
+    "dims",
+    "dtype",
+    "stride",
+    "padding",
+    "dilation",
+)
+"""fit's options that describe the layer fitted: a network's layers are its spec's (and
+``fit --model`` shows no memory, which is all ``--dtype`` changes)."""
+
+
+def _refuse_what_does_not_apply(network: bool) -> None:
+    """A usage error naming the first option given on the command line that does not
+    apply to the fit asked for (a layer's, or with --model a network's), and what to
+    give instead: fit would otherwise answer another question without saying so."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+
+    if network:
+        if given("variant"):
+            raise click.BadParameter(
+                "a VARIANT fits a layer's cout; --model fits a network's width: give one or "
+                "the other",
+                param_hint="'VARIANT'",
+            )
+        if given("input"):
+            # As model refuses it for a spec: a network's input size is --resolution.
+            raise click.BadParameter(
+                "--input is a layer's input size: give a network's with --resolution",
+                param_hint="'--input'",
+            )
+        for param in ctx.command.params:
+            if param.name in _LAYER_ONLY and given(param.name):
+                raise click.BadParameter(
+                    "describes a layer, and --model fits a network (its layers are its "
+                    "spec's): leave it out, or drop --model",
+                    param_hint=" / ".join(f"'{flag}'" for flag in _flags(param)),
+                )
+        return
+    if given("resolution"):
+        raise click.BadParameter(
+            "--resolution is a network's input size (with --model): give a layer's with --input",
+            param_hint="'--resolution'",
+        )
+    if given("spec_format"):
+        raise click.BadParameter(
+            "--spec-format says how --model's spec is written: give --model, or leave it out",
+            param_hint="'--spec-format'",
+        )
+
+
+def _flags(param: click.Parameter) -> list[str]:
+    """An option's spellings, as Click names it in an error (``-k``, ``--kernel``)."""
+    return [*param.opts, *param.secondary_opts]
 
 
 def _fit_width(

@@ -1,0 +1,66 @@
+"""The reviewer's findings on fit and on options that mean nothing in context: each
+option given where it does not apply is refused with one line naming it (exit 2)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ok, run
+
+
+def one_error(args: list[str], named: str) -> str:
+    """The one stderr line of a usage error (exit 2) that names ``named``."""
+    result = run(*args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert named in result.stderr
+    return result.stderr
+
+
+# --- 1. fit refuses the options of the other kind of fit ---------------------------------
+
+BUDGET = ["--max-macs", "100M", "-q"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "named", "instead"),
+    [
+        (["--input", "160"], "'--input'", "--resolution"),
+        (["--cin", "64"], "'--cin'", "drop --model"),
+        (["-k", "5"], "'--kernel'", "drop --model"),
+        (["-g", "2"], "'--groups'", "drop --model"),
+        (["--no-bias"], "'--no-bias'", "drop --model"),
+        (["--bn"], "'--bn'", "drop --model"),
+        (["--dims", "1"], "'--dims'", "drop --model"),
+        (["--dtype", "fp16"], "'--dtype'", "drop --model"),
+        (["-s", "2"], "'--stride'", "drop --model"),
+        (["-p", "0"], "'--padding'", "drop --model"),
+        (["-d", "2"], "'--dilation'", "drop --model"),
+    ],
+)
+def test_fit_model_refuses_layer_options(extra: list[str], named: str, instead: str) -> None:
+    line = one_error(["fit", "--model", "mobilenet_v1", *extra, *BUDGET], named)
+    assert instead in line
+
+
+def test_fit_model_refuses_a_variant() -> None:
+    one_error(["fit", "separable", "--model", "mobilenet_v1", *BUDGET], "VARIANT")
+
+
+def test_fit_model_takes_resolution_and_batch() -> None:
+    # MobileNetV1 at 160: the same network as at 224, on (160/224)² of the pixels.
+    at_160 = ok("fit", "--model", "mobilenet_v1", "--resolution", "160", *BUDGET).stdout
+    at_224 = ok("fit", "--model", "mobilenet_v1", *BUDGET).stdout
+    assert float(at_160) > float(at_224)
+    assert ok("fit", "--model", "mobilenet_v1", "--batch", "1", *BUDGET).stdout == at_224
+
+
+@pytest.mark.parametrize(
+    ("extra", "named", "instead"),
+    [
+        (["--resolution", "3"], "'--resolution'", "--input"),
+        (["--spec-format", "toml"], "'--spec-format'", "--model"),
+    ],
+)
+def test_fit_layer_refuses_network_options(extra: list[str], named: str, instead: str) -> None:
+    args = ["fit", "standard", "--cin", "64", "--input", "56", "--max-macs", "1M", *extra]
+    assert instead in one_error(args, named)
