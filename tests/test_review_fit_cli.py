@@ -64,3 +64,24 @@ def test_fit_model_takes_resolution_and_batch() -> None:
 def test_fit_layer_refuses_network_options(extra: list[str], named: str, instead: str) -> None:
     args = ["fit", "standard", "--cin", "64", "--input", "56", "--max-macs", "1M", *extra]
     assert instead in one_error(args, named)
+
+
+# --- 2. fit takes groups where the variant commands do ------------------------------------
+
+
+def test_fit_pointwise_grows_by_whole_groups() -> None:
+    # (64/4 + 1) × cout <= 10,000 gives cout <= 588.2; 588 = 4 × 147 groups' worth.
+    result = ok("fit", "pointwise", "--cin", "64", "-g", "4", "--max-params", "10k", "-q")
+    assert result.stdout == "588\n"
+    assert ok("pointwise", "--cin", "64", "--cout", "588", "-g", "4", "-q").stdout == "9996\n"
+
+
+def test_fit_every_variant_with_groups_fits_the_grouped_ones() -> None:
+    # standard: (64/4 × 9 + 1) × cout = 145 × cout <= 10,000: 68.9, so 68 (4 × 17).
+    result = ok("fit", "--cin", "64", "-g", "4", "--max-params", "10k", "-q")
+    assert result.stdout == "standard 68\npointwise 588\n"
+
+
+def test_fit_refuses_groups_for_a_variant_without_them() -> None:
+    line = one_error(["fit", "lite", "--cin", "64", "-g", "4", "--max-params", "10k"], "groups")
+    assert "standard and pointwise" in line

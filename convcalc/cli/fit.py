@@ -34,7 +34,10 @@ Examples:
 )
 @schema_option(OPTIONS["cin"], required=False, help="Input channels (for a layer).")
 @schema_options("kernel")
-@schema_option(OPTIONS["groups"], help="Channel groups (standard).")
+@schema_option(
+    OPTIONS["groups"],
+    help="Channel groups (standard, pointwise); without VARIANT, only those two are fitted.",
+)
 @schema_options("bias", "bn", "input", "dims", "batch", "dtype", "stride", "padding", "dilation")
 @click.option(
     "--model",
@@ -120,21 +123,25 @@ def fit_cmd(
         "batch": batch,
         "dtype": dtype,
     }
+    # Groups where the variant commands take them (standard, pointwise): without a
+    # VARIANT, -g fits those alone rather than the others ungrouped without a word.
+    grouped = OPTIONS["groups"].variants
+    if name and groups != 1 and name not in grouped:
+        raise click.BadParameter(
+            f"groups apply to {' and '.join(grouped)} convolutions, not {name}: "
+            f"name one of them, or leave -g out",
+            param_hint=hint("groups"),
+        )
+    every = [v for v in VARIANTS if groups == 1 or v in grouped]
     fits = []
     try:
-        for each in [name] if name else VARIANTS:
+        for each in [name] if name else every:
             taken = {option.name for option in options_for(each)}
             options = dict(layer)
             if "kernel" in taken:  # with a kernel come padding and dilation
                 options.update(k=kernel, padding=padding, dilation=dilation)
-            # Only a standard layer grows by whole groups.
-            if each == "standard":
+            if "groups" in taken:  # a grouped layer grows by whole groups
                 options["groups"] = groups
-            elif groups != 1 and name:
-                raise click.BadParameter(
-                    f"groups apply to a standard convolution, not {each}",
-                    param_hint=hint("groups"),
-                )
             fits.append((each, largest_cout(each, budget, **options)))
     except ConvCalcError as error:
         fail(error)
