@@ -85,3 +85,44 @@ def test_fit_every_variant_with_groups_fits_the_grouped_ones() -> None:
 def test_fit_refuses_groups_for_a_variant_without_them() -> None:
     line = one_error(["fit", "lite", "--cin", "64", "-g", "4", "--max-params", "10k"], "groups")
     assert "standard and pointwise" in line
+
+
+# --- 3. options that mean nothing in context are refused ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["standard", "--cin", "64", "--cout", "128", "--frozen"], "'--frozen'"),
+        (["standard", "--cin", "64", "--cout", "128", "--optimizer", "adam", "-q"], "'--optimizer'"),
+        (["separable", "--cin", "64", "--cout", "128", "--frozen", "-q"], "'--frozen'"),
+        (["model", "mobilenet_v1", "--optimizer", "adam", "-q"], "'--optimizer'"),
+    ],
+)
+def test_training_options_need_training(args: list[str], named: str) -> None:
+    assert "--training" in one_error(args, named)
+    ok(*args, "--training")
+
+
+def test_model_strict_is_for_onnx_files() -> None:
+    assert "ONNX" in one_error(["model", "mobilenet_v1", "--strict", "-q"], "'--strict'")
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["model", "mobilenet_v1", "--list"], "'SPEC'"),
+        (["model", "--list", "-q"], "'--quiet'"),
+        (["model", "--list", "--batch", "2"], "'--batch'"),
+        (["model", "mobilenet_v1", "--show", "--width", "0.5"], "'--width'"),
+        (["model", "mobilenet_v1", "--show", "-q"], "'--quiet'"),
+        (["model", "mobilenet_v1", "--show", "--format", "json"], "'--format'"),
+    ],
+)
+def test_model_list_and_show_take_only_their_own_options(args: list[str], named: str) -> None:
+    one_error(args, named)
+
+
+def test_model_list_and_show_keep_their_output_options() -> None:
+    assert '"presets"' in ok("model", "--list", "--format", "json", "--units", "exact").stdout
+    assert ok("model", "mobilenet_v1", "--show", "-o", "-").stdout.startswith("#")

@@ -10,7 +10,14 @@ from ..model.core import ConvCalcError
 from ..model.names import ALIASES, VARIANTS, canonical
 from ..model.schema import OPTIONS, options_for
 from .errors import CheckFailed, fail, hint
-from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_option, schema_options
+from .options import (
+    CONTEXT_SETTINGS,
+    implied_dims,
+    output_options,
+    refuse_given,
+    schema_option,
+    schema_options,
+)
 from .output import Output, input_of
 from .specs import SPEC_FORMAT_OPTION, complete_spec, network_step, read_spec, spec_name
 from .types import COUNT, SIZE, Size
@@ -189,49 +196,30 @@ def _refuse_what_does_not_apply(network: bool) -> None:
     """A usage error naming the first option given on the command line that does not
     apply to the fit asked for (a layer's, or with --model a network's), and what to
     give instead: fit would otherwise answer another question without saying so."""
-    from click.core import ParameterSource
-
-    ctx = click.get_current_context()
-
-    def given(name: str) -> bool:
-        return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
-
     if network:
-        if given("variant"):
-            raise click.BadParameter(
-                "a VARIANT fits a layer's cout; --model fits a network's width: give one or "
-                "the other",
-                param_hint="'VARIANT'",
-            )
-        if given("input"):
-            # As model refuses it for a spec: a network's input size is --resolution.
-            raise click.BadParameter(
-                "--input is a layer's input size: give a network's with --resolution",
-                param_hint="'--input'",
-            )
-        for param in ctx.command.params:
-            if param.name in _LAYER_ONLY and given(param.name):
-                raise click.BadParameter(
-                    "describes a layer, and --model fits a network (its layers are its "
-                    "spec's): leave it out, or drop --model",
-                    param_hint=" / ".join(f"'{flag}'" for flag in _flags(param)),
-                )
+        refuse_given(
+            ("variant",),
+            "a VARIANT fits a layer's cout; --model fits a network's width: give one or the "
+            "other",
+        )
+        # As model refuses it for a spec: a network's input size is --resolution.
+        refuse_given(
+            ("input",), "--input is a layer's input size: give a network's with --resolution"
+        )
+        refuse_given(
+            _LAYER_ONLY,
+            "describes a layer, and --model fits a network (its layers are its spec's): "
+            "leave it out, or drop --model",
+        )
         return
-    if given("resolution"):
-        raise click.BadParameter(
-            "--resolution is a network's input size (with --model): give a layer's with --input",
-            param_hint="'--resolution'",
-        )
-    if given("spec_format"):
-        raise click.BadParameter(
-            "--spec-format says how --model's spec is written: give --model, or leave it out",
-            param_hint="'--spec-format'",
-        )
-
-
-def _flags(param: click.Parameter) -> list[str]:
-    """An option's spellings, as Click names it in an error (``-k``, ``--kernel``)."""
-    return [*param.opts, *param.secondary_opts]
+    refuse_given(
+        ("resolution",),
+        "--resolution is a network's input size (with --model): give a layer's with --input",
+    )
+    refuse_given(
+        ("spec_format",),
+        "--spec-format says how --model's spec is written: give --model, or leave it out",
+    )
 
 
 def _fit_width(
