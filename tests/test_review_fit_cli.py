@@ -94,7 +94,7 @@ def test_fit_refuses_groups_for_a_variant_without_them() -> None:
     ("args", "named"),
     [
         (["standard", "--cin", "64", "--cout", "128", "--frozen"], "'--frozen'"),
-        (["standard", "--cin", "64", "--cout", "128", "--optimizer", "adam", "-q"], "'--optimizer'"),
+        (["standard", "--cin", "64", "--cout", "8", "--optimizer", "adam", "-q"], "'--optimizer'"),
         (["separable", "--cin", "64", "--cout", "128", "--frozen", "-q"], "'--frozen'"),
         (["model", "mobilenet_v1", "--optimizer", "adam", "-q"], "'--optimizer'"),
     ],

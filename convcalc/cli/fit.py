@@ -199,8 +199,7 @@ def _refuse_what_does_not_apply(network: bool) -> None:
     if network:
         refuse_given(
             ("variant",),
-            "a VARIANT fits a layer's cout; --model fits a network's width: give one or the "
-            "other",
+            "a VARIANT fits a layer's cout; --model fits a network's width: give one or the other",
         )
         # As model refuses it for a spec: a network's input size is --resolution.
         refuse_given(
