@@ -126,3 +126,20 @@ def test_model_list_and_show_take_only_their_own_options(args: list[str], named:
 def test_model_list_and_show_keep_their_output_options() -> None:
     assert '"presets"' in ok("model", "--list", "--format", "json", "--units", "exact").stdout
     assert ok("model", "mobilenet_v1", "--show", "-o", "-").stdout.startswith("#")
+
+
+# --- 4. every usage error of a command starts with its name -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "prefix"),
+    [
+        (["standard", "--cin", "64", "--cout", "128", "-k"], "convcalc standard: error: "),
+        (["mobilenet", "--cin", "64", "--cout", "128", "-k"], "convcalc mobilenet: error: "),
+        (["fit", "--cin"], "convcalc fit: error: "),
+        (["model", "mobilenet_v1", "--width"], "convcalc model: error: "),
+        (["standard", "--cin", "64", "--cout", "128", "--bias=3"], "convcalc standard: error: "),
+    ],
+)
+def test_a_parser_error_names_the_command(args: list[str], prefix: str) -> None:
+    assert one_error(args, "'-").startswith(prefix)
