@@ -143,3 +143,20 @@ def test_model_list_and_show_keep_their_output_options() -> None:
 )
 def test_a_parser_error_names_the_command(args: list[str], prefix: str) -> None:
     assert one_error(args, "'-").startswith(prefix)
+
+
+# --- 5. fit -q prints 0 where nothing fits, for a layer and for a network -----------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fit", "standard", "--cin", "64", "--max-params", "1", "-q"],
+        # MobileNetV1 at the narrowest width still has its classifier: far over 1 parameter.
+        ["fit", "--model", "mobilenet_v1", "--max-params", "1", "-q"],
+    ],
+)
+def test_fit_quiet_prints_0_when_nothing_fits(args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_code == 1 and result.stdout == "0\n"
+    assert result.stderr.startswith("convcalc: check failed:") and result.stderr.count("\n") == 1

@@ -60,7 +60,7 @@ Examples:
 @schema_options("convention")
 @output_options(
     "Print only the answer: the largest cout (a line per variant without VARIANT), "
-    "or the width with --model."
+    "or the width with --model; 0 where nothing fits (exit 1 if nothing does)."
 )
 def fit_cmd(
     variant: str | None,
@@ -251,6 +251,8 @@ def _fit_width(
     key = channel_key(spec_data)
     found = network_step(source, lambda: largest_width(build, budget, key=key))
     if found is None:
+        if out.quiet:  # 0 as for a layer: no width (or cout) is 0, and a line is kept
+            out.write("0\n")
         raise CheckFailed(
             f"{source}: no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "
             "fits the budget"
