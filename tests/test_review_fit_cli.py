@@ -160,3 +160,28 @@ def test_fit_quiet_prints_0_when_nothing_fits(args: list[str]) -> None:
     result = run(*args)
     assert result.exit_code == 1 and result.stdout == "0\n"
     assert result.stderr.startswith("convcalc: check failed:") and result.stderr.count("\n") == 1
+
+
+# --- 6. wording: what is wrong and what is allowed ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--input", "56x56", "input"),
+        ("-k", "3x3", "kernel"),
+        ("-s", "2x2", "stride"),
+        ("-p", "1x1", "padding"),
+    ],
+)
+def test_sizes_of_another_rank_say_what_is_allowed(option: str, value: str, named: str) -> None:
+    args = ["standard", "--cin", "64", "--cout", "128", "--dims", "1", option, value]
+    line = one_error(args, named)
+    assert f"{named} has 2 sizes but the convolution is 1D: give one size, " in line
+    assert "2D (dims 2)" in line
+    assert "or 1" not in line
+
+
+def test_three_sizes_for_a_2d_convolution_say_what_is_allowed() -> None:
+    line = one_error(["standard", "--cin", "8", "--cout", "8", "--dims", "2", "-k", "3x3x3"], "3")
+    assert "give one size or 2, or make the convolution 3D (dims 3)" in line
