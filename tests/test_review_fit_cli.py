@@ -3,6 +3,8 @@ option given where it does not apply is refused with one line naming it (exit 2)
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import ok, run
 
@@ -185,3 +187,14 @@ def test_sizes_of_another_rank_say_what_is_allowed(option: str, value: str, name
 def test_three_sizes_for_a_2d_convolution_say_what_is_allowed() -> None:
     line = one_error(["standard", "--cin", "8", "--cout", "8", "--dims", "2", "-k", "3x3x3"], "3")
     assert "give one size or 2, or make the convolution 3D (dims 3)" in line
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [("cin", True, "cin: true is not"), ("k", [True], "k: [true] is not"), ("bias", [1], "[1]")],
+)
+def test_batch_errors_spell_values_as_json_does(key: str, value: object, said: str) -> None:
+    record = {"variant": "standard", "cin": 8, "cout": 8, key: value}
+    result = run("batch", stdin=json.dumps(record) + "\n")
+    error = json.loads(result.stdout)["error"]
+    assert said in error and "True" not in error
