@@ -87,7 +87,6 @@ class LazyGroup(click.Group):
             command = self.get_command(ctx, name) if error.ctx is None and name else None
             if command is not None:
                 error.ctx = click.Context(command, info_name=name, parent=ctx)
-                error.cmd = command
             raise
 
     def resolve_command(

@@ -89,8 +89,9 @@ def fit_cmd(
     The budget is parameters and/or MACs. For a layer: the largest cout of
     VARIANT (or of every variant) with the other parts fixed; a depthwise
     layer grows by its multiplier, a grouped one by whole groups. With
-    --model: the largest width multiplier α, in steps of 0.001. Exits 1 when
-    nothing fits. The budget is in MACs whatever --convention says; the
+    --model: the largest width multiplier α, in steps of 0.001, at
+    --resolution (a layer's options, --input among them, are refused there).
+    Exits 1 when nothing fits. The budget is in MACs whatever --convention says; the
     convention adds the answer's compute as it states it.
     """
     from ..model.fit import Budget
