@@ -79,6 +79,15 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             raise Interrupted() from None
+        except click.UsageError as error:
+            # Click's parser makes some errors without a context (an option's value
+            # missing: `-k` last): name the command they came from, as every other
+            # usage error of it is named.
+            name = ctx.invoked_subcommand
+            command = self.get_command(ctx, name) if error.ctx is None and name else None
+            if command is not None:
+                error.ctx = click.Context(command, info_name=name, parent=ctx)
+            raise
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

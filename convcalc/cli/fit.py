@@ -10,7 +10,14 @@ from ..model.core import ConvCalcError
 from ..model.names import ALIASES, VARIANTS, canonical
 from ..model.schema import OPTIONS, options_for
 from .errors import CheckFailed, fail, hint
-from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_option, schema_options
+from .options import (
+    CONTEXT_SETTINGS,
+    implied_dims,
+    output_options,
+    refuse_given,
+    schema_option,
+    schema_options,
+)
 from .output import Output, input_of
 from .specs import SPEC_FORMAT_OPTION, complete_spec, network_step, read_spec, spec_name
 from .types import COUNT, SIZE, Size
@@ -34,7 +41,10 @@ Examples:
 )
 @schema_option(OPTIONS["cin"], required=False, help="Input channels (for a layer).")
 @schema_options("kernel")
-@schema_option(OPTIONS["groups"], help="Channel groups (standard).")
+@schema_option(
+    OPTIONS["groups"],
+    help="Channel groups (standard, pointwise); without VARIANT, only those two are fitted.",
+)
 @schema_options("bias", "bn", "input", "dims", "batch", "dtype", "stride", "padding", "dilation")
 @click.option(
     "--model",
@@ -50,7 +60,7 @@ Examples:
 @schema_options("convention")
 @output_options(
     "Print only the answer: the largest cout (a line per variant without VARIANT), "
-    "or the width with --model."
+    "or the width with --model; 0 where nothing fits (exit 1 if nothing does)."
 )
 def fit_cmd(
     variant: str | None,
@@ -79,12 +89,14 @@ def fit_cmd(
     The budget is parameters and/or MACs. For a layer: the largest cout of
     VARIANT (or of every variant) with the other parts fixed; a depthwise
     layer grows by its multiplier, a grouped one by whole groups. With
-    --model: the largest width multiplier α, in steps of 0.001. Exits 1 when
-    nothing fits. The budget is in MACs whatever --convention says; the
+    --model: the largest width multiplier α, in steps of 0.001, at
+    --resolution (a layer's options, --input among them, are refused there).
+    Exits 1 when nothing fits. The budget is in MACs whatever --convention says; the
     convention adds the answer's compute as it states it.
     """
     from ..model.fit import Budget
 
+    _refuse_what_does_not_apply(model_spec is not None)
     if max_params is None and max_macs is None:
         raise click.UsageError("give a budget: --max-params, --max-macs or both")
     budget = Budget(max_params=max_params, max_macs=max_macs)
@@ -119,21 +131,25 @@ def fit_cmd(
         "batch": batch,
         "dtype": dtype,
     }
+    # Groups where the variant commands take them (standard, pointwise): without a
+    # VARIANT, -g fits those alone rather than the others ungrouped without a word.
+    grouped = OPTIONS["groups"].variants
+    if name and groups != 1 and name not in grouped:
+        raise click.BadParameter(
+            f"groups apply to {' and '.join(grouped)} convolutions, not {name}: "
+            f"name one of them, or leave -g out",
+            param_hint=hint("groups"),
+        )
+    every = [v for v in VARIANTS if groups == 1 or v in grouped]
     fits = []
     try:
-        for each in [name] if name else VARIANTS:
+        for each in [name] if name else every:
             taken = {option.name for option in options_for(each)}
             options = dict(layer)
             if "kernel" in taken:  # with a kernel come padding and dilation
                 options.update(k=kernel, padding=padding, dilation=dilation)
-            # Only a standard layer grows by whole groups.
-            if each == "standard":
+            if "groups" in taken:  # a grouped layer grows by whole groups
                 options["groups"] = groups
-            elif groups != 1 and name:
-                raise click.BadParameter(
-                    f"groups apply to a standard convolution, not {each}",
-                    param_hint=hint("groups"),
-                )
             fits.append((each, largest_cout(each, budget, **options)))
     except ConvCalcError as error:
         fail(error)
@@ -159,6 +175,51 @@ def fit_cmd(
         out.emit(tables, data)
     if all(found is None for _, found in fits):
         raise CheckFailed("nothing fits the budget, not even cout = 1")
+
+
+_LAYER_ONLY = (
+    "cin",
+    "kernel",
+    "groups",
+    "bias",
+    "bn",
+    "dims",
+    "dtype",
+    "stride",
+    "padding",
+    "dilation",
+)
+"""fit's options that describe the layer fitted: a network's layers are its spec's (and
+``fit --model`` shows no memory, which is all ``--dtype`` changes)."""
+
+
+def _refuse_what_does_not_apply(network: bool) -> None:
+    """A usage error naming the first option given on the command line that does not
+    apply to the fit asked for (a layer's, or with --model a network's), and what to
+    give instead: fit would otherwise answer another question without saying so."""
+    if network:
+        refuse_given(
+            ("variant",),
+            "a VARIANT fits a layer's cout; --model fits a network's width: give one or the other",
+        )
+        # As model refuses it for a spec: a network's input size is --resolution.
+        refuse_given(
+            ("input",), "--input is a layer's input size: give a network's with --resolution"
+        )
+        refuse_given(
+            _LAYER_ONLY,
+            "describes a layer, and --model fits a network (its layers are its spec's): "
+            "leave it out, or drop --model",
+        )
+        return
+    refuse_given(
+        ("resolution",),
+        "--resolution is a network's input size (with --model): give a layer's with --input",
+    )
+    refuse_given(
+        ("spec_format",),
+        "--spec-format says how --model's spec is written: give --model, or leave it out",
+    )
 
 
 def _fit_width(
@@ -191,6 +252,8 @@ def _fit_width(
     key = channel_key(spec_data)
     found = network_step(source, lambda: largest_width(build, budget, key=key))
     if found is None:
+        if out.quiet:  # 0 as for a layer: no width (or cout) is 0, and a line is kept
+            out.write("0\n")
         raise CheckFailed(
             f"{source}: no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "
             "fits the budget"

@@ -15,6 +15,8 @@ from .options import (
     CONTEXT_SETTINGS,
     network_check_options,
     output_options,
+    refuse_given,
+    refuse_without_training,
     schema_option,
     schema_options,
 )
@@ -135,11 +137,24 @@ def model_cmd(
 
     out = out.reading(input_of(spec))
     if list_presets:
+        refuse_given(("spec",), "--list lists every preset: give a SPEC or --list, not both")
+        refuse_given(
+            None,
+            "does not apply to --list, which lists the presets: leave it out",
+            allowed=("list_presets", "format", "path", "wide", "units"),
+        )
         _list_presets(out)
         return
     if show:
+        refuse_given(
+            None,
+            "does not change what --show prints (the preset's file as it is): leave it "
+            "out, or drop --show",
+            allowed=("show", "spec", "path"),
+        )
         _show_preset(spec, out)
         return
+    refuse_without_training(training)
     if spec is None:
         raise click.UsageError(f"give a spec file or a preset ({', '.join(PRESETS)}), or --list")
     variant = canonical(as_variant) if as_variant else None
@@ -159,6 +174,7 @@ def model_cmd(
             param_hint="'--input'",
         )
     else:
+        refuse_given(("strict",), "applies to an ONNX file (FILE.onnx): leave it out for a spec")
         data = read_spec(spec, fmt=spec_format)
     spec_data, preset_width = data
     alpha = width if width is not None else preset_width

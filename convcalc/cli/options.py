@@ -33,11 +33,14 @@ __all__ = [
     "Later",
     "NamedOptionsCommand",
     "check_options",
+    "flags_of",
     "help_option",
     "network_check_options",
     "implied_dims",
     "layer_options",
     "output_options",
+    "refuse_given",
+    "refuse_without_training",
     "schema_option",
     "schema_options",
 ]
@@ -398,6 +401,37 @@ def _checks(macs_help: str) -> Callable[[F], F]:
             _option("--max-macs", "max_macs", type=COUNT, metavar="N", help=macs_help),
         ],
     )
+
+
+def flags_of(param: click.Parameter) -> str:
+    """An option's spellings as an error names them (``'--bias' / '--no-bias'``)."""
+    return " / ".join(f"'{flag}'" for flag in (*param.opts, *param.secondary_opts))
+
+
+def refuse_given(names: Sequence[str] | None, why: str, *, allowed: Sequence[str] = ()) -> None:
+    """A usage error (exit 2) naming the first of the running command's parameters in
+    ``names`` (by their Python names; None: every one not in ``allowed``) that the
+    command line gives, saying ``why`` it does not apply: an option that would be
+    ignored is refused, as ``--output-padding`` without ``--transposed`` is."""
+    ctx = click.get_current_context()
+    # By name: asking a DeferredOption for anything else makes it (0.15 M instructions).
+    for name in ctx.params if names is None else names:
+        if name in allowed or ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+            continue
+        param = next(p for p in ctx.command.params if p.name == name)
+        if isinstance(param, click.Argument):
+            raise click.BadParameter(why, ctx, param_hint=f"'{param.human_readable_name}'")
+        raise click.BadParameter(why, ctx, param_hint=flags_of(param))
+
+
+def refuse_without_training(training: bool) -> None:
+    """``--frozen`` and ``--optimizer`` say how a training step is counted: without
+    ``--training`` there is none, and each is refused."""
+    if not training:
+        refuse_given(
+            ("frozen", "optimizer"),
+            "applies to a training step: add --training, or leave it out",
+        )
 
 
 check_options = _checks("Exit 1 if the MACs are over N (needs --input).")

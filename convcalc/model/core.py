@@ -51,6 +51,14 @@ PaddingArg = int | tuple[int, ...] | list[int] | str | None
 ConvKind = Literal["standard", "depthwise", "pointwise"]
 
 
+def _rank_mismatch(what: str, given: int, dims: int) -> str:
+    """The message for ``given`` sizes of a ``dims``-D convolution: what is wrong, and
+    what is allowed (one size, one per dimension, or the rank the sizes ask for)."""
+    allowed = "one size" if dims == 1 else f"one size or {dims}"
+    other = f", or make the convolution {given}D (dims {given})" if 1 <= given <= 3 else ""
+    return f"{what} has {given} sizes but the convolution is {dims}D: give {allowed}{other}"
+
+
 def _sizes(value: SizeArg, dims: int, what: str, *, minimum: int = 1) -> tuple[int, ...]:
     """One size per spatial dimension: an int is repeated, a sequence is checked."""
     sizes = (value,) * dims if type(value) is int else tuple(value)  # type: ignore[arg-type]
@@ -63,11 +71,7 @@ def _sizes(value: SizeArg, dims: int, what: str, *, minimum: int = 1) -> tuple[i
         else:
             return sizes
     if len(sizes) != dims:
-        raise ConvCalcError(
-            f"{what} has {len(sizes)} sizes but the convolution is {dims}D: "
-            f"give one size or {dims}",
-            option=what,
-        )
+        raise ConvCalcError(_rank_mismatch(what, len(sizes), dims), option=what)
     for size in sizes:
         # type() rather than isinstance(): True is not a size.
         if type(size) is not int:
@@ -555,9 +559,7 @@ def _kernel(k: SizeArg, dims: int | None) -> tuple[int, ...]:
         return _sizes(k, dims or 2, "kernel")
     kernel = tuple(k)
     if dims is not None and len(kernel) != dims:
-        raise ConvCalcError(
-            f"kernel has {len(kernel)} sizes but the convolution is {dims}D", option="kernel"
-        )
+        raise ConvCalcError(_rank_mismatch("kernel", len(kernel), dims), option="kernel")
     return _sizes(kernel, len(kernel), "kernel")
 
 

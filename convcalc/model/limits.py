@@ -90,13 +90,28 @@ _DECIMAL = r"\s*([0-9]*)(?:\.([0-9]*))?\s*"
 def shown(value: object, limit: int = 24) -> str:
     """``value`` as a message quotes it, cut short if long: an error stays one short line.
 
-    >>> shown("3x5"), shown("9" * 30)
-    ("'3x5'", "'99999999999999999999'… (30 characters)")
+    A value read from JSON or TOML (true, null, a list) is written as there, not in
+    Python's spelling (True, None).
+
+    >>> shown("3x5"), shown("9" * 30), shown([True, None])
+    ("'3x5'", "'99999999999999999999'… (30 characters)", '[true, null]')
     """
-    text = value if isinstance(value, str) else repr(value)
+    text = value if isinstance(value, str) else _as_written(value)
     if len(text) <= limit:
-        return repr(value)
+        return repr(value) if isinstance(value, str) else text
     return f"{text[:20]!r}… ({len(text):,} characters)"
+
+
+def _as_written(value: object) -> str:
+    """A value as JSON writes it (true, null, [1, 2]); else as Python does."""
+    if value is None or isinstance(value, bool | list | dict):
+        import json  # only for an error
+
+        try:
+            return json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            pass
+    return repr(value)
 
 
 def over_limit(text: str) -> str | None:

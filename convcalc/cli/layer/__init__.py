@@ -21,6 +21,7 @@ from ..errors import fail
 from ..options import (
     Config,
     implied_dims,
+    refuse_without_training,
 )
 from ..output import Gates, Output
 
@@ -32,6 +33,7 @@ QUIET = "Print only the total parameter count."
 def layer_implementation(variant: str, config: Config, out: Output, gates: Gates) -> None:
     """Build the variant's layer from ``config``, measure it, write it as asked and
     check the gates: what every variant command does."""
+    refuse_without_training(config["training"])
     if gates.max_macs is not None and config["input"] is None:
         raise click.BadParameter(
             "a MAC budget needs an input size: add --input", param_hint="'--max-macs'"
