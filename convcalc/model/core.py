@@ -21,7 +21,7 @@ from .limits import (
     too_large,
 )
 from .names import ALIASES, VARIANTS
-from .records import Record, init
+from .records import Record, init, setters
 from .schema import Option, options_not_for
 
 __all__ = [
@@ -150,20 +150,19 @@ class Conv(Record):
         kind: ConvKind = "standard",
         name: str = "conv",
     ) -> None:
-        # Set one by one rather than through init(**fields): a batch line makes up to
-        # three of these, and packing the keywords costs a third of the time.
-        _set(self, "cin", cin)
-        _set(self, "cout", cout)
-        _set(self, "kernel", kernel)
-        _set(self, "groups", groups)
-        _set(self, "bias", bias)
-        _set(self, "stride", stride)
-        _set(self, "padding", padding)
-        _set(self, "dilation", dilation)
-        _set(self, "transposed", transposed)
-        _set(self, "output_padding", output_padding)
-        _set(self, "kind", kind)
-        _set(self, "name", name)
+        # Each by its slot's setter (see setters): a batch line makes up to three.
+        _conv_cin(self, cin)
+        _conv_cout(self, cout)
+        _conv_kernel(self, kernel)
+        _conv_groups(self, groups)
+        _conv_bias(self, bias)
+        _conv_stride(self, stride)
+        _conv_padding(self, padding)
+        _conv_dilation(self, dilation)
+        _conv_transposed(self, transposed)
+        _conv_output_padding(self, output_padding)
+        _conv_kind(self, kind)
+        _conv_name(self, name)
         self._check()
 
     cin: int
@@ -403,6 +402,22 @@ class Conv(Record):
                 f"{self.dims}: give one size per dimension",
                 option="input",
             )
+
+
+(
+    _conv_cin,
+    _conv_cout,
+    _conv_kernel,
+    _conv_groups,
+    _conv_bias,
+    _conv_stride,
+    _conv_padding,
+    _conv_dilation,
+    _conv_transposed,
+    _conv_output_padding,
+    _conv_kind,
+    _conv_name,
+) = setters(Conv)
 
 
 def size_text(sizes: Sequence[int]) -> str:

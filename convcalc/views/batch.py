@@ -427,7 +427,7 @@ def _csv_cells(result: dict[str, Any]) -> list[Any]:
     cells: list[Any] = []
     for key in CSV_COLUMNS[1:]:
         value = result.get(key)
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):
             value = "x".join(map(str, value))
         elif isinstance(value, bool):
             value = str(value).lower()

@@ -91,22 +91,22 @@ def _layer_json(cost: Cost, convention: str, framework: str) -> dict[str, Any]:
             "type": layer_type(layer),
             "cin": layer.cin,
             "cout": layer.cout,
-            "kernel": list(layer.kernel),
+            "kernel": layer.kernel,
             "groups": layer.groups,
             "bias": layer.bias,
-            "stride": list(layer.stride),
-            "padding": padding_json(layer),
-            "dilation": list(layer.dilation),
-            "weight_shape": list(layer.weight_shape),
+            "stride": layer.stride,
+            "padding": layer.padding,
+            "dilation": layer.dilation,
+            "weight_shape": layer.weight_shape,
         }
         if layer.transposed:
-            data["output_padding"] = list(layer.output_padding)
+            data["output_padding"] = layer.output_padding
     else:
         data = {"name": layer.name, "type": layer_type(layer), "channels": layer.channels}
     data["formula"] = formula(layer)
     data["params"] = framework_params(cost, framework)
     data["buffers"] = cost.buffers
-    data["output_shape"] = as_list(cost.output_shape)
+    data["output_shape"] = cost.output_shape
     data["macs"] = macs
     data["compute"] = cost.compute(convention)
     data["extra_ops"] = cost.extra_ops
@@ -136,15 +136,15 @@ def block_json(
         "variant": variant,
         "cin": block.cin,
         "cout": block.cout,
-        "kernel": list(main.kernel),
+        "kernel": main.kernel,
         "dims": len(main.kernel),
         "groups": main.groups if variant == "standard" or variant == "pointwise" else None,
         "multiplier": multiplier,
         "bias": block.bias,
         "bn": block.bn,
-        "stride": list(main.stride),
-        "padding": padding_json(main),
-        "dilation": list(main.dilation),
+        "stride": main.stride,
+        "padding": main.padding,
+        "dilation": main.dilation,
         "transposed": main.transposed,
         "framework": framework,
         "params": framework_params(cost, framework),
@@ -152,8 +152,8 @@ def block_json(
         "dtype": cost.dtype,
         "weight_bytes": cost.weight_bytes,
         "batch": cost.batch,
-        "input_shape": as_list(cost.input_shape),
-        "output_shape": as_list(cost.output_shape),
+        "input_shape": cost.input_shape,
+        "output_shape": cost.output_shape,
         "macs": macs,
         "flops": cost.flops,
         "convention": convention,
@@ -169,7 +169,7 @@ def block_json(
         data["trainable_params"] = cost.params
         data["non_trainable_params"] = cost.buffers
     if main.transposed:
-        data["output_padding"] = list(main.output_padding)
+        data["output_padding"] = main.output_padding
     return data
 
 
