@@ -208,19 +208,22 @@ def test_batch_line_with_a_huge_number_is_an_error_record(line: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "record",
+    ("record", "key"),
     [
-        {"variant": "pointwise", "cin": 4, "cout": int(OVER)},
-        {"variant": "pointwise", "cin": OVER, "cout": 4},
-        {"variant": "standard", "cin": 4, "cout": 4, "kernel": [3, int(OVER)]},
-        {"variant": "standard", "cin": 4, "cout": 4, "stride": f"1x{OVER}"},
-        {"variant": "standard", "cin": 4, "cout": 4, "batch": int(OVER)},
-        {"variant": "standard", "cin": 4, "cout": 4, "dims": OVER},
+        ({"variant": "pointwise", "cin": 4, "cout": int(OVER)}, "cout"),
+        ({"variant": "pointwise", "cin": OVER, "cout": 4}, "cin"),
+        ({"variant": "standard", "cin": 4, "cout": 4, "kernel": [3, int(OVER)]}, "kernel"),
+        ({"variant": "standard", "cin": 4, "cout": 4, "stride": f"1x{OVER}"}, "stride"),
+        ({"variant": "standard", "cin": 4, "cout": 4, "batch": int(OVER)}, "batch"),
+        ({"variant": "standard", "cin": 4, "cout": 4, "dims": OVER}, "dims"),
     ],
 )
-def test_batch_refuses_a_number_one_digit_over_the_limit(record: dict) -> None:
+def test_batch_refuses_a_number_one_digit_over_the_limit(record: dict, key: str) -> None:
     out = records(run("batch", stdin=jsonl(record)))
     assert DIGITS_TEXT in out[0]["error"], out
+    # Named by its key, as every other batch error is, whether JSON holds it as a
+    # number (refused while the line is decoded) or as text.
+    assert out[0]["error"].startswith(f"{key}: "), out
     assert run("batch", "--strict", stdin=jsonl(record)).exit_code == 2
 
 
@@ -692,3 +695,17 @@ def test_compare_refuses_more_pairs_than_the_limit() -> None:
 def test_sweep_refuses_more_rows_than_the_limit() -> None:
     # 10,000 × 3 configs × 5 variants = 150,000 rows.
     refused(run("sweep", "--cin", "1:10000", "--cout", "1,2,3", "-q"), f"{MAX_ROWS:,}")
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"), [({"optimizer": "adam"}, "optimizer"), ({"frozen": True}, "frozen")]
+)
+def test_batch_refuses_a_training_option_without_training(extra: dict, key: str) -> None:
+    """As the command line refuses --optimizer and --frozen without --training."""
+    record = {"variant": "standard", "cin": 4, "cout": 4, "input": 8, **extra}
+    out = records(run("batch", stdin=jsonl(record)))
+    assert out[0]["error"] == f"{key}: applies to a training step: add training, or leave it out"
+    trained = records(run("batch", stdin=jsonl({**record, "training": True})))
+    # 4 -> 4, 3x3 on 8x8 (padded to keep the size): 4 x 8 x 8 x 4 x 9 = 9,216 MACs; a
+    # training step is 3x that, or 2x with frozen weights.
+    assert trained[0]["training"]["step_macs"] == (2 if key == "frozen" else 3) * 9_216

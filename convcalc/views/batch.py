@@ -188,6 +188,10 @@ def read(record: dict[str, Any]) -> Config:
         options["training"] = True
         options.setdefault("optimizer", train[0])
         options.setdefault("frozen", train[1])
+    elif not train and ("optimizer" in options or options.get("frozen")):
+        # As the command line refuses --optimizer and --frozen without --training.
+        key = given["optimizer" if "optimizer" in options else "frozen"]
+        raise BatchError(f"{key}: applies to a training step: add training, or leave it out")
     items = sorted(options.items())
     if not _DEFAULT_NAMES.isdisjoint(options):  # a record that writes a default out
         items = [item for item in items if item not in _DEFAULT_ITEMS]
@@ -324,7 +328,7 @@ def _json_record(text: str) -> dict[str, Any] | BatchError:
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
         value = (_SHORT_DECODER if len(text) <= MAX_DIGITS else _DECODER).decode(text)
     except BatchError as error:
-        return error
+        return _named(text, error)
     except json.JSONDecodeError as error:
         return BatchError(f"invalid JSON: {error.msg}")
     except RecursionError:
@@ -336,6 +340,39 @@ def _json_record(text: str) -> dict[str, Any] | BatchError:
     if not isinstance(value, dict):
         return BatchError('expected a JSON object like {"variant": "standard", ...}')
     return value
+
+
+class _TooLong:
+    """A number too long to read, left in place so that the key holding it is found."""
+
+
+def _too_long(text: str) -> Any:
+    return _TooLong() if len(text) > MAX_DIGITS and over_limit(text) else 0
+
+
+def _holding(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    for key, value in pairs:
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(item, _TooLong) for item in values):
+            raise _Found(key)
+    return {}
+
+
+class _Found(Exception):
+    """The key whose value holds a number too long to read."""
+
+
+def _named(text: str, error: BatchError) -> BatchError:
+    """A number too long to read is refused by the decoder's hook, before any key is
+    known: the line is read again (only then) to name the key that holds it."""
+    try:
+        json.JSONDecoder(object_pairs_hook=_holding, parse_int=_too_long).decode(text)
+    except _Found as found:
+        key = found.args[0]
+        return BatchError(f"{key if key in INPUT_KEYS else shown(key)}: {error}")
+    except (ValueError, RecursionError):
+        pass
+    return error
 
 
 class _Feed:
