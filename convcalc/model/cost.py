@@ -316,30 +316,12 @@ class Measurer:
         with what the node does itself besides: ``extra_ops`` (a sum's additions),
         bytes ``written``, a ``peak`` of its own. Without an input (``shape`` None),
         the parameters alone."""
-        params = buffers = 0
+        params = buffers = macs = bias_adds = 0
         for child in children:
             params += child.params
             buffers += child.buffers
-        if shape is None:
-            return Cost(
-                name=name,
-                type=type_name,
-                input_shape=None,
-                output_shape=None,
-                params=params,
-                buffers=buffers,
-                macs=None,
-                extra_ops=None,
-                bias_adds=None,
-                activation_bytes=None,
-                peak_bytes=None,
-                node=node,
-                children=tuple(children),
-                batch=self.batch,
-                dtype=self.dtype,
-            )
-        macs = bias_adds = 0
-        for child in children:
+            if shape is None:
+                continue
             m, e, b, w, p = (
                 child.macs,
                 child.extra_ops,
@@ -356,6 +338,7 @@ class Measurer:
             written += w
             if p > peak:
                 peak = p
+        measured = shape is not None
         return Cost(
             name=name,
             type=type_name,
@@ -363,11 +346,11 @@ class Measurer:
             output_shape=out,
             params=params,
             buffers=buffers,
-            macs=macs,
-            extra_ops=extra_ops,
-            bias_adds=bias_adds,
-            activation_bytes=written,
-            peak_bytes=peak,
+            macs=macs if measured else None,
+            extra_ops=extra_ops if measured else None,
+            bias_adds=bias_adds if measured else None,
+            activation_bytes=written if measured else None,
+            peak_bytes=peak if measured else None,
             node=node,
             children=tuple(children),
             batch=self.batch,
