@@ -80,9 +80,11 @@ def compare_cmd(
 ) -> None:
     """Standard, MobileNet and OSNet side by side, with their savings.
 
-    Each row is measured against the standard convolution with the same
-    channels: parameters, and with --input, output shape, MACs, FLOPs and
-    memory, with the MobileNet paper's 1/C_out + 1/K² beside the exact ratio.
+    Each row is measured against its table's standard convolution, C_in →
+    C_out, as the post compares them (depthwise alone too, though it keeps
+    C_in channels): parameters, and with --input, output shape, MACs, FLOPs
+    and memory, with the MobileNet paper's 1/C_out + 1/K² beside the exact
+    ratio.
     """
     from ..model.comparison import compare
 

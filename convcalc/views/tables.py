@@ -579,6 +579,15 @@ VARIANT_NOTE = (
     "separable: MobileNet's depthwise separable block (depthwise → pointwise); "
     "lite: OSNet's Lite 3×3 (1×1 → depthwise)."
 )
+DEPTHWISE_NOTE = Note(
+    sentences=(
+        (
+            "depthwise keeps C_in channels; it is measured against the standard "
+            "C_in → C_out, as every row is.",
+            ("params_reduction", "params_saved", "macs_reduction", "macs_ratio"),
+        ),
+    )
+)
 INPUT_HINT = "Give --input (the input's height and width, e.g. --input 56) for MACs and memory."
 INTENSITY_NOTE = (
     "MACs/byte: MACs per byte of weights and activations each layer reads and writes. "
@@ -643,6 +652,8 @@ def compare_tables(
         columns = COMPARE_COLUMNS
         parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
         notes: list[str | Note] = [VARIANT_NOTE]
+        if any(row.cost.block.cout != row.baseline.block.cout for group in groups for row in group):
+            notes.append(DEPTHWISE_NOTE)
         if has_input:
             columns = (*COMPARE_COLUMNS, *COMPARE_INPUT_COLUMNS)
             if convention == "flops":  # FLOPs are the figure asked for; MACs, half of it

@@ -1,0 +1,33 @@
+"""The reviewer's polish findings: compare's baseline, sweep's layer options, markdown
+totals, fit with nothing that fits, spec errors, the depth bound, options that change
+nothing."""
+
+from __future__ import annotations
+
+from conftest import as_json, ok
+
+
+def test_compare_rows_are_against_the_tables_standard() -> None:
+    # Standard 64 → 128, 3×3: (64 × 3 × 3 + 1) × 128 = 577 × 128 = 73,856.
+    # Depthwise 64, 3×3: (3 × 3 + 1) × 64 = 640, keeping 64 channels.
+    # Against the table's standard: 73,856 / 640 = 115.4 (1 − 640 / 73,856 = 99.13 %);
+    # the standard 64 → 64 would be 577 × 64 = 36,928 (57.7×), which is not the baseline.
+    rows = {
+        row["label"]: row
+        for row in as_json("compare", "--cin", "64", "--cout", "128", "--all")["variants"]
+    }
+    depthwise = rows["Depthwise alone"]
+    assert (depthwise["cin"], depthwise["cout"], depthwise["params"]) == (64, 64, 640)
+    assert depthwise["reduction"]["params_factor"] == 73_856 / 640 == 115.4
+    assert round(depthwise["reduction"]["params_percent"], 2) == 99.13
+    help_text = " ".join(ok("compare", "--help").stdout.split())
+    assert "against its table's standard convolution, C_in → C_out" in help_text
+    assert "with the same channels" not in help_text
+    table = " ".join(ok("compare", "--cin", "64", "--cout", "128", "--all").stdout.split())
+    assert "115.40× fewer" in table
+    assert (
+        "depthwise keeps C_in channels; it is measured against the standard C_in → C_out" in table
+    )
+    # Where depthwise has the standard's channels, there is nothing to say.
+    same = " ".join(ok("compare", "--cin", "64", "--cout", "64", "--all").stdout.split())
+    assert "57.70× fewer" in same and "depthwise keeps" not in same
