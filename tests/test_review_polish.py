@@ -31,3 +31,26 @@ def test_compare_rows_are_against_the_tables_standard() -> None:
     # Where depthwise has the standard's channels, there is nothing to say.
     same = " ".join(ok("compare", "--cin", "64", "--cout", "64", "--all").stdout.split())
     assert "57.70× fewer" in same and "depthwise keeps" not in same
+
+
+def test_sweep_takes_stride_padding_and_dilation() -> None:
+    # Standard 64 → 128, 3×3, stride 2, padding 1 on 56×56: the output is
+    # floor((56 + 2 × 1 − 1 × (3 − 1) − 1) / 2) + 1 = floor(55 / 2) + 1 = 28, and its MACs
+    # 128 × 28 × 28 × 64 × 3 × 3 = 57,802,752 (a quarter of stride 1's 231,211,008).
+    args = ["sweep", "--cin", "64", "--cout", "128", "-k", "3", "--input", "56", "-s", "2"]
+    rows = {row["variant"]: row for row in as_json(*args)["sweep"]}
+    assert rows["standard"]["output_shape"] == [128, 28, 28]
+    assert rows["standard"]["macs"] == 128 * 28 * 28 * 64 * 3 * 3 == 57_802_752
+    # Lite: its 1×1 runs at stride 1 on 56×56 (128 × 56 × 56 × 64), the depthwise at
+    # stride 2 (128 × 28 × 28 × 9): 25,690,112 + 903,168.
+    assert rows["lite"]["macs"] == 25_690_112 + 903_168
+    # As compare gives the same options: the same figures, row by row.
+    compared = as_json("compare", *args[1:], "--all")["variants"]
+    assert {v["variant"]: v["macs"] for v in compared} == {
+        name: row["macs"] for name, row in rows.items()
+    }
+    # -p 0 and -d 2 on 9: floor((9 + 0 − 2 × 2 − 1) / 1) + 1 = 5.
+    dilated = as_json("sweep", "--cin", "8", "--cout", "8", "--input", "9", "-p", "0", "-d", "2")
+    assert {
+        tuple(row["output_shape"]) for row in dilated["sweep"] if row["variant"] != "pointwise"
+    } == {(8, 5, 5)}

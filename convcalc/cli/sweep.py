@@ -68,7 +68,7 @@ Examples:
     metavar="NAMES",
     help="Variants to include, comma-separated (aliases allowed; repeatable).",
 )
-@schema_options("bias", "bn", "input", "dims", "batch", "dtype")
+@schema_options("bias", "bn", "input", "dims", "batch", "dtype", "stride", "padding", "dilation")
 @click.option("--chart", is_flag=True, help="Draw the figures as bars on a shared scale.")
 @click.option(
     "--log/--linear",
@@ -91,6 +91,9 @@ def sweep_cmd(
     dims: int | None,
     batch: int,
     dtype: str,
+    stride: Size,
+    padding: Size | str | None,
+    dilation: Size,
     chart: bool,
     log: bool | None,
     convention: str,
@@ -124,11 +127,29 @@ def sweep_cmd(
         for c_in in cin:
             for c_out in cout:
                 for k in kernel:
-                    rank = dims or implied_dims({"kernel": k, "input": input})
+                    rank = implied_dims(
+                        {
+                            "kernel": k,
+                            "input": input,
+                            "stride": stride,
+                            "padding": padding,
+                            "dilation": dilation,
+                            "dims": dims,
+                        }
+                    )
                     costs = [
                         measure(
                             variant_block(
-                                name, cin=c_in, cout=c_out, k=k, bias=bias, bn=bn, dims=rank
+                                name,
+                                cin=c_in,
+                                cout=c_out,
+                                k=k,
+                                bias=bias,
+                                bn=bn,
+                                stride=stride,
+                                padding=padding,
+                                dilation=dilation,
+                                dims=rank,
                             ),
                             input=input,
                             batch=batch,
