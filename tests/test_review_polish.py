@@ -54,3 +54,16 @@ def test_sweep_takes_stride_padding_and_dilation() -> None:
     assert {
         tuple(row["output_shape"]) for row in dilated["sweep"] if row["variant"] != "pointwise"
     } == {(8, 5, 5)}
+
+
+def test_markdown_totals_leave_an_empty_cell_empty() -> None:
+    # GitHub shows "****" (bold of nothing) as four stars; the variant commands' totals
+    # leave such a cell empty, and so must a network's (its index cell has no text).
+    out = ok("model", "mobilenet_v1", "--format", "markdown").stdout
+    assert "****" not in out
+    total = next(line for line in out.splitlines() if "**total**" in line)
+    assert total.startswith("|  | **total** |")
+    # MobileNet's 4,231,976 parameters (the paper's 4.2 M; README's table) stay bold.
+    assert "**4,231,976**" in total
+    swapped = ok("model", "mobilenet_v1", "--as", "standard", "--format", "markdown").stdout
+    assert "****" not in swapped

@@ -341,7 +341,10 @@ def to_markdown(tables: Iterable[Table | Chart]) -> str:
                     visible(cell_text(row.get(c.key), c.kind)).replace("|", "\\|") for c in columns
                 ]
                 if row is table.total:
-                    cells = [f"**{cell}**" if cell != "--" else "" for cell in cells]
+                    # An empty cell stays empty: "****" is no bold on GitHub, but four stars.
+                    cells = [
+                        f"**{cell}**" if cell.strip() not in ("", "--") else "" for cell in cells
+                    ]
                 lines.append("| " + " | ".join(cells) + " |")
             parts.append("\n".join(lines))
         parts.extend(visible(note_text(note)) for note in table.notes)
