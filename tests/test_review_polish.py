@@ -4,7 +4,9 @@ nothing."""
 
 from __future__ import annotations
 
-from conftest import as_json, ok
+import json
+
+from conftest import as_json, ok, run
 
 
 def test_compare_rows_are_against_the_tables_standard() -> None:
@@ -67,3 +69,24 @@ def test_markdown_totals_leave_an_empty_cell_empty() -> None:
     assert "**4,231,976**" in total
     swapped = ok("model", "mobilenet_v1", "--as", "standard", "--format", "markdown").stdout
     assert "****" not in swapped
+
+
+def test_fit_model_prints_its_answer_when_nothing_fits() -> None:
+    # mobilenet_v1 ends in a linear layer to 1,000 classes with a bias: at any width it
+    # has at least 1,000 parameters, so a budget of 10 fits no width (exit 1), and the
+    # answer is still written, as a layer's fit writes its cout as -- or null.
+    args = ["fit", "--model", "mobilenet_v1", "--max-params", "10"]
+    layer = run("fit", "standard", "--cin", "64", "--max-params", "10", "--format", "json")
+    assert layer.exit_code == 1 and json.loads(layer.stdout)["fits"][0]["cout"] is None
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert data["budget"] == {"max_params": 10, "max_macs": None}
+    assert [data[key] for key in ("width", "params", "macs", "compute")] == [None] * 4
+    assert "no width from 0.001 to 4" in result.stderr and result.stderr.count("\n") == 1
+    table = run(*args)
+    assert table.exit_code == 1
+    assert "| --      |     -- |   -- |" in table.stdout
+    assert "-- : no width from 0.001 to 4 that can be built fits." in table.stdout
+    # Where a width fits, the answer is as before (α = 0.643 for 2M parameters).
+    assert as_json("fit", "--model", "mobilenet_v1", "--max-params", "2M")["width"] == "0.643"

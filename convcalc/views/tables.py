@@ -975,8 +975,11 @@ def fit_table(
     )
 
 
-def fit_width_table(spec: str, width: str, cost: Any, convention: str) -> Table:
-    """``fit --model``'s answer: the largest width multiplier and the network's cost."""
+def fit_width_table(spec: str, width: str | None, cost: Any, convention: str) -> Table:
+    """``fit --model``'s answer: the largest width multiplier and the network's cost
+    (``--`` where no width fits, as for a layer's cout)."""
+    from ..model.limits import MAX_WIDTH_TEXT, MIN_WIDTH_TEXT
+
     return Table(
         title=f"{spec}: the largest width that fits",
         columns=(
@@ -988,12 +991,20 @@ def fit_width_table(spec: str, width: str, cost: Any, convention: str) -> Table:
         rows=(
             {
                 "width": width,
-                "params": cost.params,
-                "macs": cost.macs,
-                "compute": cost.compute(convention),
+                "params": None if cost is None else cost.params,
+                "macs": None if cost is None else cost.macs,
+                "compute": None if cost is None else cost.compute(convention),
             },
         ),
         notes=(
+            *(
+                ()
+                if cost is not None
+                else (
+                    f"-- : no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "
+                    "fits.",
+                )
+            ),
             "Widths are tried in steps of 0.001 up to 4, skipping those at which the "
             "network cannot be built; channels are rounded by the spec's rounding rule "
             "(by default max(int(c × α), min_channels), as TF-slim rounds them).",
