@@ -5,6 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import as_json, ok, run
 
@@ -90,3 +91,23 @@ def test_fit_model_prints_its_answer_when_nothing_fits() -> None:
     assert "-- : no width from 0.001 to 4 that can be built fits." in table.stdout
     # Where a width fits, the answer is as before (α = 0.643 for 2M parameters).
     assert as_json("fit", "--model", "mobilenet_v1", "--max-params", "2M")["width"] == "0.643"
+
+
+def test_a_spec_without_input_says_the_key_is_missing(tmp_path: Path) -> None:
+    empty_toml = tmp_path / "empty.toml"
+    empty_toml.write_text("")
+    no_input = tmp_path / "net.json"
+    no_input.write_text('{"layers": [{"type": "standard", "cout": 8}]}')
+    for spec in ("/dev/null", str(empty_toml), str(no_input)):
+        result = run("model", spec)
+        assert result.exit_code == 2 and result.stdout == ""
+        line = result.stderr
+        assert line.count("\n") == 1, line
+        assert f"{spec}: input: missing" in line
+        assert "[channels, size...] with 1 to 3 sizes, e.g. [3, 224, 224]" in line
+        assert "None" not in line
+    # A value that is there but wrong is quoted as JSON writes it, not as Python does.
+    null = tmp_path / "null.json"
+    null.write_text('{"input": null}')
+    line = run("model", str(null)).stderr
+    assert line.endswith("got null\n") and "None" not in line

@@ -34,6 +34,7 @@ from .limits import (
     MAX_WIDTH_TEXT,
     MIN_WIDTH_TEXT,
     read_decimal,
+    shown,
     too_large,
     whole,
 )
@@ -1339,7 +1340,12 @@ def build(
     _check_keys(data, TOP_KEYS, f"{source}: ")
     if not isinstance(data.get("name", ""), str):
         raise SpecError(f"{source}: name: expected a string, got {_kind(data['name'])}")
-    shape = data.get("input")
+    if "input" not in data:  # an empty file too: say what the key holds
+        raise SpecError(
+            f"{source}: input: missing: a spec states its input's shape as "
+            "[channels, size...] with 1 to 3 sizes, e.g. [3, 224, 224]"
+        )
+    shape = data["input"]
     if (
         not isinstance(shape, list)
         or not 2 <= len(shape) <= 4
@@ -1347,7 +1353,7 @@ def build(
     ):
         raise SpecError(
             f"{source}: input: expected [channels, size...] with 1 to 3 sizes, "
-            f"e.g. [3, 224, 224], got {_brief(shape)}"
+            f"e.g. [3, 224, 224], got {shown(shape, 60)}"
         )
     if resolution is not None:
         sizes = (resolution,) * (len(shape) - 1) if isinstance(resolution, int) else resolution
