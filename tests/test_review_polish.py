@@ -111,3 +111,43 @@ def test_a_spec_without_input_says_the_key_is_missing(tmp_path: Path) -> None:
     null.write_text('{"input": null}')
     line = run("model", str(null)).stderr
     assert line.endswith("got null\n") and "None" not in line
+
+
+def residuals(levels: int) -> dict[str, object]:
+    layer: dict[str, object] = {"type": "standard", "cout": 8}
+    for _ in range(levels):
+        layer = {"type": "residual", "layers": [layer]}
+    return {"input": [8, 8, 8], "layers": [layer]}
+
+
+def test_nesting_is_bounded_and_the_bound_is_said(tmp_path: Path) -> None:
+    from convcalc.model.limits import MAX_NESTING
+
+    assert MAX_NESTING == 100
+    spec = tmp_path / "net.json"
+    # At the bound every path works: the one convolution, (8 × 3 × 3 + 1) × 8 = 584
+    # parameters, whatever is written out (the table, JSON, a swap, the spec back).
+    spec.write_text(json.dumps(residuals(100)))
+    assert ok("model", str(spec), "-q").stdout == "584\n"
+    assert as_json("model", str(spec), "--as", "lite")["original"]["params"] == 584
+    ok("model", str(spec), "--depth", "200", "--reported-by", "all")
+    ok("model", str(spec), "--save-spec", str(tmp_path / "back.toml"), "-q")
+    # One more is refused before anything is built, the bound said.
+    spec.write_text(json.dumps(residuals(101)))
+    result = run("model", str(spec))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "layers[0]: nested too deeply" in result.stderr
+    assert "nest at most 100 deep" in result.stderr
+    # A shared module counted once is held to the bound where it is used again: 60
+    # residuals in the module, inside 1 parallel + 50 residuals, are 111 levels.
+    module = residuals(60)["layers"][0]  # type: ignore[index]
+    deep: dict[str, object] = {"use": "m"}
+    for _ in range(50):
+        deep = {"type": "residual", "layers": [deep]}
+    streams = [[{"use": "m"}], [deep]]
+    data = {
+        "input": [8, 8, 8],
+        "layers": [{"type": "parallel", "shared": {"m": module}, "streams": streams}],
+    }
+    spec.write_text(json.dumps(data))
+    assert "nest at most 100 deep" in run("model", str(spec)).stderr
