@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import as_json, ok, run
 
 
@@ -151,3 +152,55 @@ def test_nesting_is_bounded_and_the_bound_is_said(tmp_path: Path) -> None:
     }
     spec.write_text(json.dumps(data))
     assert "nest at most 100 deep" in run("model", str(spec)).stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "named", "says"),
+    [
+        (["compare", "--log"], "'--log' / '--linear'", "add --chart"),
+        (["sweep", "--linear", "--format", "json"], "'--log' / '--linear'", "add --chart"),
+        (["compare", "--chart", "-q"], "'--chart'", "-q prints the parameter counts alone"),
+        (["sweep", "--chart", "-q"], "'--chart'", "-q prints the parameter counts alone"),
+        (["compare", "--chart", "--format", "json"], "'--chart'", "--format json"),
+        (["sweep", "--chart", "--format", "csv"], "'--chart'", "--format csv"),
+        (["compare", "--chart", "--format", "markdown"], "'--chart'", "--format markdown"),
+        (["sweep", "--variants", "pointwise", "-p", "0"], "'--padding'", "K×K convolution"),
+        (["sweep", "--variants", "pointwise", "-d", "2"], "'--dilation'", "K×K convolution"),
+    ],
+)
+def test_compare_and_sweep_refuse_options_that_change_nothing(
+    args: list[str], named: str, says: str
+) -> None:
+    result = run(*args[:1], "--cin", "64", "--cout", "128", *args[1:])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert named in result.stderr and says in result.stderr
+
+
+def test_chart_options_where_a_chart_is_drawn_still_work() -> None:
+    # Pointwise 64 → 128: (64 + 1) × 128 = 8,320; stride 2 changes its MACs, not this.
+    assert (
+        ok(
+            "sweep", "--cin", "64", "--cout", "128", "--variants", "pointwise", "-s", "2", "-q"
+        ).stdout
+        == "8320\n"
+    )
+    assert "#" in ok("compare", "--cin", "64", "--cout", "128", "--chart", "--linear").stdout
+    svg = ok("sweep", "--cin", "64", "--cout", "128", "--chart", "--log", "--format", "svg").stdout
+    assert svg.startswith("<svg")
+    # With a variant that has a K×K kernel, -d applies (to it alone).
+    assert (
+        ok(
+            "sweep",
+            "--cin",
+            "64",
+            "--cout",
+            "128",
+            "--variants",
+            "pointwise,standard",
+            "-d",
+            "2",
+            "-q",
+        ).stdout
+        == "8320 73856\n"
+    )

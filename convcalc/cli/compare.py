@@ -9,7 +9,13 @@ import click
 from ..model.core import ConvCalcError
 from ..model.limits import MAX_PAIRS
 from .errors import fail
-from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_options
+from .options import (
+    CONTEXT_SETTINGS,
+    implied_dims,
+    output_options,
+    refuse_unused_chart,
+    schema_options,
+)
 from .output import Output
 from .types import ListType, Size
 
@@ -88,6 +94,7 @@ def compare_cmd(
     """
     from ..model.comparison import compare
 
+    refuse_unused_chart(chart, out)
     cins = [c for values in cin for c in values]
     couts = [c for values in cout for c in values]
     if len(cins) * len(couts) > MAX_PAIRS:
