@@ -9,7 +9,13 @@ import click
 from ..model.core import ConvCalcError
 from ..model.limits import MAX_PAIRS
 from .errors import fail
-from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_options
+from .options import (
+    CONTEXT_SETTINGS,
+    implied_dims,
+    output_options,
+    refuse_unused_chart,
+    schema_options,
+)
 from .output import Output
 from .types import ListType, Size
 
@@ -80,12 +86,15 @@ def compare_cmd(
 ) -> None:
     """Standard, MobileNet and OSNet side by side, with their savings.
 
-    Each row is measured against the standard convolution with the same
-    channels: parameters, and with --input, output shape, MACs, FLOPs and
-    memory, with the MobileNet paper's 1/C_out + 1/K² beside the exact ratio.
+    Each row is measured against its table's standard convolution, C_in →
+    C_out, as the post compares them (depthwise alone too, though it keeps
+    C_in channels): parameters, and with --input, output shape, MACs, FLOPs
+    and memory, with the MobileNet paper's 1/C_out + 1/K² beside the exact
+    ratio.
     """
     from ..model.comparison import compare
 
+    refuse_unused_chart(chart, out)
     cins = [c for values in cin for c in values]
     couts = [c for values in cout for c in values]
     if len(cins) * len(couts) > MAX_PAIRS:

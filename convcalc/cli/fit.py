@@ -251,18 +251,9 @@ def _fit_width(
     network_step(source, lambda: build(own_width))
     key = channel_key(spec_data)
     found = network_step(source, lambda: largest_width(build, budget, key=key))
-    if found is None:
-        if out.quiet:  # 0 as for a layer: no width (or cout) is 0, and a line is kept
-            out.write("0\n")
-        raise CheckFailed(
-            f"{source}: no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "
-            "fits the budget"
-        )
-    alpha, cost = found
-    width = width_text(alpha)
-    if out.quiet:
-        out.write(f"{width}\n")
-        return
+    # Where nothing fits, the answer is still written (0; -- or null), as for a layer.
+    width = None if found is None else width_text(found[0])
+    cost = None if found is None else found[1]
 
     def tables() -> list[Any]:
         from ..views.tables import fit_width_table
@@ -274,4 +265,12 @@ def _fit_width(
 
         return fit_width_json(spec, budget, width, cost, convention)
 
-    out.emit(tables, data)
+    if out.quiet:  # 0 as for a layer: no width (or cout) is 0, and a line is kept
+        out.write(f"{width or 0}\n")
+    else:
+        out.emit(tables, data)
+    if found is None:
+        raise CheckFailed(
+            f"{source}: no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "
+            "fits the budget"
+        )

@@ -40,6 +40,7 @@ __all__ = [
     "layer_options",
     "output_options",
     "refuse_given",
+    "refuse_unused_chart",
     "refuse_without_training",
     "schema_option",
     "schema_options",
@@ -431,6 +432,22 @@ def refuse_without_training(training: bool) -> None:
         refuse_given(
             ("frozen", "optimizer"),
             "applies to a training step: add --training, or leave it out",
+        )
+
+
+def refuse_unused_chart(chart: bool, out: Output) -> None:
+    """``compare``'s and ``sweep``'s chart options where no chart is drawn: ``--log`` or
+    ``--linear`` without ``--chart``, and ``--chart`` where the output has no picture
+    (``-q``, JSON, CSV, Markdown, which carry the figures alone)."""
+    if not chart:
+        refuse_given(("log",), "sets the chart's scale: add --chart, or leave it out")
+    elif out.quiet:
+        refuse_given(("chart",), "-q prints the parameter counts alone: leave --chart out")
+    elif out.format in ("json", "csv", "markdown"):
+        refuse_given(
+            ("chart",),
+            f"--format {out.format} writes the figures without a chart: leave --chart out, "
+            "or use table, svg or html",
         )
 
 

@@ -10,6 +10,7 @@ import click
 import click.shell_completion
 
 from ..model.core import ConvCalcError
+from ..model.limits import MAX_NESTING
 
 __all__ = [
     "STDIN",
@@ -84,7 +85,9 @@ def read_spec(
             param_hint=hint,
         ) from None
     except RecursionError:
-        raise click.UsageError(f"{spec}: nested too deeply to read") from None
+        raise click.UsageError(
+            f"{spec}: nested too deeply to read: a spec's blocks nest at most {MAX_NESTING} deep"
+        ) from None
     except ConvCalcError as error:
         raise click.UsageError(str(error)) from None
 
@@ -105,7 +108,7 @@ def network_step(spec: str, step: Callable[[], T]) -> T:
             str(error) if isinstance(error, SpecError) else f"{spec}: {error}"
         ) from None
     except RecursionError:
-        problem = "layers nested too deeply to compute"
+        problem = f"layers nested too deeply to compute: blocks nest at most {MAX_NESTING} deep"
     except MemoryError:
         problem = "out of memory: the network is too large for the memory available"
     # Raised here, once the failed step's frames (and what they held) are let go: a

@@ -9,8 +9,16 @@ import click
 from ..model.core import ConvCalcError
 from ..model.limits import MAX_ROWS, shown
 from ..model.names import ALIASES, VARIANTS, canonical
+from ..model.schema import options_for
 from .errors import fail
-from .options import CONTEXT_SETTINGS, implied_dims, output_options, schema_options
+from .options import (
+    CONTEXT_SETTINGS,
+    implied_dims,
+    output_options,
+    refuse_given,
+    refuse_unused_chart,
+    schema_options,
+)
 from .output import Output
 from .types import SIZES, RangeType, Size
 
@@ -68,7 +76,7 @@ Examples:
     metavar="NAMES",
     help="Variants to include, comma-separated (aliases allowed; repeatable).",
 )
-@schema_options("bias", "bn", "input", "dims", "batch", "dtype")
+@schema_options("bias", "bn", "input", "dims", "batch", "dtype", "stride", "padding", "dilation")
 @click.option("--chart", is_flag=True, help="Draw the figures as bars on a shared scale.")
 @click.option(
     "--log/--linear",
@@ -91,6 +99,9 @@ def sweep_cmd(
     dims: int | None,
     batch: int,
     dtype: str,
+    stride: Size,
+    padding: Size | str | None,
+    dilation: Size,
     chart: bool,
     log: bool | None,
     convention: str,
@@ -114,6 +125,14 @@ def sweep_cmd(
     for name in names:
         if name not in VARIANTS:
             raise click.BadParameter(f"{shown(name)}: use {allowed}", param_hint="'--variants'")
+    refuse_unused_chart(chart, out)
+    if not any(option.name == "padding" for name in names for option in options_for(name)):
+        # variant_block gives padding and dilation only to a variant with a K×K kernel.
+        refuse_given(
+            ("padding", "dilation"),
+            "applies to a K×K convolution, which pointwise has not: leave it out, or add "
+            "a variant that has one to --variants",
+        )
     points = len(cin) * len(cout) * len(kernel)
     if points * len(names) > MAX_ROWS:
         raise click.UsageError(
@@ -124,11 +143,29 @@ def sweep_cmd(
         for c_in in cin:
             for c_out in cout:
                 for k in kernel:
-                    rank = dims or implied_dims({"kernel": k, "input": input})
+                    rank = implied_dims(
+                        {
+                            "kernel": k,
+                            "input": input,
+                            "stride": stride,
+                            "padding": padding,
+                            "dilation": dilation,
+                            "dims": dims,
+                        }
+                    )
                     costs = [
                         measure(
                             variant_block(
-                                name, cin=c_in, cout=c_out, k=k, bias=bias, bn=bn, dims=rank
+                                name,
+                                cin=c_in,
+                                cout=c_out,
+                                k=k,
+                                bias=bias,
+                                bn=bn,
+                                stride=stride,
+                                padding=padding,
+                                dilation=dilation,
+                                dims=rank,
                             ),
                             input=input,
                             batch=batch,

@@ -32,6 +32,11 @@ MAX_REPEAT = 10_000
 MAX_NODES = 100_000
 """Layers in a network once its repeats and shared modules are expanded."""
 
+MAX_NESTING = 100
+"""Residual and parallel blocks and template uses inside one another in a spec: each
+level costs the building, tracing and writing of a network a few of Python's 1,000
+frames (at 140 levels, writing a spec of parallel blocks ran out)."""
+
 MAX_LINE_BYTES = 1 << 20
 """One line (one record) of ``batch`` input."""
 

@@ -28,12 +28,14 @@ from .expressions import IN, Expression, Value, divisible, evaluate, is_expressi
 from .expressions import parse as parse_expression
 from .limits import (
     MAX_DIGITS,
+    MAX_NESTING,
     MAX_NODES,
     MAX_REPEAT,
     MAX_SPEC_BYTES,
     MAX_WIDTH_TEXT,
     MIN_WIDTH_TEXT,
     read_decimal,
+    shown,
     too_large,
     whole,
 )
@@ -211,7 +213,9 @@ def parse(text: str | bytes, source: str, *, fmt: str | None = None) -> dict[str
             f"numbers have at most {MAX_DIGITS} digits"
         ) from None
     except RecursionError:
-        raise SpecError(f"{source}: nested too deeply to read") from None
+        raise SpecError(
+            f"{source}: nested too deeply to read: a spec's blocks nest at most {MAX_NESTING} deep"
+        ) from None
     if not isinstance(data, dict):
         raise SpecError(f"{source}: the spec must be a table (an object) at the top")
     _check_values(data, source)
@@ -506,6 +510,34 @@ class _Counter:
         default_factory=dict
     )
     active_templates: list[str] = field(default_factory=list)
+    depth: int = 0
+    """Blocks (residual, parallel, template uses) around the layer being counted."""
+    deepest: int = 0
+    """The most blocks around any layer counted since :meth:`walked` last began."""
+    heights: dict[object, int] = field(default_factory=dict)
+    """Blocks inside one another in a template use or a module, worked out with its count."""
+
+    def nest(self, levels: int, where: str) -> None:
+        """Account for ``levels`` more blocks around what is counted here, refused past
+        :data:`MAX_NESTING`."""
+        if self.depth + levels > MAX_NESTING:
+            # The outermost place alone: the whole path would be hundreds of characters.
+            outer = where.split(".", 1)[0]
+            raise SpecError(
+                f"{self.source}: {outer}: nested too deeply: residual and parallel blocks "
+                f"and template uses nest at most {MAX_NESTING} deep"
+            )
+        self.deepest = max(self.deepest, self.depth + levels)
+
+    def walked(self, step: _Step, key: object) -> _Step:
+        """``step``'s count, with the blocks nested inside it kept under ``key``, so
+        that a later use worked out once is still held to :data:`MAX_NESTING`."""
+        outer, self.deepest = self.deepest, self.depth
+        entry = self.depth
+        count: int = yield step
+        self.heights[key] = self.deepest - entry
+        self.deepest = max(outer, self.deepest)
+        return count
 
     def check(self, count: int, where: str) -> None:
         if count > MAX_NODES:
@@ -530,6 +562,9 @@ class _Counter:
         if "template" in item:
             return repeat * (yield self.template(item, where))
         inner = 0
+        if item.get("type") in ("residual", "parallel"):
+            self.nest(1, where)
+            self.depth += 1
         if item.get("type") == "residual":
             inner += yield self.items(item.get("layers"), f"{where}.layers", scope)
             inner += yield self.items(item.get("shortcut"), f"{where}.shortcut", scope)
@@ -539,6 +574,8 @@ class _Counter:
             for index, stream in enumerate(streams if isinstance(streams, list) else ()):
                 inner += yield self.items(stream, f"{where}.streams[{index}]", inside)
                 self.check(inner, where)
+        if item.get("type") in ("residual", "parallel"):
+            self.depth -= 1
         count: int = repeat * (1 + inner)
         self.check(count, where)
         return count
@@ -601,7 +638,9 @@ class _Counter:
                     value = None  # depends on in, or wrong: building it says
             args[arg] = value if isinstance(value, int | str | Fraction) else None
         key = (name, tuple(args.items()))
+        self.nest(1, where)
         if key in self.template_sizes:
+            self.nest(1 + self.heights[key], where)
             return self.template_sizes[key]
         if name in self.active_templates:
             cycle = self.active_templates[self.active_templates.index(name) :]
@@ -615,7 +654,11 @@ class _Counter:
         outer = self.env
         self.env = {**self.globals, **args}
         self.active_templates.append(name)
-        inner = yield self.items(template.layers, _template_place(where, name), {})
+        self.depth += 1
+        inner = yield self.walked(
+            self.items(template.layers, _template_place(where, name), {}), key
+        )
+        self.depth -= 1
         self.active_templates.pop()
         self.env = outer
         count: int = 1 + inner
@@ -627,6 +670,7 @@ class _Counter:
         if module is None:
             return 1  # building it says what is missing
         if module.path in self.sizes:
+            self.nest(self.heights[module.path], where)
             return self.sizes[module.path]
         if module in self.active:
             cycle = self.active[self.active.index(module) :]
@@ -640,7 +684,7 @@ class _Counter:
                 f"{self.source}: {first.path}: {message}: a module cannot contain itself"
             )
         self.active.append(module)
-        count = yield self.layer(module.spec, module.path, module.scope)
+        count = yield self.walked(self.layer(module.spec, module.path, module.scope), module.path)
         self.active.pop()
         self.sizes[module.path] = count
         return count
@@ -1339,7 +1383,12 @@ def build(
     _check_keys(data, TOP_KEYS, f"{source}: ")
     if not isinstance(data.get("name", ""), str):
         raise SpecError(f"{source}: name: expected a string, got {_kind(data['name'])}")
-    shape = data.get("input")
+    if "input" not in data:  # an empty file too: say what the key holds
+        raise SpecError(
+            f"{source}: input: missing: a spec states its input's shape as "
+            "[channels, size...] with 1 to 3 sizes, e.g. [3, 224, 224]"
+        )
+    shape = data["input"]
     if (
         not isinstance(shape, list)
         or not 2 <= len(shape) <= 4
@@ -1347,7 +1396,7 @@ def build(
     ):
         raise SpecError(
             f"{source}: input: expected [channels, size...] with 1 to 3 sizes, "
-            f"e.g. [3, 224, 224], got {_brief(shape)}"
+            f"e.g. [3, 224, 224], got {shown(shape, 60)}"
         )
     if resolution is not None:
         sizes = (resolution,) * (len(shape) - 1) if isinstance(resolution, int) else resolution

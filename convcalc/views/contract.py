@@ -426,17 +426,18 @@ def fit_json(
 
 
 def fit_width_json(
-    spec: str, budget: Budget, width: str, cost: Any, convention: str
+    spec: str, budget: Budget, width: str | None, cost: Any, convention: str
 ) -> dict[str, Any]:
-    """The JSON object of ``fit --model``: the largest width and the network's cost."""
+    """The JSON object of ``fit --model``: the largest width and the network's cost
+    (each null where no width fits, as a layer's ``cout`` is)."""
     return {
         "model": spec,
         "budget": _budget_json(budget),
         "width": width,
-        "params": cost.params,
-        "macs": cost.macs,
+        "params": None if cost is None else cost.params,
+        "macs": None if cost is None else cost.macs,
         "convention": convention,
-        "compute": cost.compute(convention),
+        "compute": None if cost is None else cost.compute(convention),
     }
 
 

@@ -341,7 +341,10 @@ def to_markdown(tables: Iterable[Table | Chart]) -> str:
                     visible(cell_text(row.get(c.key), c.kind)).replace("|", "\\|") for c in columns
                 ]
                 if row is table.total:
-                    cells = [f"**{cell}**" if cell != "--" else "" for cell in cells]
+                    # An empty cell stays empty: "****" is no bold on GitHub, but four stars.
+                    cells = [
+                        f"**{cell}**" if cell.strip() not in ("", "--") else "" for cell in cells
+                    ]
                 lines.append("| " + " | ".join(cells) + " |")
             parts.append("\n".join(lines))
         parts.extend(visible(note_text(note)) for note in table.notes)
@@ -577,6 +580,15 @@ VARIANT_NOTE = (
     "separable: MobileNet's depthwise separable block (depthwise → pointwise); "
     "lite: OSNet's Lite 3×3 (1×1 → depthwise)."
 )
+DEPTHWISE_NOTE = Note(
+    sentences=(
+        (
+            "depthwise keeps C_in channels; it is measured against the standard "
+            "C_in → C_out, as every row is.",
+            ("params_reduction", "params_saved", "macs_reduction", "macs_ratio"),
+        ),
+    )
+)
 INPUT_HINT = "Give --input (the input's height and width, e.g. --input 56) for MACs and memory."
 INTENSITY_NOTE = (
     "MACs/byte: MACs per byte of weights and activations each layer reads and writes. "
@@ -641,6 +653,8 @@ def compare_tables(
         columns = COMPARE_COLUMNS
         parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
         notes: list[str | Note] = [VARIANT_NOTE]
+        if any(row.cost.block.cout != row.baseline.block.cout for group in groups for row in group):
+            notes.append(DEPTHWISE_NOTE)
         if has_input:
             columns = (*COMPARE_COLUMNS, *COMPARE_INPUT_COLUMNS)
             if convention == "flops":  # FLOPs are the figure asked for; MACs, half of it
@@ -959,8 +973,11 @@ def fit_table(
     )
 
 
-def fit_width_table(spec: str, width: str, cost: Any, convention: str) -> Table:
-    """``fit --model``'s answer: the largest width multiplier and the network's cost."""
+def fit_width_table(spec: str, width: str | None, cost: Any, convention: str) -> Table:
+    """``fit --model``'s answer: the largest width multiplier and the network's cost
+    (``--`` where no width fits, as for a layer's cout)."""
+    from ..model.limits import MAX_WIDTH_TEXT, MIN_WIDTH_TEXT
+
     return Table(
         title=f"{spec}: the largest width that fits",
         columns=(
@@ -972,12 +989,20 @@ def fit_width_table(spec: str, width: str, cost: Any, convention: str) -> Table:
         rows=(
             {
                 "width": width,
-                "params": cost.params,
-                "macs": cost.macs,
-                "compute": cost.compute(convention),
+                "params": None if cost is None else cost.params,
+                "macs": None if cost is None else cost.macs,
+                "compute": None if cost is None else cost.compute(convention),
             },
         ),
         notes=(
+            *(
+                ()
+                if cost is not None
+                else (
+                    f"-- : no width from {MIN_WIDTH_TEXT} to {MAX_WIDTH_TEXT} that can be built "
+                    "fits.",
+                )
+            ),
             "Widths are tried in steps of 0.001 up to 4, skipping those at which the "
             "network cannot be built; channels are rounded by the spec's rounding rule "
             "(by default max(int(c × α), min_channels), as TF-slim rounds them).",
