@@ -67,6 +67,7 @@ class Cost(Record):
         "bias_adds",
         "activation_bytes",
         "peak_bytes",
+        "bytes_moved",
         "node",
         "shared",
         "children",
@@ -88,6 +89,7 @@ class Cost(Record):
         bias_adds: int | None,
         activation_bytes: int | None,
         peak_bytes: int | None,
+        bytes_moved: int | None,
         node: Any = None,
         shared: bool = False,
         children: tuple[Cost, ...] = (),
@@ -106,6 +108,7 @@ class Cost(Record):
         _bias_adds(self, bias_adds)
         _activation_bytes(self, activation_bytes)
         _peak_bytes(self, peak_bytes)
+        _bytes_moved(self, bytes_moved)
         _node(self, node)
         _shared(self, shared)
         _children(self, children)
@@ -135,6 +138,8 @@ class Cost(Record):
     """Bytes of the outputs written, for the batch (an activation works in place)."""
     peak_bytes: int | None
     """The most activation memory alive at once during the forward pass."""
+    bytes_moved: int | None
+    """Bytes of weights and input read and of output written, summed over layers."""
     node: Any
     """What was measured: the layer (for a leaf; the views write its formula when they
     show it), the block, the gate, the residual or parallel block; None for a
@@ -157,16 +162,6 @@ class Cost(Record):
     def category(self) -> str | None:
         """For a leaf: the breakdown row it belongs to (see ``network.CATEGORIES``)."""
         return None if self.children else _CATEGORIES.get(self.type)
-
-    @property
-    def bytes_moved(self) -> int | None:
-        """Bytes of weights and input read and of output written, summed over layers."""
-        input_bytes = self.input_bytes
-        if input_bytes is None:
-            return None
-        if self.children:
-            return sum([leaf.bytes_moved or 0 for leaf in self.children])
-        return self.weight_bytes + input_bytes + (self.activation_bytes or 0)
 
     @property
     def block(self) -> Block:
@@ -231,6 +226,7 @@ class Cost(Record):
     _bias_adds,
     _activation_bytes,
     _peak_bytes,
+    _bytes_moved,
     _node,
     _shared,
     _children,
@@ -280,6 +276,8 @@ class Measurer:
             error.leaf = layer.name  # type: ignore[attr-defined]  # for a trace's errors
             raise
         batch, size = self.batch, self.size
+        params, buffers = layer.params, layer.buffers
+        read = batch * prod(shape) * size
         written = 0 if in_place else batch * prod(out) * size
         extra *= batch
         return Cost(
@@ -287,13 +285,14 @@ class Measurer:
             type=type_name,
             input_shape=shape,
             output_shape=out,
-            params=layer.params,
-            buffers=layer.buffers,
+            params=params,
+            buffers=buffers,
             macs=batch * macs,
             extra_ops=extra,
             bias_adds=extra if bias else 0,
             activation_bytes=written,
-            peak_bytes=held + batch * prod(shape) * size + written,
+            peak_bytes=held + read + written,
+            bytes_moved=(params + buffers) * size + read + written,
             node=layer,
             batch=batch,
             dtype=self.dtype,
@@ -316,28 +315,30 @@ class Measurer:
         with what the node does itself besides: ``extra_ops`` (a sum's additions),
         bytes ``written``, a ``peak`` of its own. Without an input (``shape`` None),
         the parameters alone."""
-        params = buffers = macs = bias_adds = 0
+        params = buffers = macs = bias_adds = moved = 0
         for child in children:
             params += child.params
             buffers += child.buffers
             if shape is None:
                 continue
-            m, e, b, w, p = (
+            m, e, b, w, p, v = (
                 child.macs,
                 child.extra_ops,
                 child.bias_adds,
                 child.activation_bytes,
                 child.peak_bytes,
+                child.bytes_moved,
             )
             # Measured on an input, as the parent is: every figure is known.
             assert m is not None and e is not None and b is not None
-            assert w is not None and p is not None
+            assert w is not None and p is not None and v is not None
             macs += m
             extra_ops += e
             bias_adds += b
             written += w
             if p > peak:
                 peak = p
+            moved += v
         measured = shape is not None
         return Cost(
             name=name,
@@ -351,6 +352,7 @@ class Measurer:
             bias_adds=bias_adds if measured else None,
             activation_bytes=written if measured else None,
             peak_bytes=peak if measured else None,
+            bytes_moved=moved if measured else None,
             node=node,
             children=tuple(children),
             batch=self.batch,
@@ -393,6 +395,7 @@ class Measurer:
                 bias_adds=None,
                 activation_bytes=None,
                 peak_bytes=None,
+                bytes_moved=None,
                 node=layer,
                 batch=self.batch,
                 dtype=self.dtype,
