@@ -89,6 +89,16 @@ def test_fit_refuses_groups_for_a_variant_without_them() -> None:
     assert "standard and pointwise" in line
 
 
+@pytest.mark.parametrize(("flag", "named"), [("-k", "'-k'"), ("-p", "'-p'"), ("-d", "'-d'")])
+def test_fit_pointwise_refuses_window_options_as_pointwise_does(flag: str, named: str) -> None:
+    """pointwise has no -k, -p or -d; fit for a pointwise layer ignored them."""
+    assert run("pointwise", "--cin", "64", "--cout", "8", flag, "3").exit_code == 2
+    line = one_error(["fit", "pointwise", "--cin", "64", flag, "3", "--max-params", "1k"], named)
+    assert "does not apply to a pointwise convolution" in line
+    # (64 + 1) × cout <= 1,000 gives cout <= 15.4: without the option, 15.
+    assert ok("fit", "pointwise", "--cin", "64", "--max-params", "1k", "-q").stdout == "15\n"
+
+
 # --- 3. options that mean nothing in context are refused ----------------------------------
 
 

@@ -140,6 +140,13 @@ def fit_cmd(
             f"name one of them, or leave -g out",
             param_hint=hint("groups"),
         )
+    if name:
+        # As the variant command refuses them (pointwise has no -k, -p or -d).
+        taken = {option.name for option in options_for(name)}
+        refuse_given(
+            [option for option in ("kernel", "padding", "dilation") if option not in taken],
+            f"does not apply to a {name} convolution: leave it out",
+        )
     every = [v for v in VARIANTS if groups == 1 or v in grouped]
     fits = []
     try:
