@@ -709,3 +709,20 @@ def test_batch_refuses_a_training_option_without_training(extra: dict, key: str)
     # 4 -> 4, 3x3 on 8x8 (padded to keep the size): 4 x 8 x 8 x 4 x 9 = 9,216 MACs; a
     # training step is 3x that, or 2x with frozen weights.
     assert trained[0]["training"]["step_macs"] == (2 if key == "frozen" else 3) * 9_216
+
+
+def test_batch_reads_a_training_option_at_its_default_without_training() -> None:
+    """A record that writes the defaults out (a CSV column filled on every row) says
+    nothing, and is read; another optimizer would change nothing, and is refused."""
+    record = {"variant": "standard", "cin": 4, "cout": 4, "training": False}
+    out = records(run("batch", stdin=jsonl({**record, "optimizer": "sgd", "frozen": False})))
+    assert out[0]["params"] == (4 * 3 * 3 + 1) * 4
+    out = records(run("batch", stdin=jsonl({**record, "optimizer": "adam"})))
+    assert out[0]["error"].startswith("optimizer: applies to a training step")
+
+
+def test_batch_names_the_record_key_that_holds_a_long_number_deep_down() -> None:
+    line = '{"variant": "standard", "cin": 8, "cout": 8, "bogus": {"cin": ' + OVER + "}}"
+    done = convcalc("batch", input=(line + "\n").encode())
+    error = json.loads(done.stdout)["error"]
+    assert error.startswith("'bogus': ") and DIGITS_TEXT in error, error

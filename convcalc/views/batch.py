@@ -188,13 +188,18 @@ def read(record: dict[str, Any]) -> Config:
         options["training"] = True
         options.setdefault("optimizer", train[0])
         options.setdefault("frozen", train[1])
-    elif not train and ("optimizer" in options or options.get("frozen")):
-        # As the command line refuses --optimizer and --frozen without --training.
-        key = given["optimizer" if "optimizer" in options else "frozen"]
-        raise BatchError(f"{key}: applies to a training step: add training, or leave it out")
     items = sorted(options.items())
     if not _DEFAULT_NAMES.isdisjoint(options):  # a record that writes a default out
         items = [item for item in items if item not in _DEFAULT_ITEMS]
+        if not train:  # (optimizer and frozen have defaults: they are checked here)
+            # Another optimizer, or frozen weights, without a training step would change
+            # nothing: refused, as --optimizer and --frozen are without --training (a
+            # record that writes the defaults out says nothing and is read).
+            for name, _ in items:
+                if name == "optimizer" or name == "frozen":
+                    raise BatchError(
+                        f"{given[name]}: applies to a training step: add training, or leave it out"
+                    )
     return tuple(items)
 
 
@@ -350,28 +355,27 @@ def _too_long(text: str) -> Any:
     return _TooLong() if len(text) > MAX_DIGITS and over_limit(text) else 0
 
 
-def _holding(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    for key, value in pairs:
-        values = value if isinstance(value, list) else [value]
-        if any(isinstance(item, _TooLong) for item in values):
-            raise _Found(key)
-    return {}
-
-
-class _Found(Exception):
-    """The key whose value holds a number too long to read."""
+def _holds_too_long(value: Any) -> bool:
+    if isinstance(value, _TooLong):
+        return True
+    if isinstance(value, list):
+        return any(_holds_too_long(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_too_long(item) for item in value.values())
+    return False
 
 
 def _named(text: str, error: BatchError) -> BatchError:
     """A number too long to read is refused by the decoder's hook, before any key is
-    known: the line is read again (only then) to name the key that holds it."""
+    known: the line is read again (only then) to name the record's key that holds it."""
     try:
-        json.JSONDecoder(object_pairs_hook=_holding, parse_int=_too_long).decode(text)
-    except _Found as found:
-        key = found.args[0]
-        return BatchError(f"{key if key in INPUT_KEYS else shown(key)}: {error}")
+        record = json.JSONDecoder(parse_int=_too_long).decode(text)
     except (ValueError, RecursionError):
-        pass
+        return error
+    if isinstance(record, dict):
+        for key, value in record.items():
+            if _holds_too_long(value):
+                return BatchError(f"{key if key in INPUT_KEYS else shown(key)}: {error}")
     return error
 
 
