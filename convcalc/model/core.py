@@ -417,7 +417,21 @@ class Conv(Record):
     _conv_output_padding,
     _conv_kind,
     _conv_name,
-) = setters(Conv)
+) = setters(
+    Conv,
+    "cin",
+    "cout",
+    "kernel",
+    "groups",
+    "bias",
+    "stride",
+    "padding",
+    "dilation",
+    "transposed",
+    "output_padding",
+    "kind",
+    "name",
+)
 
 
 def size_text(sizes: Sequence[int]) -> str:

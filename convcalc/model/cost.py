@@ -2,10 +2,11 @@
 
 One result model, :class:`Cost`, for all three: a layer's cost is a leaf, a block's
 holds its layers' costs, a network's its nodes' (see
-:func:`convcalc.model.network.trace`), and each total is the sum of its children's.
-A block is measured as a one-node network is traced, by the same :class:`Measurer`;
-measured without an input, only the parameters are known and the shape-dependent
-figures are None.
+:func:`convcalc.model.network.trace`), and each total is the sum of its children's
+(with what a node does itself besides: a residual's sum, a gate's product). A block
+on its own and a block in a network are measured by the same :class:`Measurer`, the
+network's tracer being one; measured without an input, only the parameters are known
+and the shape-dependent figures are None.
 
 Conventions, stated once: MACs are multiply-accumulates (the MobileNet paper's
 "Mult-Adds"), FLOPs = 2 × MACs, and neither includes bias additions,
@@ -18,18 +19,22 @@ from collections.abc import Iterator
 from math import prod
 from typing import Any
 
-from .core import BatchNorm, Block, ConvCalcError, Shape, _sizes
+from .core import BatchNorm, Block, ConvCalcError, Layer, Shape, _sizes
 from .names import CONVENTIONS, DTYPES
 from .records import Record, setters
 
 __all__ = [
+    "CATEGORIES",
+    "CATEGORY_OF",
     "CONVENTIONS",
+    "CONV_TYPES",
     "DTYPES",
     "Cost",
     "Measurer",
     "compute",
     "input_shape",
     "measure",
+    "type_of",
 ]
 
 
@@ -52,8 +57,9 @@ def compute(macs: int, bias_adds: int, convention: str) -> int:
 class Cost(Record):
     """What one node costs, for the whole batch: a layer (a leaf, :attr:`layer` set),
     or a block, a part of a network or a whole one, whose figures are the sums of its
-    :attr:`children`'s. Without an input (a block's parameters alone) the shapes and
-    the figures that depend on them are None."""
+    :attr:`children`'s and of what the node does itself (a residual's sum, a gate's
+    product: extra operations, bytes written, a peak of its own). Without an input (a
+    block's parameters alone) the shapes and the figures that depend on them are None."""
 
     __slots__ = (
         "name",
@@ -90,7 +96,7 @@ class Cost(Record):
         activation_bytes: int | None,
         peak_bytes: int | None,
         bytes_moved: int | None,
-        node: Any = None,
+        node: object = None,
         shared: bool = False,
         children: tuple[Cost, ...] = (),
         batch: int = 1,
@@ -139,8 +145,9 @@ class Cost(Record):
     peak_bytes: int | None
     """The most activation memory alive at once during the forward pass."""
     bytes_moved: int | None
-    """Bytes of weights and input read and of output written, summed over layers."""
-    node: Any
+    """Bytes of weights and input read and of output written by the layers (a
+    residual's sum and a gate's product are not counted), summed over them."""
+    node: object
     """What was measured: the layer (for a leaf; the views write its formula when they
     show it), the block, the gate, the residual or parallel block; None for a
     sequence."""
@@ -154,14 +161,14 @@ class Cost(Record):
     """Data type of weights and activations."""
 
     @property
-    def layer(self) -> Any:
-        """For a leaf: the layer measured; else None."""
+    def layer(self) -> object:
+        """For a leaf: the layer measured (a ``network.Leaf``); else None."""
         return None if self.children else self.node
 
     @property
     def category(self) -> str | None:
         """For a leaf: the breakdown row it belongs to (see ``network.CATEGORIES``)."""
-        return None if self.children else _CATEGORIES.get(self.type)
+        return None if self.children else CATEGORY_OF.get(self.type)
 
     @property
     def block(self) -> Block:
@@ -232,7 +239,26 @@ class Cost(Record):
     _children,
     _batch,
     _dtype,
-) = setters(Cost)
+) = setters(
+    Cost,
+    "name",
+    "type",
+    "input_shape",
+    "output_shape",
+    "params",
+    "buffers",
+    "macs",
+    "extra_ops",
+    "bias_adds",
+    "activation_bytes",
+    "peak_bytes",
+    "bytes_moved",
+    "node",
+    "shared",
+    "children",
+    "batch",
+    "dtype",
+)
 
 
 class Measurer:
@@ -366,10 +392,7 @@ class Measurer:
         children = []
         first = shape
         for layer in block.layers:
-            if type(layer) is BatchNorm:
-                cost = self.leaf(layer, shape, held, "batchnorm")
-            else:
-                cost = self.leaf(layer, shape, held, _CONV_TYPES[layer.kind], bias=True)
+            cost = self.leaf(layer, shape, held, type_of(layer), bias=type(layer) is not BatchNorm)
             children.append(cost)
             shape = cost.output_shape  # type: ignore[assignment]
             if act is not None and type(layer) is BatchNorm:
@@ -385,7 +408,7 @@ class Measurer:
         children = [
             Cost(
                 name=layer.name,
-                type="batchnorm" if type(layer) is BatchNorm else _CONV_TYPES[layer.kind],
+                type=type_of(layer),
                 input_shape=None,
                 output_shape=None,
                 params=layer.params,
@@ -405,10 +428,11 @@ class Measurer:
         return self.combine(block.name or block.variant, block.variant, None, None, children, block)
 
 
-_CONV_TYPES = {"pointwise": "pointwise", "depthwise": "depthwise", "standard": "conv"}
-"""A convolution's type, by its kind."""
+CONV_TYPES = {"standard": "conv", "depthwise": "depthwise", "pointwise": "pointwise"}
+"""A convolution's type, by its kind (a transposed one is ``conv`` here; the JSON
+contract calls it ``conv_transpose``)."""
 
-_CATEGORIES = {
+CATEGORY_OF = {
     "pointwise": "Conv 1×1",
     "depthwise": "Conv DW",
     "conv": "Conv K×K",
@@ -417,7 +441,16 @@ _CATEGORIES = {
     "avgpool": "Pooling",
     "maxpool": "Pooling",
 }
-"""The breakdown row (``network.CATEGORIES``) of each type of layer that has one."""
+"""The breakdown row of each type of layer that has one, after the MobileNet paper's
+"Resource per layer type"."""
+
+CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(CATEGORY_OF.values()))
+"""The breakdown's rows, in order."""
+
+
+def type_of(layer: Layer) -> str:
+    """A block's layer's type: ``batchnorm`` or its convolution's (:data:`CONV_TYPES`)."""
+    return "batchnorm" if type(layer) is BatchNorm else CONV_TYPES[layer.kind]
 
 
 def input_shape(cin: int, size: int | tuple[int, ...] | list[int], dims: int) -> Shape:
@@ -436,8 +469,8 @@ def measure(
     batch: int = 1,
     dtype: str = "fp32",
 ) -> Cost:
-    """Measure a block, optionally on a spatial input size: its cost as a one-node
-    network's (see :func:`convcalc.model.network.trace`).
+    """Measure a block, optionally on a spatial input size, as a network's trace
+    measures each of its blocks (see :func:`convcalc.model.network.trace`).
 
     >>> from convcalc.model.core import separable
     >>> cost = measure(separable(cin=64, cout=128, k=3), input=56)

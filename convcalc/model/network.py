@@ -31,7 +31,7 @@ from .core import (
     make_block,
     size_text,
 )
-from .cost import Cost, Measurer
+from .cost import CATEGORIES, Cost, Measurer
 from .names import SWAP_VARIANTS
 
 __all__ = [
@@ -428,16 +428,6 @@ class PlacedError(ConvCalcError):
 
 
 # --- cost --------------------------------------------------------------------
-
-CATEGORIES: tuple[str, ...] = (
-    "Conv 1×1",
-    "Conv DW",
-    "Conv K×K",
-    "Fully connected",
-    "BatchNorm",
-    "Pooling",
-)
-"""Layer types of the breakdown, after the MobileNet paper's "Resource per layer type"."""
 
 
 def _out(cost: Cost) -> Shape:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..model.core import BatchNorm, Conv, Layer
+from ..model.cost import CONV_TYPES
 from .text import Ratio, formula, layer_formula, ratio, ratio_number, reduction
 
 if TYPE_CHECKING:
@@ -43,10 +44,7 @@ def layer_type(layer: Layer) -> str:
         return "batchnorm"
     if layer.transposed:
         return "conv_transpose"
-    return _CONV_TYPES[layer.kind]
-
-
-_CONV_TYPES = {"standard": "conv", "depthwise": "depthwise", "pointwise": "pointwise"}
+    return CONV_TYPES[layer.kind]
 
 
 def node_type(node: Cost) -> str:
@@ -68,14 +66,6 @@ def _intensity(macs: int | None, moved: int | None) -> float | None:
     return None if macs is None or not moved else ratio_number((macs, moved))
 
 
-def padding_json(conv: Conv) -> list[int] | str:
-    return conv.padding if isinstance(conv.padding, str) else list(conv.padding)
-
-
-def as_list(shape: Sequence[int] | None) -> list[int] | None:
-    return None if shape is None else list(shape)
-
-
 # --- blocks -------------------------------------------------------------------------
 # Batch writes one of these for each of its lines: each figure is read once from the
 # cost records, and the keys are written in one dict display, in the contract's order.
@@ -83,6 +73,7 @@ def as_list(shape: Sequence[int] | None) -> list[int] | None:
 
 def _layer_json(cost: Cost, convention: str, framework: str) -> dict[str, Any]:
     layer = cost.layer
+    assert isinstance(layer, Conv | BatchNorm)  # a block's layer
     macs = cost.macs
     data: dict[str, Any]
     if isinstance(layer, Conv):
@@ -197,8 +188,8 @@ def _node_json(node: Cost) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": node.name,
         "type": node_type(node),
-        "input_shape": as_list(node.input_shape),
-        "output_shape": as_list(node.output_shape),
+        "input_shape": node.input_shape,
+        "output_shape": node.output_shape,
         "params": node.params,
         "buffers": node.buffers,
         "macs": node.macs,
@@ -256,8 +247,8 @@ def network_json(
 
     data: dict[str, Any] = {
         "name": cost.name,
-        "input_shape": as_list(cost.input_shape),
-        "output_shape": as_list(cost.output_shape),
+        "input_shape": cost.input_shape,
+        "output_shape": cost.output_shape,
         "batch": batch,
         "dtype": dtype,
         "params": cost.params,
@@ -336,7 +327,7 @@ def sweep_records(
             "variant": cost.block.variant,
             "params": cost.params,
             "buffers": cost.buffers,
-            "output_shape": as_list(cost.output_shape),
+            "output_shape": cost.output_shape,
             "macs": cost.macs,
             "flops": cost.flops,
             "convention": convention,
@@ -448,7 +439,7 @@ def presets_json(presets: Sequence[tuple[str, str, Any]]) -> dict[str, Any]:
             {
                 "name": name,
                 "about": about,
-                "input_shape": as_list(cost.input_shape),
+                "input_shape": cost.input_shape,
                 "params": cost.params,
                 "macs": cost.macs,
             }

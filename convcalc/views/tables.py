@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..model.core import Block, Conv
+from ..model.core import BatchNorm, Block, Conv
 from ..model.names import SWAP_VARIANTS
 from ..model.records import Record, init
 from .contract import framework_params, layer_type, sweep_records
@@ -378,6 +378,7 @@ def block_title(block: Block) -> str:
 
 def _layer_row(cost: Cost, variant: str, convention: str, framework: str) -> dict[str, Any]:
     layer = cost.layer
+    assert isinstance(layer, Conv | BatchNorm)  # a block's layer
     return {
         "variant": variant,
         "layer": layer.name,
@@ -476,8 +477,8 @@ def _input_text(cost: Cost) -> str:
 def block_notes(cost: Cost, *, convention: str = "macs", framework: str = "pytorch") -> list[str]:
     """Summary lines under a block's table."""
     notes = []
-    if len(cost.children) == 1:
-        working = f"{formula(cost.children[0].layer)} = {fmt(cost.params)} parameters"
+    if len(cost.block.layers) == 1:
+        working = f"{formula(cost.block.layers[0])} = {fmt(cost.params)} parameters"
     else:
         terms = " + ".join(fmt(layer.params) for layer in cost.children)
         working = f"Total: {terms} = {fmt(cost.params)} parameters"
