@@ -21,7 +21,7 @@ from .limits import (
     too_large,
 )
 from .names import ALIASES, VARIANTS
-from .records import Record, init, setters
+from .records import Record, init, setter
 from .schema import Option, options_not_for
 
 __all__ = [
@@ -150,7 +150,7 @@ class Conv(Record):
         kind: ConvKind = "standard",
         name: str = "conv",
     ) -> None:
-        # Each by its slot's setter (see setters): a batch line makes up to three.
+        # Each by its slot's setter (see records.setter): a batch line makes up to three.
         _conv_cin(self, cin)
         _conv_cout(self, cout)
         _conv_kernel(self, kernel)
@@ -404,34 +404,18 @@ class Conv(Record):
             )
 
 
-(
-    _conv_cin,
-    _conv_cout,
-    _conv_kernel,
-    _conv_groups,
-    _conv_bias,
-    _conv_stride,
-    _conv_padding,
-    _conv_dilation,
-    _conv_transposed,
-    _conv_output_padding,
-    _conv_kind,
-    _conv_name,
-) = setters(
-    Conv,
-    "cin",
-    "cout",
-    "kernel",
-    "groups",
-    "bias",
-    "stride",
-    "padding",
-    "dilation",
-    "transposed",
-    "output_padding",
-    "kind",
-    "name",
-)
+_conv_cin = setter(Conv, "cin")
+_conv_cout = setter(Conv, "cout")
+_conv_kernel = setter(Conv, "kernel")
+_conv_groups = setter(Conv, "groups")
+_conv_bias = setter(Conv, "bias")
+_conv_stride = setter(Conv, "stride")
+_conv_padding = setter(Conv, "padding")
+_conv_dilation = setter(Conv, "dilation")
+_conv_transposed = setter(Conv, "transposed")
+_conv_output_padding = setter(Conv, "output_padding")
+_conv_kind = setter(Conv, "kind")
+_conv_name = setter(Conv, "name")
 
 
 def size_text(sizes: Sequence[int]) -> str:

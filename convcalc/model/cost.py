@@ -21,7 +21,7 @@ from typing import Any
 
 from .core import BatchNorm, Block, ConvCalcError, Layer, Shape, _sizes
 from .names import CONVENTIONS, DTYPES
-from .records import Record, setters
+from .records import Record, setter
 
 __all__ = [
     "CATEGORIES",
@@ -102,7 +102,7 @@ class Cost(Record):
         batch: int = 1,
         dtype: str = "fp32",
     ) -> None:
-        # Each by its slot's setter (see setters): batch makes a few a line.
+        # Each by its slot's setter (see records.setter): batch makes a few a line.
         _name(self, name)
         _type(self, type)
         _input_shape(self, input_shape)
@@ -221,44 +221,23 @@ class Cost(Record):
             yield from child.leaves()
 
 
-(
-    _name,
-    _type,
-    _input_shape,
-    _output_shape,
-    _params,
-    _buffers,
-    _macs,
-    _extra_ops,
-    _bias_adds,
-    _activation_bytes,
-    _peak_bytes,
-    _bytes_moved,
-    _node,
-    _shared,
-    _children,
-    _batch,
-    _dtype,
-) = setters(
-    Cost,
-    "name",
-    "type",
-    "input_shape",
-    "output_shape",
-    "params",
-    "buffers",
-    "macs",
-    "extra_ops",
-    "bias_adds",
-    "activation_bytes",
-    "peak_bytes",
-    "bytes_moved",
-    "node",
-    "shared",
-    "children",
-    "batch",
-    "dtype",
-)
+_name = setter(Cost, "name")
+_type = setter(Cost, "type")
+_input_shape = setter(Cost, "input_shape")
+_output_shape = setter(Cost, "output_shape")
+_params = setter(Cost, "params")
+_buffers = setter(Cost, "buffers")
+_macs = setter(Cost, "macs")
+_extra_ops = setter(Cost, "extra_ops")
+_bias_adds = setter(Cost, "bias_adds")
+_activation_bytes = setter(Cost, "activation_bytes")
+_peak_bytes = setter(Cost, "peak_bytes")
+_bytes_moved = setter(Cost, "bytes_moved")
+_node = setter(Cost, "node")
+_shared = setter(Cost, "shared")
+_children = setter(Cost, "children")
+_batch = setter(Cost, "batch")
+_dtype = setter(Cost, "dtype")
 
 
 class Measurer:
