@@ -60,6 +60,31 @@ def test_sweep_takes_stride_padding_and_dilation() -> None:
     } == {(8, 5, 5)}
 
 
+@pytest.mark.parametrize(
+    ("extra", "kernel", "params"),
+    [
+        # 64 -> 64, 3×3×3: (64 × 27 + 1) × 64 = 110,656; in 1D, (64 × 3 + 1) × 64 = 12,352.
+        (["-s", "2x2x2"], [3, 3, 3], 110_656),
+        (["--input", "8x8x8"], [3, 3, 3], 110_656),
+        (["--dims", "1"], [3], 12_352),
+        (["-k", "5x3"], [5, 3], (64 * 15 + 1) * 64),
+    ],
+)
+def test_sweep_writes_the_kernel_it_computed(
+    extra: list[str], kernel: list[int], params: int
+) -> None:
+    """The Kernel column said 3×3 whatever the rank; the params were the 3D figure."""
+    args = ["sweep", "--cin", "64", "--cout", "64", "--variants", "standard", *extra]
+    (row,) = as_json(*args)["sweep"]
+    assert row["kernel"] == kernel and row["params"] == params
+
+
+def test_sweep_of_pointwise_alone_says_1x1() -> None:
+    # (64 + 1) × 64 = 4,160.
+    (row,) = as_json("sweep", "--cin", "64", "--cout", "64", "--variants", "pointwise")["sweep"]
+    assert row["kernel"] == [1, 1] and row["params"] == 4_160
+
+
 def test_markdown_totals_leave_an_empty_cell_empty() -> None:
     # GitHub shows "****" (bold of nothing) as four stars; the variant commands' totals
     # leave such a cell empty, and so must a network's (its index cell has no text).
@@ -166,6 +191,7 @@ def test_nesting_is_bounded_and_the_bound_is_said(tmp_path: Path) -> None:
         (["compare", "--chart", "--format", "markdown"], "'--chart'", "--format markdown"),
         (["sweep", "--variants", "pointwise", "-p", "0"], "'--padding'", "K×K convolution"),
         (["sweep", "--variants", "pointwise", "-d", "2"], "'--dilation'", "K×K convolution"),
+        (["sweep", "--variants", "pointwise", "-k", "5"], "'--kernel'", "K×K convolution"),
     ],
 )
 def test_compare_and_sweep_refuse_options_that_change_nothing(

@@ -127,9 +127,10 @@ def sweep_cmd(
             raise click.BadParameter(f"{shown(name)}: use {allowed}", param_hint="'--variants'")
     refuse_unused_chart(chart, out)
     if not any(option.name == "padding" for name in names for option in options_for(name)):
-        # variant_block gives padding and dilation only to a variant with a K×K kernel.
+        # variant_block gives a kernel, padding and dilation only to a variant with a
+        # K×K kernel.
         refuse_given(
-            ("padding", "dilation"),
+            ("kernel", "padding", "dilation"),
             "applies to a K×K convolution, which pointwise has not: leave it out, or add "
             "a variant that has one to --variants",
         )
@@ -173,7 +174,10 @@ def sweep_cmd(
                         )
                         for name in names
                     ]
-                    results.append((c_in, c_out, k if isinstance(k, tuple) else (k, k), costs))
+                    # The kernel computed: the K×K one (in the rank given), or 1×1 for
+                    # pointwise alone.
+                    kernels = [c.block.kernel for c in costs if c.block.variant != "pointwise"]
+                    results.append((c_in, c_out, (kernels or [costs[0].block.kernel])[0], costs))
     except ConvCalcError as error:
         fail(error)
     if out.quiet:
