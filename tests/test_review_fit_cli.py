@@ -208,3 +208,14 @@ def test_batch_errors_spell_values_as_json_does(key: str, value: object, said: s
     result = run("batch", stdin=json.dumps(record) + "\n")
     error = json.loads(result.stdout)["error"]
     assert said in error and "True" not in error
+
+
+def test_fit_model_of_a_preset_at_a_width_says_what_its_alpha_is_relative_to() -> None:
+    """osnet_x0_5 is osnet.toml at 0.5: fit answers α of the same network, so the same α
+    as osnet_x1_0, and the table says what osnet_x0_5 itself is."""
+    budget = ["--max-params", "1M"]
+    half = ok("fit", "--model", "osnet_x0_5", *budget, "-q").stdout
+    assert half == ok("fit", "--model", "osnet_x1_0", *budget, "-q").stdout
+    table = ok("fit", "--model", "osnet_x0_5", *budget).stdout
+    assert "osnet_x0_5 itself is α = 0.5" in " ".join(table.split())
+    assert "itself is" not in ok("fit", "--model", "osnet_x1_0", *budget).stdout

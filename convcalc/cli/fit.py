@@ -56,7 +56,12 @@ Examples:
 @click.option("--resolution", type=SIZE, metavar="SIZE", help="With --model: input size.")
 @SPEC_FORMAT_OPTION
 @click.option("--max-params", type=COUNT, metavar="N", help="Parameter budget (30M, 1.5G).")
-@click.option("--max-macs", type=COUNT, metavar="N", help="MAC budget (needs --input).")
+@click.option(
+    "--max-macs",
+    type=COUNT,
+    metavar="N",
+    help="MAC budget (needs --input for a layer; --model has its own input).",
+)
 @schema_options("convention")
 @output_options(
     "Print only the answer: the largest cout (a line per variant without VARIANT), "
@@ -265,7 +270,7 @@ def _fit_width(
     def tables() -> list[Any]:
         from ..views.tables import fit_width_table
 
-        return [fit_width_table(source, width, cost, convention)]
+        return [fit_width_table(source, width, cost, convention, own_width or "1")]
 
     def data() -> dict[str, object]:
         from ..views.contract import fit_width_json

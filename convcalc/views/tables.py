@@ -974,9 +974,12 @@ def fit_table(
     )
 
 
-def fit_width_table(spec: str, width: str | None, cost: Any, convention: str) -> Table:
+def fit_width_table(
+    spec: str, width: str | None, cost: Any, convention: str, own_width: str = "1"
+) -> Table:
     """``fit --model``'s answer: the largest width multiplier and the network's cost
-    (``--`` where no width fits, as for a layer's cout)."""
+    (``--`` where no width fits, as for a layer's cout); ``own_width``, a preset's own
+    width (osnet_x0_5's 0.5), which the answer is not relative to."""
     from ..model.limits import MAX_WIDTH_TEXT, MIN_WIDTH_TEXT
 
     return Table(
@@ -1007,6 +1010,14 @@ def fit_width_table(spec: str, width: str | None, cost: Any, convention: str) ->
             "Widths are tried in steps of 0.001 up to 4, skipping those at which the "
             "network cannot be built; channels are rounded by the spec's rounding rule "
             "(by default max(int(c × α), min_channels), as TF-slim rounds them).",
+            *(
+                ()
+                if own_width == "1"
+                else (
+                    f"α multiplies the network's base channels, as --width does: {spec} "
+                    f"itself is α = {own_width}.",
+                )
+            ),
         ),
     )
 
