@@ -24,7 +24,7 @@ RUNS = [
 
 BARS = set("█▉▊▋▌▍▎▏#")
 RULES = "│|─━╭╮╰╯├┤┬┴┼+-"
-LEFT_OUT = re.compile(r"(Not shown at|Counts rounded).*?\)\.", re.S)
+LEFT_OUT = re.compile(r"(Not shown at|Counts rounded|Headers shortened).*?\)\.", re.S)
 
 
 def at(args: list[str], width: int) -> Result:
@@ -223,3 +223,13 @@ def test_sweep_charts_group_bars_by_config() -> None:
     assert lines[0] == "16 → 128, 3×3"
     assert lines[1].startswith("  standard ") and lines[1].count("█") + lines[1].count("#") > 0
     assert sum(1 for line in lines if line.startswith("  ")) == 9 * 5
+
+
+def test_a_shortened_header_is_said_in_full_under_its_table() -> None:
+    """The notes name the columns by their full headers ("1/N + 1/K² is the MobileNet
+    paper's approximation"): a table that shortened one says which it was."""
+    args = ["compare", "--cin", "64", "--cout", "128", "-k", "3", "--input", "56", "--all"]
+    said = " ".join(at(args, 60).stdout.split())
+    for full in ("1/N + 1/K²", "MACs/byte", "Activations"):
+        assert f"{ABBREVIATIONS[full]} is {full}" in said, said
+    assert "shortened" not in " ".join(at([*args, "--wide"], 60).stdout.split())

@@ -322,18 +322,30 @@ are left out to make room for it."""
 
 
 def _left_out_note(found: Fit, units: str, width: int) -> str | None:
-    """The line under a table that had to give something up to fit ``width``."""
+    """The line under a table that had to give something up to fit ``width``: columns
+    left out, counts rounded, headers shortened (said in full, as the notes name them)."""
     dropped = ", ".join(c.header for c in found.left_out)
     rounded = units == "auto" and found.units == "si"
-    if dropped and rounded:
-        return (
-            f"Not shown at {width} columns: {dropped}; counts rounded "
-            "(--wide shows every column, in full)."
-        )
+    short = ", ".join(
+        f"{header} is {visible(column.header)}"
+        for column, header in zip(found.columns, found.headers, strict=True)
+        if header != visible(column.header)
+    )
     if dropped:
-        return f"Not shown at {width} columns: {dropped} (--wide shows every column)."
+        said = f"Not shown at {width} columns: {dropped}"
+        said += "; counts rounded" if rounded else ""
+        said += f"; headers shortened: {short}" if short else ""
+        full = ", in full" if rounded or short else ""
+        return f"{said} (--wide shows every column{full})."
+    if rounded and short:
+        return (
+            f"Counts rounded and headers shortened to fit {width} columns: {short} "
+            "(--wide writes them in full)."
+        )
     if rounded:
         return f"Counts rounded to fit {width} columns (--units exact writes them in full)."
+    if short:
+        return f"Headers shortened to fit {width} columns: {short} (--wide writes them in full)."
     return None
 
 
