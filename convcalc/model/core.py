@@ -237,7 +237,9 @@ class Conv(Record):
             return  # none: nothing below can fail
         if not self.transposed:
             raise ConvCalcError(
-                "output_padding applies only to a transposed convolution", option="output_padding"
+                "output_padding applies only to a transposed convolution: make it transposed, "
+                "or leave output_padding out",
+                option="output_padding",
             )
         for op, s, d in zip(output_padding, self.stride, self.dilation, strict=True):
             if op >= max(s, d):
