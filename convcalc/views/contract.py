@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..model.core import BatchNorm, Conv, Layer
-from ..model.cost import CONV_TYPES
+from ..model.cost import type_of
 from .text import Ratio, formula, layer_formula, ratio, ratio_number, reduction
 
 if TYPE_CHECKING:
@@ -40,11 +40,9 @@ __all__ = [
 def layer_type(layer: Layer) -> str:
     """The layer's type as a short name: ``conv``, ``conv_transpose``, ``depthwise``,
     ``pointwise`` or ``batchnorm``, the same in every command's JSON."""
-    if isinstance(layer, BatchNorm):
-        return "batchnorm"
-    if layer.transposed:
+    if isinstance(layer, Conv) and layer.transposed:
         return "conv_transpose"
-    return CONV_TYPES[layer.kind]
+    return type_of(layer)
 
 
 def node_type(node: Cost) -> str:
