@@ -996,23 +996,16 @@ class _Converter:
     def op_AveragePool(self, op: Op, inputs: list[str]) -> None:
         self.pool(op, inputs, "avg")
 
+    def global_pool(self, op: Op, inputs: list[str], kind: str, shape: _Shape) -> None:
+        """A pool over the whole map of ``shape``, to 1 a spatial dimension."""
+        layer = {"type": "pool", "kind": kind, "global": True}
+        self.add(op, inputs, layer, (*shape[:2], *(1 for _ in shape[2:])))
+
     def op_GlobalAveragePool(self, op: Op, inputs: list[str]) -> None:
-        shape = self.shape_of(op, inputs)
-        self.add(
-            op,
-            inputs,
-            {"type": "pool", "kind": "avg", "global": True},
-            (*shape[:2], *(1 for _ in shape[2:])),
-        )
+        self.global_pool(op, inputs, "avg", self.shape_of(op, inputs))
 
     def op_GlobalMaxPool(self, op: Op, inputs: list[str]) -> None:
-        shape = self.shape_of(op, inputs)
-        self.add(
-            op,
-            inputs,
-            {"type": "pool", "kind": "max", "global": True},
-            (*shape[:2], *(1 for _ in shape[2:])),
-        )
+        self.global_pool(op, inputs, "max", self.shape_of(op, inputs))
 
     def reduce(self, op: Op, inputs: list[str], kind: str) -> None:
         shape = self.shape_of(op, inputs)
@@ -1035,11 +1028,11 @@ class _Converter:
             self.kept(op, inputs, out, f"it reduces over axes {sorted(reduced)}")
             self.add(op, inputs, {"type": "identity"}, shape)  # counted 0 and listed
             return
-        layer = {"type": "pool", "kind": kind, "global": True}
         if keep:
-            self.add(op, inputs, layer, (*shape[:2], *(1 for _ in shape[2:])))
+            self.global_pool(op, inputs, kind, shape)
             return
-        layers = [{**layer, "name": op.name}, {"type": "flatten", "name": f"{op.name}.flatten"}]
+        pool = {"type": "pool", "kind": kind, "global": True, "name": op.name}
+        layers = [pool, {"type": "flatten", "name": f"{op.name}.flatten"}]
         self.add(op, inputs, {"type": "_many", "layers": layers}, shape[:2])
 
     def op_ReduceMean(self, op: Op, inputs: list[str]) -> None:
