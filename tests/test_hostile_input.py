@@ -726,3 +726,11 @@ def test_batch_names_the_record_key_that_holds_a_long_number_deep_down() -> None
     done = convcalc("batch", input=(line + "\n").encode())
     error = json.loads(done.stdout)["error"]
     assert error.startswith("'bogus': ") and DIGITS_TEXT in error, error
+
+
+def test_batch_names_a_key_only_for_the_long_number_it_holds() -> None:
+    """Another error of the same line (a key given twice, found first) keeps its own
+    words: the key of a long number later in the line is not put before them."""
+    line = '{"a": {"x": 1, "x": 2}, "cout": ' + OVER + ', "variant": "standard", "cin": 3}'
+    done = convcalc("batch", input=(line + "\n").encode())
+    assert json.loads(done.stdout)["error"] == "duplicate key 'x': give each key once"

@@ -296,12 +296,20 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+class _NumberTooLong(BatchError):
+    """A JSON number with too many digits, refused while the line is decoded."""
+
+
+def _too_many_digits(text: str) -> str | None:
+    """Why a JSON number's text is too long to read, or None."""
+    return over_limit(text) if len(text) > MAX_DIGITS else None  # shorter: cannot be
+
+
 def _json_int(text: str) -> int:
     """A JSON integer, refused before conversion if it has too many digits."""
-    if len(text) > MAX_DIGITS:  # a shorter one cannot hold too many
-        problem = over_limit(text)
-        if problem:
-            raise BatchError(problem)
+    problem = _too_many_digits(text)
+    if problem:
+        raise _NumberTooLong(problem)
     return int(text)
 
 
@@ -332,8 +340,10 @@ def _json_record(text: str) -> dict[str, Any] | BatchError:
         if text.startswith("\ufeff"):  # as json.loads refuses it
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
         value = (_SHORT_DECODER if len(text) <= MAX_DIGITS else _DECODER).decode(text)
-    except BatchError as error:
+    except _NumberTooLong as error:
         return _named(text, error)
+    except BatchError as error:
+        return error
     except json.JSONDecodeError as error:
         return BatchError(f"invalid JSON: {error.msg}")
     except RecursionError:
@@ -352,7 +362,7 @@ class _TooLong:
 
 
 def _too_long(text: str) -> Any:
-    return _TooLong() if len(text) > MAX_DIGITS and over_limit(text) else 0
+    return _TooLong() if _too_many_digits(text) else 0
 
 
 def _holds_too_long(value: Any) -> bool:
